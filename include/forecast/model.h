@@ -1,0 +1,109 @@
+/*
+ * model.h — the plugin interface. A model plugin is one const struct
+ * fc_model_ops in its own file under models/, listed in src/registry.c.
+ * The core talks to a model only through these ops and never reads its
+ * private state.
+ */
+#ifndef FORECAST_MODEL_H
+#define FORECAST_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fc_dataset;
+struct cJSON;
+
+/* ---- hyperparameter specs: what `describe` prints and config validates ---- */
+enum fc_param_type {
+    FC_PARAM_INT,
+    FC_PARAM_DOUBLE,
+    FC_PARAM_BOOL,
+    FC_PARAM_ENUM, /* one string out of choices */
+};
+
+struct fc_param_spec {
+    const char *name;
+    enum fc_param_type type;
+    double def;              /* default for INT, DOUBLE, BOOL (0/1) */
+    const char *def_str;     /* default for ENUM */
+    double min, max;         /* inclusive range for INT / DOUBLE */
+    int min_open, max_open;  /* 1 when the bound is exclusive */
+    const char *const *choices; /* ENUM: NULL-terminated */
+    const char *doc;         /* one sentence: what it means */
+};
+
+struct fc_param_value {
+    double num;      /* INT, DOUBLE, BOOL */
+    const char *str; /* ENUM: points into the spec's choices */
+};
+
+/* Resolved hyperparameters of one model: values[i] belongs to specs[i]. */
+struct fc_params {
+    const struct fc_param_spec *specs;
+    size_t n;
+    struct fc_param_value *values; /* owned by whoever filled it */
+};
+
+double fc_params_num(const struct fc_params *p, const char *name);
+const char *fc_params_str(const struct fc_params *p, const char *name);
+
+/* ---- what a model gets ---- */
+struct fc_model_ctx {
+    const double *quantiles; /* levels a quantile model predicts, ascending */
+    size_t n_quantiles;
+    uint64_t seed;
+    int threads;             /* library threads this model may use */
+};
+
+/* Rows are indices into ds; fit rows exclude the validation window. */
+struct fc_fit_input {
+    const struct fc_dataset *ds;
+    const uint32_t *rows;
+    size_t n_rows;
+    const uint32_t *val_rows;
+    size_t n_val;
+};
+
+/* Predictions for n rows. point[n] (NULL for a model without a point
+ * output); q[n * n_quantiles], row-major (NULL for a point-only model). */
+struct fc_pred {
+    size_t n;
+    size_t n_quantiles;
+    float *point;
+    float *q;
+};
+
+enum {
+    FC_MODEL_POINT = 1u << 0,    /* predicts a point forecast */
+    FC_MODEL_QUANTILE = 1u << 1, /* predicts the configured quantiles */
+};
+
+struct fc_model_ops {
+    const char *name;    /* registry key, e.g. "statquant" */
+    const char *family;  /* "baseline", "gbdt", "neural" */
+    const char *summary; /* one line for list-models */
+    const char *details; /* paragraph for describe */
+    const struct fc_param_spec *params;
+    size_t n_params;
+    unsigned flags;
+
+    /* Returns a new untrained model or NULL after fc_error. */
+    void *(*create)(const struct fc_params *p, const struct fc_model_ctx *ctx);
+    int (*fit)(void *model, const struct fc_fit_input *in);
+    /* Fills out (allocated by the caller with n and n_quantiles set). */
+    int (*predict)(void *model, const struct fc_dataset *ds, const uint32_t *rows,
+                   size_t n, struct fc_pred *out);
+    /* Writes the model's files into dir (which exists); the core adds the
+     * manifest afterwards. */
+    int (*save)(void *model, const char *dir);
+    /* Loads from dir, whose manifest the core has already verified. */
+    void *(*load)(const char *dir, const struct fc_params *p,
+                  const struct fc_model_ctx *ctx);
+    void (*free)(void *model);
+};
+
+/* fc_pred helpers */
+void fc_pred_alloc(struct fc_pred *p, size_t n, size_t n_quantiles, int point);
+void fc_pred_free(struct fc_pred *p);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * store.h — everything that touches the output tree: directories, atomic
+ * file writes (temporary name, fsync, rename), JSON files, and the manifest
+ * that makes a saved model self-checking (format version, schema, sha256 of
+ * every file).
+ */
+#ifndef FORECAST_STORE_H
+#define FORECAST_STORE_H
+
+#include <stddef.h>
+
+struct cJSON;
+
+#define FC_MANIFEST_FORMAT 1
+
+/* mkdir -p; 0 or -1 after fc_error. */
+int fc_mkdir_p(const char *path);
+/* Writes data to path through a temporary file in the same directory,
+ * fsyncs and renames: readers see the old file or the new one, never half. */
+int fc_write_atomic(const char *path, const void *data, size_t len);
+/* JSON, indented, atomically. */
+int fc_write_json(const char *path, const struct cJSON *json);
+/* Reads and parses a JSON file; NULL after fc_error naming it. */
+struct cJSON *fc_read_json(const char *path);
+
+/* Writes dir/manifest.json: info (an object, copied) plus "files": the size
+ * and sha256 of every regular file in dir. */
+int fc_manifest_write(const char *dir, const struct cJSON *info);
+/* Verifies dir/manifest.json: format version, kind, and every listed file's
+ * size and checksum. Returns the manifest (caller deletes) or NULL after
+ * fc_error. */
+struct cJSON *fc_manifest_verify(const char *dir, const char *expected_kind);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * train.h — strategies: one model over all series (combined) or one per
+ * series (individual). Fits through the registry's ops, saves each model with
+ * its manifest, predicts the test rows, and scores them with the metrics
+ * module. Also the inverse for `predict`: load saved models and predict.
+ */
+#ifndef FORECAST_TRAIN_H
+#define FORECAST_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast/config.h"
+#include "forecast/dataset.h"
+#include "forecast/metrics.h"
+#include "forecast/model.h"
+#include "forecast/split.h"
+
+struct fc_train_failure {
+    uint32_t series;
+    char *reason; /* owned */
+};
+
+struct fc_train_result {
+    struct fc_pred pred;        /* raw predictions for test rows (split order) */
+    uint32_t *rows;             /* (pred.n) the rows predicted */
+    struct fc_metrics *metrics; /* scored on the series that trained */
+    double crossing_rate;       /* before repair */
+    size_t n_models;
+    struct fc_train_failure *failed;
+    size_t n_failed;
+    double fit_seconds, predict_seconds;
+};
+
+/* Trains cfg->model with cfg->strategy; writes dir/model/ or dir/series/<key>/
+ * (each with manifest.json), dir/predictions.csv and dir/metrics.json.
+ * Returns 0, or -1 after fc_error (a failure while running). */
+int fc_train(const struct fc_config *cfg, const struct fc_dataset *ds,
+             const struct fc_split *sp, const char *dir, struct fc_train_result *res);
+void fc_train_result_free(struct fc_train_result *res);
+
+/* Loads the models saved under dir (strategy as trained) and predicts every
+ * row of ds into out (rows in dataset order). Model-file problems are bad
+ * input: returns -1 after fc_error. */
+int fc_predict_saved(const struct fc_config *cfg, const struct fc_dataset *ds,
+                     const char *dir, struct fc_pred *out);
+
+/* Writes predictions as CSV: id columns, date, actual (when with_actual),
+ * point, q<level>... Quantiles are written sorted per row. path "-" is stdout. */
+int fc_predictions_write(const char *path, const struct fc_dataset *ds,
+                         const uint32_t *rows, const struct fc_pred *p,
+                         const double *levels, int with_actual);
+
+/* Directory name for a series key: characters other than [A-Za-z0-9._:-]
+ * are %XX-escaped. Caller frees. */
+char *fc_series_dirname(const char *key);
+
+#endif

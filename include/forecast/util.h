@@ -1,0 +1,110 @@
+/*
+ * util.h — the small things every module needs: checked allocation, the
+ * two-tier error reporting (fc_error returns -1, only cmd_* picks exit codes),
+ * a growable string buffer, number and date parsing, edit distance for
+ * "did you mean" suggestions.
+ */
+#ifndef FORECAST_UTIL_H
+#define FORECAST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- exit statuses (only cmd_* and main use these) ---- */
+enum fc_exit {
+    FC_EXIT_OK = 0,
+    FC_EXIT_FAILURE = 1, /* something failed while running */
+    FC_EXIT_USAGE = 2,   /* bad input: arguments, config, data, model files */
+    FC_EXIT_PARTIAL = 3, /* the run finished but some series failed */
+};
+
+/* ---- allocation: out of memory is not a user error, it aborts ---- */
+#define xmalloc(n) fc_xmalloc((n), __FILE__, __LINE__)
+#define xcalloc(n, s) fc_xcalloc((n), (s), __FILE__, __LINE__)
+#define xrealloc(p, n) fc_xrealloc((p), (n), __FILE__, __LINE__)
+#define xstrdup(s) fc_xstrdup((s), __FILE__, __LINE__)
+void *fc_xmalloc(size_t n, const char *file, int line);
+void *fc_xcalloc(size_t n, size_t size, const char *file, int line);
+void *fc_xrealloc(void *p, size_t n, const char *file, int line);
+char *fc_xstrdup(const char *s, const char *file, int line);
+/* xasprintf: formatted string, caller frees. */
+char *fc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Broken internal invariant: print file:line and abort. */
+#define FC_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            fc_assert_fail(#cond, __FILE__, __LINE__);                         \
+    } while (0)
+void fc_assert_fail(const char *expr, const char *file, int line)
+    __attribute__((noreturn));
+
+/* ---- errors and log ---- */
+/* fc_error prints "forecast: error: ..." to stderr and returns -1, so callers
+ * can write `return fc_error(...)`. */
+int fc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fc_info prints when verbosity >= level (0 quiet, 1 normal, 2 verbose). */
+void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int fc_verbosity;
+/* When set, fc_error messages are also captured here (tests read them). */
+extern char fc_last_error[1024];
+
+/* ---- string buffer ---- */
+struct fc_buf {
+    char *s;    /* NUL-terminated, owned */
+    size_t len; /* bytes used, without the NUL */
+    size_t cap;
+};
+void fc_buf_init(struct fc_buf *b);
+void fc_buf_free(struct fc_buf *b);
+void fc_buf_putc(struct fc_buf *b, char c);
+void fc_buf_puts(struct fc_buf *b, const char *s);
+void fc_buf_printf(struct fc_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append a double as %.17g, or an empty string for NaN. */
+void fc_buf_put_double(struct fc_buf *b, double v);
+/* Append a CSV field, quoted when it contains , " or newline. */
+void fc_buf_put_csv_field(struct fc_buf *b, const char *s);
+
+/* ---- parsing ---- */
+/* Whole-string number parsers; return 0 on success, -1 if not a number. */
+int fc_parse_double(const char *s, double *out);
+int fc_parse_long(const char *s, long *out);
+/* True for the accepted spellings of a missing value: "", NA, NaN, nan, N/A, null. */
+int fc_is_missing(const char *s);
+
+/* Dates are days since 1970-01-01 (int32). Accepts YYYY-MM-DD and ISO-8601
+ * timestamps "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+hh:mm]" (the day part is kept).
+ * Returns 0 or -1. */
+int fc_parse_date(const char *s, int32_t *days);
+/* Writes YYYY-MM-DD into out (at least 11 bytes). */
+void fc_format_date(int32_t days, char *out);
+/* 0 = Monday ... 6 = Sunday. */
+int fc_weekday(int32_t days);
+
+/* ---- suggestions ---- */
+size_t fc_edit_distance(const char *a, const char *b);
+/* The candidate nearest to word, or NULL when nothing is close enough. */
+const char *fc_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* ---- files ---- */
+/* Reads a whole file; returns NULL (after fc_error) on failure. Caller frees. */
+char *fc_read_file(const char *path, size_t *len);
+
+/* ---- string -> index map (open addressing; keys are borrowed) ---- */
+struct fc_strmap {
+    const char **keys; /* borrowed; must outlive the map */
+    uint32_t *vals;
+    size_t cap;        /* power of two */
+    size_t n;
+};
+void fc_strmap_init(struct fc_strmap *m);
+void fc_strmap_free(struct fc_strmap *m);
+/* Returns the value for key, or -1 when absent. */
+long fc_strmap_get(const struct fc_strmap *m, const char *key);
+/* Inserts key (must be absent). */
+void fc_strmap_put(struct fc_strmap *m, const char *key, uint32_t val);
+
+#endif

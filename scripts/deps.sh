@@ -1,0 +1,35 @@
+#!/bin/sh
+# deps.sh — make sure the Debian 12 packages forecast needs are installed.
+#   scripts/deps.sh          install what is missing (as root), or print the
+#                            exact command to run (otherwise) and fail
+#   scripts/deps.sh --list   print the package list
+set -eu
+
+# build and run
+PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check"
+# reference values for the golden tests are committed; these regenerate them
+# and the sample data (tests/fixtures/make_metrics_golden.py, data/generate.py)
+PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn"
+
+if [ "${1:-}" = "--list" ]; then
+    echo $PACKAGES
+    exit 0
+fi
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+    echo "deps.sh: installing:$missing" >&2
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+else
+    echo "deps.sh: missing Debian packages:$missing" >&2
+    echo "deps.sh: run:  sudo apt-get update && sudo apt-get install -y$missing" >&2
+    exit 1
+fi

@@ -1,0 +1,76 @@
+/*
+ * registry.c — the one place that knows which model plugins exist.
+ * list-models walks this table; everything else looks names up here.
+ */
+#include "forecast/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/util.h"
+
+extern const struct fc_model_ops fc_model_statquant;
+
+const struct fc_model_ops *const fc_models[] = {
+    &fc_model_statquant,
+    NULL,
+};
+
+const struct fc_model_ops *fc_registry_find(const char *name)
+{
+    for (size_t i = 0; fc_models[i]; i++)
+        if (strcmp(fc_models[i]->name, name) == 0)
+            return fc_models[i];
+    return NULL;
+}
+
+int fc_registry_unknown(const char *where, const char *name)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; fc_models[i] && n < 64; i++)
+        names[n++] = fc_models[i]->name;
+    const char *s = fc_suggest(name, names, n);
+    if (s)
+        return fc_error("%s: unknown model \"%s\"; did you mean \"%s\"? "
+                        "(forecast list-models shows them all)",
+                        where, name, s);
+    return fc_error("%s: unknown model \"%s\" (forecast list-models shows them all)",
+                    where, name);
+}
+
+/* ---- shared helpers of the plugin interface ---- */
+
+static const struct fc_param_value *find_value(const struct fc_params *p,
+                                               const char *name)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->specs[i].name, name) == 0)
+            return &p->values[i];
+    fc_assert_fail(name, __FILE__, __LINE__);
+}
+
+double fc_params_num(const struct fc_params *p, const char *name)
+{
+    return find_value(p, name)->num;
+}
+
+const char *fc_params_str(const struct fc_params *p, const char *name)
+{
+    return find_value(p, name)->str;
+}
+
+void fc_pred_alloc(struct fc_pred *p, size_t n, size_t n_quantiles, int point)
+{
+    p->n = n;
+    p->n_quantiles = n_quantiles;
+    p->point = point ? xcalloc(n, sizeof *p->point) : NULL;
+    p->q = n_quantiles ? xcalloc(n * n_quantiles, sizeof *p->q) : NULL;
+}
+
+void fc_pred_free(struct fc_pred *p)
+{
+    free(p->point);
+    free(p->q);
+    p->point = p->q = NULL;
+}

@@ -1,0 +1,143 @@
+/*
+ * report.c — report.md for a run: what was trained on what, the scores, the
+ * best and worst series, and every series that was skipped or failed.
+ */
+#include "forecast/report.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/store.h"
+#include "forecast/util.h"
+
+static void cell(struct fc_buf *b, double v)
+{
+    if (isnan(v))
+        fc_buf_puts(b, " n/a |");
+    else
+        fc_buf_printf(b, " %.4f |", v);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const struct fc_metrics *sort_m;
+
+static int cmp_rmsse(const void *a, const void *b)
+{
+    double x = sort_m->series[*(const size_t *)a].rmsse;
+    double y = sort_m->series[*(const size_t *)b].rmsse;
+    if (isnan(x) || isnan(y))
+        return isnan(x) - isnan(y);
+    return (x > y) - (x < y);
+}
+
+int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
+                    const struct fc_dataset *ds, const struct fc_split *sp,
+                    const struct fc_train_result *res)
+{
+    const struct fc_metrics *m = res->metrics;
+    struct fc_buf b;
+    fc_buf_init(&b);
+    char d1[11], d2[11];
+    fc_buf_printf(&b, "# forecast run %s\n\n", str(run, "id"));
+    fc_buf_printf(&b, "Status: **%s**. forecast %s.\n\n", str(run, "status"),
+                  str(run, "forecast_version"));
+    fc_buf_puts(&b, "## Data and split\n\n| | |\n|---|---|\n");
+    fc_buf_printf(&b, "| data | `%s` (%zu bytes, sha256 %.12s…) |\n", ds->path, ds->file_size,
+                  ds->sha256);
+    fc_buf_printf(&b, "| rows / series | %zu / %zu |\n", ds->n_rows, ds->n_series);
+    if (ds->n_dropped)
+        fc_buf_printf(&b, "| rows dropped (missing target) | %zu |\n", ds->n_dropped);
+    fc_buf_printf(&b, "| features | %zu |\n", ds->n_features);
+    fc_format_date(cfg->split.split_date, d1);
+    fc_buf_printf(&b, "| split date | %s |\n", d1);
+    if (cfg->split.has_test_end) {
+        fc_format_date(cfg->split.test_end, d2);
+        fc_buf_printf(&b, "| test end (exclusive) | %s |\n", d2);
+    }
+    fc_buf_printf(&b, "| fit / validation / test rows | %zu / %zu / %zu |\n", sp->n_fit,
+                  sp->n_val, sp->n_test);
+    fc_buf_printf(&b, "| series used / skipped | %zu / %zu |\n\n", sp->n_used, sp->n_skipped);
+
+    fc_buf_printf(&b, "## %s (%s)\n\n", cfg->model.ops->name, fc_strategy_name(cfg->strategy));
+    fc_buf_printf(&b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
+                  res->fit_seconds, res->predict_seconds);
+    fc_buf_puts(&b, "| metric | value |\n|---|---|\n");
+    struct {
+        const char *name;
+        double v;
+    } rows[] = {{"WRMSSE", m->wrmsse}, {"mean RMSSE", m->mean_rmsse}, {"RMSE", m->rmse},
+                {"MAE", m->mae},       {"WAPE", m->wape},             {"sMAPE", m->smape},
+                {"MAPE", m->mape},     {"bias", m->bias},             {"R²", m->r2},
+                {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
+                {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
+                {"crossing rate (before repair)", m->crossing_rate}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (isnan(rows[i].v))
+            continue;
+        fc_buf_printf(&b, "| %s |", rows[i].name);
+        cell(&b, rows[i].v);
+        fc_buf_putc(&b, '\n');
+    }
+    if (m->has_quantiles) {
+        fc_buf_puts(&b, "\n| level | pinball | coverage |\n|---|---|---|\n");
+        for (size_t j = 0; j < m->n_levels; j++) {
+            fc_buf_printf(&b, "| %.15g |", m->levels[j]);
+            cell(&b, m->pinball[j]);
+            cell(&b, m->coverage[j]);
+            fc_buf_putc(&b, '\n');
+        }
+        for (size_t t = 0; t < m->n_intervals; t++)
+            fc_buf_printf(&b, "\nCentral %.0f%% interval: coverage %.4f, mean width %.4f.\n",
+                          m->interval_level[t] * 100, m->interval_coverage[t],
+                          m->interval_width[t]);
+    }
+    if (m->has_point && m->n_series) {
+        size_t *idx = xmalloc(m->n_series * sizeof *idx);
+        for (size_t i = 0; i < m->n_series; i++)
+            idx[i] = i;
+        sort_m = m;
+        qsort(idx, m->n_series, sizeof *idx, cmp_rmsse);
+        size_t show = m->n_series < 5 ? m->n_series : 5;
+        fc_buf_puts(&b, "\n### Best and worst series by RMSSE\n\n"
+                        "| series | rows | RMSSE | RMSE | MAE | weight |\n"
+                        "|---|---|---|---|---|---|\n");
+        for (size_t k = 0; k < 2 * show && k < m->n_series; k++) {
+            size_t i = k < show ? idx[k] : idx[m->n_series - 2 * show + k];
+            if (k == show && m->n_series > 2 * show)
+                fc_buf_puts(&b, "| … | | | | | |\n");
+            const struct fc_series_metrics *s = &m->series[i];
+            fc_buf_printf(&b, "| %s | %zu |", s->key, s->n);
+            cell(&b, s->rmsse);
+            cell(&b, s->rmse);
+            cell(&b, s->mae);
+            cell(&b, s->weight);
+            fc_buf_putc(&b, '\n');
+        }
+        free(idx);
+    }
+    if (sp->n_skipped) {
+        fc_buf_printf(&b, "\n## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
+                      sp->n_skipped);
+        for (size_t i = 0; i < sp->n_skipped; i++)
+            fc_buf_printf(&b, "| %s | %s |\n", ds->series_key[sp->skipped[i].series],
+                          sp->skipped[i].reason);
+    }
+    if (res->n_failed) {
+        fc_buf_printf(&b, "\n## Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
+                      res->n_failed);
+        for (size_t i = 0; i < res->n_failed; i++)
+            fc_buf_printf(&b, "| %s | %s |\n", ds->series_key[res->failed[i].series],
+                          res->failed[i].reason);
+    }
+    fc_buf_puts(&b, "\nDefinitions of every metric: README, section \"Metrics\".\n");
+    int rc = fc_write_atomic(path, b.s, b.len);
+    fc_buf_free(&b);
+    return rc;
+}
