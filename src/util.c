@@ -12,6 +12,7 @@
 #include <string.h>
 
 int fc_verbosity = 1;
+int fc_error_silent;
 char fc_last_error[1024];
 
 /* ---- allocation ---- */
@@ -84,7 +85,8 @@ int fc_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(fc_last_error, sizeof fc_last_error, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "forecast: error: %s\n", fc_last_error);
+    if (!fc_error_silent)
+        fprintf(stderr, "forecast: error: %s\n", fc_last_error);
     return -1;
 }
 

@@ -48,6 +48,8 @@ void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fc_info prints when verbosity >= level (0 quiet, 1 normal, 2 verbose). */
 void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int fc_verbosity;
+/* Tests set this to keep expected errors off stderr (fc_last_error still set). */
+extern int fc_error_silent;
 /* When set, fc_error messages are also captured here (tests read them). */
 extern char fc_last_error[1024];
 

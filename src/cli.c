@@ -1,0 +1,54 @@
+/*
+ * cli.c — the subcommand table and what every command shares: usage text,
+ * option parsing with --help, the version banner.
+ */
+#include <cjson/cJSON.h>
+#include <csv.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "forecast/cli.h"
+#include "forecast/util.h"
+#include "forecast/version.h"
+
+const struct fc_cmd *const fc_commands[] = {
+    &fc_cmd_describe, &fc_cmd_help, &fc_cmd_list_models, &fc_cmd_predict, &fc_cmd_train, NULL,
+};
+
+const struct fc_cmd *fc_cmd_find(const char *name)
+{
+    for (size_t i = 0; fc_commands[i]; i++)
+        if (strcmp(fc_commands[i]->name, name) == 0)
+            return fc_commands[i];
+    return NULL;
+}
+
+void fc_cmd_usage(const struct fc_cmd *c)
+{
+    printf("usage: %s\n\n%s\n", c->synopsis, c->description);
+    printf("\noptions:\n");
+    fc_args_print_options(c->opts, c->n_opts);
+}
+
+int fc_cmd_parse(const struct fc_cmd *c, int argc, char **argv, struct fc_args *a, int *done)
+{
+    *done = 0;
+    if (fc_args_parse(c->name, c->opts, c->n_opts, argc, argv, a))
+        return FC_EXIT_USAGE;
+    if (a->help) {
+        fc_cmd_usage(c);
+        fc_args_free(a);
+        *done = 1;
+    }
+    return 0;
+}
+
+void fc_print_version(void)
+{
+    printf("forecast %s\n", FC_VERSION);
+    printf("  cJSON %s\n", cJSON_Version());
+    printf("  libcsv %d.%d.%d\n", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
+    printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
+}
+

@@ -1,0 +1,210 @@
+/*
+ * dataset.c — CSV loading: roles by name, string and integer ids, ISO dates,
+ * missing values, grouping and sorting, the separate target file, and every
+ * kind of bad input reported with file:line:column.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/dataset.h"
+#include "forecast/util.h"
+#include "test.h"
+
+static char *dir;
+
+static void setup(void) { dir = test_tmpdir(); }
+static void teardown(void)
+{
+    test_rmtree(dir);
+    free(dir);
+}
+
+static char *ids[] = {"product_id", "store_id"};
+static char *feats[] = {"price", "promo", "feature_*"};
+static char *ign[] = {"item"};
+
+static struct fc_data_spec spec_for(const char *path)
+{
+    struct fc_data_spec s = {0};
+    s.path = (char *)path;
+    s.series_cols = ids;
+    s.n_series_cols = 2;
+    s.date_col = "date";
+    s.target_col = "sales";
+    s.features = feats;
+    s.n_features = 3;
+    s.ignore = ign;
+    s.n_ignore = 1;
+    return s;
+}
+
+#define HEADER "date,product_id,store_id,item,sales,price,promo,feature_x\n"
+
+START_TEST(test_load_and_group)
+{
+    char *p = test_write(dir, "d.csv",
+                         HEADER "2015-01-02,FOODS_3_090,CA_3,\"a, \"\"quoted\"\"\",3,1.5,0,NA\n"
+                                "2015-01-01,FOODS_3_090,CA_3,b,2,1.25,1,\n"
+                                "2015-01-01T08:00:00.000Z,80558,2,c,5,2.0,0,0.5\n"
+                                "2014-12-31,FOODS_3_090,CA_3,d,7,1.5,0,NaN\n");
+    struct fc_data_spec s = spec_for(p);
+    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert_uint_eq(ds->n_rows, 4);
+    ck_assert_uint_eq(ds->n_series, 2);
+    ck_assert_str_eq(ds->series_key[0], "FOODS_3_090:CA_3");
+    ck_assert_str_eq(ds->series_key[1], "80558:2");
+    ck_assert_str_eq(ds->series_parts[1][0], "80558");
+    ck_assert_uint_eq(ds->n_features, 3);
+    ck_assert_str_eq(ds->feature_names[0], "price");
+    ck_assert_str_eq(ds->feature_names[2], "feature_x");
+    /* series 0 sorted by date: 2014-12-31 (7), 2015-01-01 (2), 2015-01-02 (3) */
+    ck_assert_uint_eq(ds->series_start[0], 0);
+    ck_assert_uint_eq(ds->series_len[0], 3);
+    ck_assert(ds->target[0] == 7 && ds->target[1] == 2 && ds->target[2] == 3);
+    ck_assert(ds->date[0] < ds->date[1] && ds->date[1] < ds->date[2]);
+    ck_assert(ds->features[0][1] == 1.25f);
+    ck_assert(isnan(ds->features[2][0]) && isnan(ds->features[2][1]) &&
+              isnan(ds->features[2][2]));
+    ck_assert(ds->features[2][3] == 0.5f);
+    ck_assert_int_eq(ds->date[3], 16436); /* 2015-01-01, the timestamp's day */
+    ck_assert_int_eq(fc_dataset_find_series(ds, "80558:2"), 1);
+    ck_assert_int_eq(fc_dataset_find_series(ds, "80558:3"), -1);
+    ck_assert_uint_eq(strlen(ds->sha256), 64);
+    fc_dataset_free(ds);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_all_remaining_columns_are_features)
+{
+    char *p = test_write(dir, "d.csv", "date,product_id,store_id,sales,a,b\r\n"
+                                       "2015-01-01,1,1,3,0.5,7\r\n"
+                                       "\r\n"
+                                       "2015-01-02,1,1,4,0.25,8\r\n");
+    struct fc_data_spec s = spec_for(p);
+    s.n_features = 0;
+    s.n_ignore = 0;
+    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert_uint_eq(ds->n_features, 2);
+    ck_assert_uint_eq(ds->n_rows, 2);
+    ck_assert(ds->features[1][1] == 8);
+    fc_dataset_free(ds);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_target_file_join)
+{
+    char *f = test_write(dir, "f.csv", "bdID,date,product_id,store_id,price\n"
+                                       "k1,2015-01-01,1,1,1.0\n"
+                                       "k2,2015-01-02,1,1,2.0\n"
+                                       "k3,2015-01-03,1,1,3.0\n");
+    char *t = test_write(dir, "t.csv", "bdID,sales\nk2,20\nk1,10\nk3,\n");
+    struct fc_data_spec s = spec_for(f);
+    char *fe[] = {"price"};
+    s.features = fe;
+    s.n_features = 1;
+    s.n_ignore = 0;
+    s.target_path = t;
+    s.join_key = "bdID";
+    fc_last_error[0] = '\0';
+    ck_assert_ptr_null(fc_dataset_load(&s, 1)); /* k3 has no target */
+    ck_assert_msg(strstr(fc_last_error, "t.csv: target for key \"k3\"") != NULL, "%s",
+                  fc_last_error);
+    s.drop_missing_target = 1;
+    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert_uint_eq(ds->n_rows, 2);
+    ck_assert_uint_eq(ds->n_dropped, 1);
+    ck_assert(ds->target[0] == 10 && ds->target[1] == 20);
+    ck_assert(ds->features[0][1] == 2.0f);
+    fc_dataset_free(ds);
+    free(f);
+    free(t);
+}
+END_TEST
+
+static void expect_error(const char *text, const char *needle)
+{
+    char *p = test_write(dir, "bad.csv", text);
+    struct fc_data_spec s = spec_for(p);
+    fc_last_error[0] = '\0';
+    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    ck_assert_msg(ds == NULL, "accepted: %s", text);
+    ck_assert_msg(strstr(fc_last_error, needle) != NULL, "error '%s' lacks '%s'", fc_last_error,
+                  needle);
+    free(p);
+}
+
+START_TEST(test_errors)
+{
+    expect_error("", "bad.csv: empty file");
+    expect_error(HEADER, "bad.csv: no data rows");
+    expect_error(HEADER "2015-01-01,1,1,x,2,1.5,0\n", "bad.csv:2: expected 8 fields as in the "
+                                                      "header, found 7");
+    expect_error(HEADER "2015-01-01,1,1,x,2,1.5,0,1\n2015-01-02,1,1,x,2,abc,0,1\n",
+                 "bad.csv:3:6 (column \"price\"): expected a number");
+    expect_error(HEADER "2015-02-30,1,1,x,2,1.5,0,1\n", "bad.csv:2:1 (column \"date\"): expected "
+                                                        "a date");
+    expect_error(HEADER "2015-01-01,1,1,x,,1.5,0,1\n", "bad.csv:2:5 (column \"sales\"): missing "
+                                                       "target");
+    expect_error(HEADER "2015-01-01,1,1,x,2,1.5,0,1\n2015-01-01,1,1,y,3,1.5,0,1\n",
+                 "bad.csv:3: duplicate row for series 1:1 on 2015-01-01 (first on line 2)");
+    expect_error("date,product_id,store_id,item,sale,price,promo,feature_x\n"
+                 "2015-01-01,1,1,x,2,1.5,0,1\n",
+                 "column \"sales\" (data.target_column) not found; did you mean \"sale\"");
+    expect_error(HEADER "2015-01-01,,1,x,2,1.5,0,1\n", "bad.csv:2:2 (column \"product_id\")");
+    /* a quoted field spanning two lines: the next record is on line 4 */
+    expect_error(HEADER "2015-01-01,1,1,\"two\nlines\",2,1.5,0,1\n2015-01-02,1,1,x,2,??,0,1\n",
+                 "bad.csv:4:6");
+    expect_error(HEADER "2015-01-01,1,1,\"open,2,1.5,0,1\n", "unterminated quoted field");
+    expect_error(HEADER "2015-01-01,1,1,a\"b\"c,2,1.5,0,1\n", "bad.csv:2: malformed CSV");
+    expect_error("date,product_id,store_id,item,sales,price,price,feature_x\n"
+                 "2015-01-01,1,1,x,2,1.5,0,1\n",
+                 "bad.csv:1:7: duplicate column name \"price\"");
+    expect_error("date,product_id,store_id,item,sales,price,promo,other\n"
+                 "2015-01-01,1,1,x,2,1.5,0,1\n",
+                 "\"feature_*\" (data.features) not found");
+    expect_error(HEADER "2015-01-01,1,1,x,2,1.5,0,text\n", "bad.csv:2:8 (column \"feature_x\"): "
+                                                           "expected a number or a missing");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    struct fc_data_spec s = spec_for("/nonexistent/x.csv");
+    ck_assert_ptr_null(fc_dataset_load(&s, 1));
+    ck_assert(strstr(fc_last_error, "/nonexistent/x.csv: cannot open") != NULL);
+}
+END_TEST
+
+START_TEST(test_predict_without_target)
+{
+    char *p = test_write(dir, "d.csv", "date,product_id,store_id,item,price,promo,feature_x\n"
+                                       "2015-01-01,1,1,x,1.5,0,1\n");
+    struct fc_data_spec s = spec_for(p);
+    ck_assert_ptr_null(fc_dataset_load(&s, 1));
+    struct fc_dataset *ds = fc_dataset_load(&s, 0);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert(!ds->has_target);
+    fc_dataset_free(ds);
+    free(p);
+}
+END_TEST
+
+Suite *suite_dataset(void)
+{
+    Suite *s = suite_create("dataset");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_load_and_group);
+    tcase_add_test(tc, test_all_remaining_columns_are_features);
+    tcase_add_test(tc, test_target_file_join);
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_predict_without_target);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,54 @@
+/*
+ * main.c — runs every Check suite (one per module).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forecast/util.h"
+#include "test.h"
+
+char *test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/forecast-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return xstrdup(d);
+}
+
+char *test_write(const char *dir, const char *name, const char *text)
+{
+    char *path = fc_xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+void test_rmtree(const char *dir)
+{
+    char *cmd = fc_xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+
+int main(void)
+{
+    fc_verbosity = 0;
+    fc_error_silent = 1; /* tests read fc_last_error instead */
+    SRunner *sr = srunner_create(suite_util());
+    srunner_add_suite(sr, suite_config());
+    srunner_add_suite(sr, suite_dataset());
+    srunner_add_suite(sr, suite_split());
+    srunner_add_suite(sr, suite_metrics());
+    srunner_add_suite(sr, suite_registry());
+    srunner_add_suite(sr, suite_statquant());
+    srunner_add_suite(sr, suite_store());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,35 @@
+/*
+ * test.h — shared helpers of the Check suites (one file per module, collected
+ * in tests/main.c). Tests run from the tests/ directory.
+ */
+#ifndef FORECAST_TEST_H
+#define FORECAST_TEST_H
+
+#include <check.h>
+#include <math.h>
+
+Suite *suite_util(void);
+Suite *suite_config(void);
+Suite *suite_dataset(void);
+Suite *suite_split(void);
+Suite *suite_metrics(void);
+Suite *suite_registry(void);
+Suite *suite_statquant(void);
+Suite *suite_store(void);
+
+/* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
+#define ck_assert_close(a, b, tol)                                                     \
+    do {                                                                               \
+        double a_ = (a), b_ = (b);                                                     \
+        ck_assert_msg(fabs(a_ - b_) <= (tol) * fmax(1.0, fabs(b_)),                    \
+                      "%s = %.17g, expected %.17g", #a, a_, b_);                       \
+    } while (0)
+
+/* A fresh empty directory under /tmp; caller frees the path. */
+char *test_tmpdir(void);
+/* Writes text to dir/name; returns the full path (caller frees). */
+char *test_write(const char *dir, const char *name, const char *text);
+/* rm -rf */
+void test_rmtree(const char *dir);
+
+#endif

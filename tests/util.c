@@ -1,0 +1,118 @@
+/*
+ * util.c — dates, number parsing, missing values, suggestions, string map.
+ * Expected day numbers were computed with Python's datetime
+ * (date(y, m, d) - date(1970, 1, 1)).days.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/util.h"
+#include "test.h"
+
+START_TEST(test_dates)
+{
+    int32_t d;
+    ck_assert_int_eq(fc_parse_date("1970-01-01", &d), 0);
+    ck_assert_int_eq(d, 0);
+    ck_assert_int_eq(fc_parse_date("2000-03-01", &d), 0);
+    ck_assert_int_eq(d, 11017);
+    ck_assert_int_eq(fc_parse_date("2016-02-29", &d), 0);
+    ck_assert_int_eq(d, 16860);
+    ck_assert_int_eq(fc_parse_date("1969-12-31", &d), 0);
+    ck_assert_int_eq(d, -1);
+    /* ISO-8601 timestamps keep the day */
+    ck_assert_int_eq(fc_parse_date("2000-01-01T08:00:00.000Z", &d), 0);
+    ck_assert_int_eq(d, 10957);
+    ck_assert_int_eq(fc_parse_date("2000-01-01T23:59", &d), 0);
+    ck_assert_int_eq(d, 10957);
+    ck_assert_int_eq(fc_parse_date("2000-01-01 08:00:00+02:00", &d), 0);
+    /* rejected */
+    const char *bad[] = {"2015-02-29", "2015-13-01", "2015-00-10", "2015-1-1", "20150101",
+                         "2015-01-01T25:00", "2015-01-01x", "", "2015-01-32",
+                         "2015-01-01T08:00:00.Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(fc_parse_date(bad[i], &d) == -1, "accepted %s", bad[i]);
+    char out[11];
+    fc_format_date(16860, out);
+    ck_assert_str_eq(out, "2016-02-29");
+    fc_format_date(-1, out);
+    ck_assert_str_eq(out, "1969-12-31");
+    /* 2015-12-04 was a Friday (Monday = 0) */
+    ck_assert_int_eq(fc_parse_date("2015-12-04", &d), 0);
+    ck_assert_int_eq(fc_weekday(d), 4);
+    ck_assert_int_eq(fc_weekday(0), 3); /* 1970-01-01, a Thursday */
+}
+END_TEST
+
+START_TEST(test_numbers)
+{
+    double x;
+    ck_assert_int_eq(fc_parse_double("1.5", &x), 0);
+    ck_assert(x == 1.5);
+    ck_assert_int_eq(fc_parse_double("-2e3", &x), 0);
+    ck_assert(x == -2000);
+    const char *bad[] = {"", " 1", "1 ", "abc", "1,5", "inf", "nan", "0x10", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(fc_parse_double(bad[i], &x) == -1, "accepted '%s'", bad[i]);
+    long l;
+    ck_assert_int_eq(fc_parse_long("80558", &l), 0);
+    ck_assert_int_eq(l, 80558);
+    ck_assert_int_eq(fc_parse_long("8.5", &l), -1);
+    ck_assert(fc_is_missing("") && fc_is_missing("NA") && fc_is_missing("NaN"));
+    ck_assert(!fc_is_missing("0") && !fc_is_missing("none"));
+}
+END_TEST
+
+START_TEST(test_suggest)
+{
+    ck_assert_uint_eq(fc_edit_distance("kitten", "sitting"), 3);
+    ck_assert_uint_eq(fc_edit_distance("", "abc"), 3);
+    const char *c[] = {"train", "predict", "list-models", "describe", "help"};
+    ck_assert_str_eq(fc_suggest("trian", c, 5), "train");
+    ck_assert_str_eq(fc_suggest("predcit", c, 5), "predict");
+    ck_assert_ptr_null(fc_suggest("zzzzzzzz", c, 5));
+}
+END_TEST
+
+START_TEST(test_strmap)
+{
+    struct fc_strmap m;
+    fc_strmap_init(&m);
+    char *keys[1000];
+    for (int i = 0; i < 1000; i++) {
+        keys[i] = fc_xasprintf("k%d", i);
+        fc_strmap_put(&m, keys[i], (uint32_t)i * 3);
+    }
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(fc_strmap_get(&m, keys[i]), i * 3);
+    ck_assert_int_eq(fc_strmap_get(&m, "nope"), -1);
+    fc_strmap_free(&m);
+    for (int i = 0; i < 1000; i++)
+        free(keys[i]);
+}
+END_TEST
+
+START_TEST(test_buf_csv_field)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_put_csv_field(&b, "plain");
+    fc_buf_putc(&b, ',');
+    fc_buf_put_csv_field(&b, "a,\"b\"");
+    ck_assert_str_eq(b.s, "plain,\"a,\"\"b\"\"\"");
+    fc_buf_free(&b);
+}
+END_TEST
+
+Suite *suite_util(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_dates);
+    tcase_add_test(tc, test_numbers);
+    tcase_add_test(tc, test_suggest);
+    tcase_add_test(tc, test_strmap);
+    tcase_add_test(tc, test_buf_csv_field);
+    suite_add_tcase(s, tc);
+    return s;
+}
