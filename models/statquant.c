@@ -101,7 +101,8 @@ static void *statquant_create(const struct fc_params *p, const struct fc_model_c
     struct statquant *m = xcalloc(1, sizeof *m);
     m->n_levels = ctx->n_quantiles;
     m->levels = xcalloc(m->n_levels ? m->n_levels : 1, sizeof *m->levels);
-    memcpy(m->levels, ctx->quantiles, m->n_levels * sizeof *m->levels);
+    if (m->n_levels)
+        memcpy(m->levels, ctx->quantiles, m->n_levels * sizeof *m->levels);
     m->point_mean = strcmp(fc_params_str(p, "point"), "mean") == 0;
     m->by_weekday = fc_params_num(p, "by_weekday") != 0;
     m->min_wd = (long)fc_params_num(p, "min_weekday_rows");
@@ -136,8 +137,10 @@ static int statquant_fit(void *model, const struct fc_fit_input *in)
         return fc_error("statquant: no training rows");
     /* rows of all parts, sorted by series so each series is one run */
     uint32_t *rows = xmalloc(n * sizeof *rows);
-    memcpy(rows, in->rows, in->n_rows * sizeof *rows);
-    memcpy(rows + in->n_rows, in->val_rows, in->n_val * sizeof *rows);
+    if (in->n_rows)
+        memcpy(rows, in->rows, in->n_rows * sizeof *rows);
+    if (in->n_val)
+        memcpy(rows + in->n_rows, in->val_rows, in->n_val * sizeof *rows);
     double *all = xmalloc(n * sizeof *all);
     for (size_t i = 0; i < n; i++)
         all[i] = ds->target[rows[i]];

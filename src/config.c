@@ -733,6 +733,8 @@ int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_over
         cJSON *user = parse_file(file);
         if (!user) {
             cJSON_Delete(root);
+            free(cfg->source);
+            cfg->source = NULL;
             return -1;
         }
         merge(root, user);
@@ -741,6 +743,8 @@ int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_over
     for (size_t i = 0; i < n_ov; i++)
         if (apply_override(root, &ov[i])) {
             cJSON_Delete(root);
+            free(cfg->source);
+            cfg->source = NULL;
             return -1;
         }
     cfg->json = root;

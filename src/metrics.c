@@ -184,7 +184,8 @@ struct fc_metrics *fc_metrics_compute(const struct fc_eval_series *s, size_t n_s
     struct fc_metrics *m = xcalloc(1, sizeof *m);
     m->n_levels = n_levels;
     m->levels = xcalloc(n_levels ? n_levels : 1, sizeof *m->levels);
-    memcpy(m->levels, levels, n_levels * sizeof *levels);
+    if (n_levels)
+        memcpy(m->levels, levels, n_levels * sizeof *levels);
     m->n_series = n_series;
     m->series = xcalloc(n_series ? n_series : 1, sizeof *m->series);
     m->has_point = n_series > 0;

@@ -1,0 +1,165 @@
+#!/bin/sh
+# cli.sh — end-to-end tests of the forecast binary: the happy path from a
+# fresh checkout layout, reproduction from run.json, predict, and bad inputs
+# that must each exit 2, name the place, and write nothing.
+#   tests/cli.sh ./forecast
+set -u
+
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d /tmp/forecast-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+PASS=0
+FAIL=0
+
+ok() { PASS=$((PASS + 1)); }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
+
+# expect_fail DESCRIPTION SUBSTRING cmd...   (exit 2, message has SUBSTRING,
+# nothing under $T/out)
+expect_fail() {
+    desc=$1; want=$2; shift 2
+    rm -rf "$T/out"
+    "$@" >"$T/stdout" 2>"$T/stderr"
+    rc=$?
+    if [ $rc -ne 2 ]; then
+        bad "$desc: exit $rc, expected 2"; cat "$T/stderr" >&2; return
+    fi
+    if ! grep -qF -- "$want" "$T/stderr"; then
+        bad "$desc: message lacks '$want':"; cat "$T/stderr" >&2; return
+    fi
+    if [ "$(grep -c 'forecast: error' "$T/stderr")" -ne 1 ]; then
+        bad "$desc: expected exactly one error line"; cat "$T/stderr" >&2; return
+    fi
+    if [ -e "$T/out" ]; then
+        bad "$desc: wrote $T/out"; return
+    fi
+    ok
+}
+
+# ---- a checkout-like directory: config/ and data/ as in the repository ----
+W=$T/work
+mkdir -p "$W"
+cp -r "$ROOT/config" "$ROOT/data" "$W/"
+cd "$W" || exit 1
+
+# ---- version, list, describe, help ----
+"$BIN" --version >"$T/v" && grep -q "^forecast [0-9]" "$T/v" && grep -q "cJSON" "$T/v" \
+    && grep -q "libcsv" "$T/v" && ok || bad "--version"
+"$BIN" list-models | grep -q "^statquant " && ok || bad "list-models lists statquant"
+"$BIN" list-models --json | grep -q '"name":[[:space:]]*"statquant"' && ok || bad "list-models --json"
+"$BIN" describe statquant | grep -q "by_weekday .*boolean .*false" && ok || bad "describe"
+"$BIN" help train >"$T/h1" && "$BIN" train --help >"$T/h2" && cmp -s "$T/h1" "$T/h2" \
+    && grep -q -- "--split-date" "$T/h1" && ok || bad "help train == train --help"
+"$BIN" help predict >"$T/h1" && "$BIN" predict -h >"$T/h2" && cmp -s "$T/h1" "$T/h2" \
+    && ok || bad "help predict == predict -h"
+
+# ---- train with no arguments: a complete run directory ----
+"$BIN" train --model statquant >"$T/run1" 2>"$T/err1"
+rc=$?
+RUN=$(cat "$T/run1")
+if [ $rc -eq 0 ] && [ -d "$RUN" ]; then ok; else bad "train: exit $rc"; cat "$T/err1" >&2; fi
+for f in run.json report.md statquant/combined/predictions.csv statquant/combined/metrics.json \
+    statquant/combined/model/manifest.json statquant/combined/model/statquant.json; do
+    [ -s "$RUN/$f" ] && ok || bad "run directory lacks $f"
+done
+grep -q '"status":[[:space:]]*"completed"' "$RUN/run.json" && ok || bad "run.json status"
+grep -q '"sha256":' "$RUN/run.json" && ok || bad "run.json data fingerprint"
+grep -q "WRMSSE" "$RUN/report.md" && ok || bad "report.md has the summary"
+head -1 "$RUN/statquant/combined/predictions.csv" | \
+    grep -qx "product_id,store_id,date,actual,point,q0.1,q0.5,q0.9" && ok || bad "predictions header"
+ls "$RUN"/*.tmp.* "$RUN"/*/*/*.tmp.* >/dev/null 2>&1 && bad "temporary files left" || ok
+
+# ---- reproduce from run.json: identical predictions and metrics ----
+RUN2=$("$BIN" train --config "$RUN/run.json" --quiet)
+cmp -s "$RUN/statquant/combined/predictions.csv" "$RUN2/statquant/combined/predictions.csv" \
+    && ok || bad "train --config run.json reproduces predictions"
+cmp -s "$RUN/statquant/combined/metrics.json" "$RUN2/statquant/combined/metrics.json" \
+    && ok || bad "train --config run.json reproduces metrics"
+
+# ---- predict with the saved model ----
+"$BIN" predict --run "$RUN" --data data/sample.csv --out "$T/pred.csv" --quiet && ok || bad "predict"
+rows=$(($(wc -l <data/sample.csv) - 1))
+[ "$(($(wc -l <"$T/pred.csv") - 1))" -eq "$rows" ] && ok || bad "predict writes one row per input row"
+# the test-period rows of predict equal the run's predictions
+tail -n +2 "$RUN/statquant/combined/predictions.csv" | head -50 >"$T/a"
+grep -F -f "$T/a" "$T/pred.csv" | wc -l | grep -qx 50 && ok || bad "predict matches the run's predictions"
+
+# ---- individual strategy on two series ----
+SK1=$(sed -n 2p data/sample.csv | cut -d, -f2,3 | tr , :)
+RUNI=$("$BIN" train --strategy individual --sku "$SK1" --name indiv --quiet)
+[ -f "$RUNI/statquant/individual/series/$SK1/manifest.json" ] && ok || bad "individual model per series"
+
+# ---- bad inputs: exit 2, one message naming the place, nothing written ----
+O="--out $T/out"
+expect_fail "unknown command" "did you mean 'train'" "$BIN" trian
+expect_fail "unknown flag" "did you mean '--model'" "$BIN" train --modle statquant $O
+expect_fail "flag without value" "'--model' needs a value" "$BIN" train $O --model
+expect_fail "unknown model" 'unknown model "xgboots"' "$BIN" train --model xgboots $O
+expect_fail "bad strategy" '--strategy: strategy: expected one of "combined", "individual"' \
+    "$BIN" train --strategy both $O
+expect_fail "bad split date" "--split-date: split.split_date: expected a date" \
+    "$BIN" train --split-date 2015-13-01 $O
+expect_fail "bad quantile" '--quantiles: quantiles[1]: expected a number in (0, 1), got "abc"' \
+    "$BIN" train --quantiles 0.1,abc $O
+expect_fail "unsorted quantiles" "quantiles[1]: expected levels in increasing order" \
+    "$BIN" train --quantiles 0.9,0.1 $O
+expect_fail "negative seed" "--seed: seed: expected an integer in [0, 4294967295], got -1" \
+    "$BIN" train --seed -1 $O
+expect_fail "bad jobs" 'jobs: expected an integer in [0, 4096], got "many"' "$BIN" train --jobs many $O
+expect_fail "unknown series" 'series "99999:9" is not in data/sample.csv' "$BIN" train --sku 99999:9 $O
+expect_fail "unknown config key" 'split.val_dayz: unknown key; did you mean "val_days"?' \
+    "$BIN" train --set split.val_dayz=3 $O
+expect_fail "bad hyperparameter" 'models.statquant.point: expected one of "median", "mean", got "avg"' \
+    "$BIN" train --set models.statquant.point=avg $O
+expect_fail "malformed --set" "expected PATH=VALUE" "$BIN" train --set foo $O
+printf '{"seed": 1, "seed": 2}\n' >"$T/dup.json"
+expect_fail "duplicate config key" "dup.json: seed: duplicate key" "$BIN" train --config "$T/dup.json" $O
+printf '{"seed": 1,\n  "model": }\n' >"$T/broken.json"
+expect_fail "invalid JSON" "broken.json:2:" "$BIN" train --config "$T/broken.json" $O
+expect_fail "missing config" "nope.json: cannot open" "$BIN" train --config "$T/nope.json" $O
+expect_fail "missing data" "missing.csv: cannot open data file" "$BIN" train --data "$T/missing.csv" $O
+
+H="date,product_id,store_id,item_name,sales,price,promo,feature_a"
+csv() { printf '%s\n' "$H" >"$T/$1"; shift_name=$1; shift; printf "$@" >>"$T/$shift_name"; }
+csv ragged.csv '2015-01-01,1,1,x,2,1.5,0,1\n2015-01-02,1,1,x,2,1.5,0\n'
+expect_fail "ragged row" "ragged.csv:3: expected 8 fields as in the header, found 7" \
+    "$BIN" train --data "$T/ragged.csv" $O
+csv text.csv '2015-01-01,1,1,x,2,cheap,0,1\n'
+expect_fail "non-numeric cell" 'text.csv:2:6 (column "price"): expected a number' \
+    "$BIN" train --data "$T/text.csv" $O
+csv date.csv '2015-02-29,1,1,x,2,1.5,0,1\n'
+expect_fail "bad date" 'date.csv:2:1 (column "date"): expected a date' "$BIN" train --data "$T/date.csv" $O
+csv dup.csv '2015-01-01,1,1,x,2,1.5,0,1\n2015-01-01,1,1,x,3,1.5,0,1\n'
+expect_fail "duplicate series/date" "dup.csv:3: duplicate row for series 1:1 on 2015-01-01 (first on line 2)" \
+    "$BIN" train --data "$T/dup.csv" $O
+csv target.csv '2015-01-01,1,1,x,NA,1.5,0,1\n'
+expect_fail "missing target" 'target.csv:2:5 (column "sales"): missing target value' \
+    "$BIN" train --data "$T/target.csv" $O
+printf 'date,product_id,store_id,item_name,units,price,promo,feature_a\n2015-01-01,1,1,x,2,1.5,0,1\n' >"$T/col.csv"
+expect_fail "missing column" 'col.csv:1: column "sales" (data.target_column) not found' \
+    "$BIN" train --data "$T/col.csv" $O
+: >"$T/empty.csv"
+expect_fail "empty file" "empty.csv: empty file" "$BIN" train --data "$T/empty.csv" $O
+expect_fail "split after the data" "no series has enough data around split date 2030-01-01" \
+    "$BIN" train --split-date 2030-01-01 $O
+expect_fail "describe unknown model" 'unknown model "statqant"; did you mean "statquant"' \
+    "$BIN" describe statqant
+
+# an existing run is neither overwritten nor touched
+before=$(cat "$RUNI/run.json" | sha256sum)
+expect_fail "existing run name" "run directory already exists" "$BIN" train --name indiv
+[ "$(cat "$RUNI/run.json" | sha256sum)" = "$before" ] && ok || bad "existing run was modified"
+
+# predict: damaged model, schema mismatch, missing arguments
+cp -r "$RUN" "$T/damaged"
+sed -i 's/"point":[[:space:]]*[0-9.e+-]*/"point": 12345/' "$T/damaged/statquant/combined/model/statquant.json"
+expect_fail "damaged model file" "checksum does not match" \
+    "$BIN" predict --run "$T/damaged" --data data/sample.csv --out "$T/out"
+cut -d, -f1-7 data/sample.csv >"$T/fewer.csv"
+expect_fail "feature schema mismatch" "trained with" \
+    "$BIN" predict --run "$RUN" --data "$T/fewer.csv" --out "$T/out"
+expect_fail "predict without --run" "--run DIR is required" "$BIN" predict --data data/sample.csv
+
+echo "cli.sh: $PASS passed, $FAIL failed"
+[ $FAIL -eq 0 ]
