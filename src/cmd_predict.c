@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forecast/cli.h"
 #include "forecast/config.h"
@@ -72,6 +73,10 @@ static int cmd_predict(int argc, char **argv)
         goto out;
     }
     run_file = fc_xasprintf("%s/run.json", run);
+    if (access(run_file, F_OK) != 0) {
+        fc_error("%s: not a forecast run directory (no run.json); give --run runs/<id>", run);
+        goto out;
+    }
     runj = fc_read_json(run_file);
     if (!runj)
         goto out;

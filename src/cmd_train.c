@@ -94,18 +94,14 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 /* numbers for --seed / --jobs stay text when they are not numbers,
                  * so validation names the flag and the bad value */
                 int numeric = strcmp(name, "seed") == 0 || strcmp(name, "jobs") == 0;
-                double x;
-                if (numeric && fc_parse_double(it->value, &x) == 0)
+                if (numeric || map[k].as_list) {
+                    /* a non-number stays text, so validation names the flag */
                     ov[n].value = xstrdup(it->value);
-                else if (numeric || map[k].as_list)
-                    ov[n].value = xstrdup(it->value);
-                else /* always a JSON string: --name 123 is the name "123" */
-                    ov[n].value = fc_xasprintf("\"%s\"", it->value);
-                if (!numeric && !map[k].as_list) {
-                    cJSON *s = cJSON_CreateString(it->value);
-                    free(ov[n].value);
-                    ov[n].value = cJSON_PrintUnformatted(s);
-                    cJSON_Delete(s);
+                } else {
+                    /* always a JSON string: --name 123 is the name "123" */
+                    cJSON *str = cJSON_CreateString(it->value);
+                    ov[n].value = cJSON_PrintUnformatted(str);
+                    cJSON_Delete(str);
                 }
                 ov[n].as_list = map[k].as_list;
                 if (map[k].append) {

@@ -378,11 +378,12 @@ static void *load_checked(const struct fc_config *cfg, const struct fc_dataset *
         const char *want = cJSON_IsString(e) ? e->valuestring : NULL;
         const char *have = j < ds->n_features ? ds->feature_names[j] : NULL;
         if (!want || !have || strcmp(want, have) != 0) {
-            fc_error("%s: feature %zu is \"%s\" but the model in %s was trained with "
-                     "\"%s\" there (features must match by name and order: %zu in the "
-                     "model, %zu in the data)",
-                     ds->path, j + 1, have ? have : "(none)", mdir, want ? want : "(none)",
-                     nf, ds->n_features);
+            fc_error("%s: feature %zu is %s%s%s, but the model in %s was trained with %s%s%s "
+                     "there (features must match by name and order: the model has %zu, the "
+                     "data %zu)",
+                     ds->path, j + 1, have ? "\"" : "", have ? have : "missing",
+                     have ? "\"" : "", mdir, want ? "\"" : "", want ? want : "none",
+                     want ? "\"" : "", nf, ds->n_features);
             goto out;
         }
     }

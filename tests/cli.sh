@@ -156,7 +156,7 @@ cp -r "$RUN" "$T/damaged"
 sed -i 's/"point":[[:space:]]*[0-9.e+-]*/"point": 12345/' "$T/damaged/statquant/combined/model/statquant.json"
 expect_fail "damaged model file" "checksum does not match" \
     "$BIN" predict --run "$T/damaged" --data data/sample.csv --out "$T/out"
-cut -d, -f1-7 data/sample.csv >"$T/fewer.csv"
+cut -d, -f1-13 data/sample.csv >"$T/fewer.csv"
 expect_fail "feature schema mismatch" "trained with" \
     "$BIN" predict --run "$RUN" --data "$T/fewer.csv" --out "$T/out"
 expect_fail "predict without --run" "--run DIR is required" "$BIN" predict --data data/sample.csv
