@@ -24,6 +24,18 @@ const struct fc_cmd *fc_cmd_find(const char *name)
     return NULL;
 }
 
+int fc_cmd_unknown(const char *prefix, const char *name)
+{
+    const char *names[32];
+    size_t n = 0;
+    for (size_t i = 0; fc_commands[i] && n < 32; i++)
+        names[n++] = fc_commands[i]->name;
+    const char *s = fc_suggest(name, names, n);
+    if (s)
+        return fc_error("%s'%s' is not a forecast command; did you mean '%s'?", prefix, name, s);
+    return fc_error("%s'%s' is not a forecast command (see 'forecast --help')", prefix, name);
+}
+
 void fc_cmd_usage(const struct fc_cmd *c)
 {
     printf("usage: %s\n\n%s\n", c->synopsis, c->description);

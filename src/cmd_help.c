@@ -29,15 +29,7 @@ static int cmd_help(int argc, char **argv)
     const char *name = a.items[0].value;
     const struct fc_cmd *c = fc_cmd_find(name);
     if (!c) {
-        const char *names[32];
-        size_t n = 0;
-        for (size_t i = 0; fc_commands[i] && n < 32; i++)
-            names[n++] = fc_commands[i]->name;
-        const char *s = fc_suggest(name, names, n);
-        if (s)
-            fc_error("help: '%s' is not a forecast command; did you mean '%s'?", name, s);
-        else
-            fc_error("help: '%s' is not a forecast command", name);
+        fc_cmd_unknown("help: ", name);
         fc_args_free(&a);
         return FC_EXIT_USAGE;
     }

@@ -38,17 +38,10 @@ int main(int argc, char **argv)
     }
     const struct fc_cmd *c = fc_cmd_find(name);
     if (!c) {
-        const char *names[32];
-        size_t n = 0;
-        for (size_t i = 0; fc_commands[i] && n < 32; i++)
-            names[n++] = fc_commands[i]->name;
-        const char *s = fc_suggest(name, names, n);
         if (name[0] == '-')
             fc_error("unknown option '%s' (see 'forecast --help')", name);
-        else if (s)
-            fc_error("'%s' is not a forecast command; did you mean '%s'?", name, s);
         else
-            fc_error("'%s' is not a forecast command (see 'forecast --help')", name);
+            fc_cmd_unknown("", name);
         return FC_EXIT_USAGE;
     }
     return c->fn(argc - 1, argv + 1);

@@ -24,6 +24,8 @@ extern const struct fc_cmd *const fc_commands[]; /* NULL-terminated */
 
 const struct fc_cmd *fc_cmd_find(const char *name);
 void fc_cmd_usage(const struct fc_cmd *c);
+/* Reports an unknown command with the nearest one; returns -1. */
+int fc_cmd_unknown(const char *prefix, const char *name);
 /* Parses a command's options; prints usage and sets *done on --help.
  * Returns 0, or FC_EXIT_USAGE after an error. */
 int fc_cmd_parse(const struct fc_cmd *c, int argc, char **argv, struct fc_args *a, int *done);
