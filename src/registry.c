@@ -10,9 +10,13 @@
 #include "forecast/util.h"
 
 extern const struct fc_model_ops fc_model_statquant;
+extern const struct fc_model_ops fc_model_xgboost_quantile;
+extern const struct fc_model_ops fc_model_xgboost_standard;
 
 const struct fc_model_ops *const fc_models[] = {
     &fc_model_statquant,
+    &fc_model_xgboost_standard,
+    &fc_model_xgboost_quantile,
     NULL,
 };
 

@@ -23,6 +23,12 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static int n_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 char *fc_series_dirname(const char *key)
 {
     struct fc_buf b;
@@ -76,7 +82,9 @@ static int fit_save_predict(const struct fc_config *cfg, const struct fc_dataset
                             size_t offset, double *fit_s, double *pred_s)
 {
     const struct fc_model_ops *ops = cfg->model.ops;
-    struct fc_model_ctx ctx = model_ctx(cfg, 1);
+    /* library threads: all cores for the one combined model, one per model in
+     * the individual strategy (workers x threads <= cores) */
+    struct fc_model_ctx ctx = model_ctx(cfg, cfg->strategy == FC_COMBINED ? n_cores() : 1);
     void *model = ops->create(&cfg->model.params, &ctx);
     if (!model)
         return -1;
@@ -95,7 +103,7 @@ static int fit_save_predict(const struct fc_config *cfg, const struct fc_dataset
     if (mrc)
         goto out;
     struct fc_pred part;
-    fc_pred_alloc(&part, n_test, cfg->n_quantiles, pred->point != NULL);
+    fc_pred_alloc(&part, n_test, pred->n_quantiles, pred->point != NULL);
     double t2 = now();
     if (ops->predict(model, ds, test, n_test, &part) == 0) {
         if (pred->point)
@@ -116,7 +124,7 @@ static struct fc_metrics *score(const struct fc_config *cfg, const struct fc_dat
                                 const struct fc_split *sp, const uint32_t *rows,
                                 const struct fc_pred *pred, const unsigned char *ok)
 {
-    size_t L = cfg->n_quantiles;
+    size_t L = pred->n_quantiles; /* 0 for a point-only model */
     size_t n = pred->n;
     double *y = xmalloc((n ? n : 1) * sizeof *y), *p = xmalloc((n ? n : 1) * sizeof *p);
     double *q = xmalloc((n * L > 0 ? n * L : 1) * sizeof *q);
@@ -129,7 +137,7 @@ static struct fc_metrics *score(const struct fc_config *cfg, const struct fc_dat
             q[i * L + j] = pred->q[i * L + j];
     }
     /* a quantile-only model's point forecast is its median when it has one */
-    if (!pred->point)
+    if (!pred->point && L)
         for (size_t j = 0; j < L; j++)
             if (fabs(cfg->quantiles[j] - 0.5) < 1e-12)
                 for (size_t i = 0; i < n; i++)
@@ -387,7 +395,7 @@ static void *load_checked(const struct fc_config *cfg, const struct fc_dataset *
             goto out;
         }
     }
-    struct fc_model_ctx ctx = model_ctx(cfg, 0);
+    struct fc_model_ctx ctx = model_ctx(cfg, cfg->strategy == FC_COMBINED ? n_cores() : 1);
     model = ops->load(mdir, &cfg->model.params, &ctx);
 out:
     cJSON_Delete(man);

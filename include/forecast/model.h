@@ -100,6 +100,8 @@ struct fc_model_ops {
     void *(*load)(const char *dir, const struct fc_params *p,
                   const struct fc_model_ctx *ctx);
     void (*free)(void *model);
+    /* Optional: the library the plugin wraps, e.g. "xgboost 1.7.4". */
+    void (*version)(char *buf, size_t n);
 };
 
 /* fc_pred helpers */

@@ -1,0 +1,319 @@
+/*
+ * xgboost_common.c — shared XGBoost C API plumbing (see xgboost_common.h).
+ */
+#include "xgboost_common.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/store.h"
+#include "forecast/util.h"
+
+const char *const fc_xgb_tree_methods[] = {"hist", "approx", "exact", NULL};
+
+int xgb_fail(const char *what)
+{
+    /* XGBoost's message: "[time] file:line: text\nStack trace: ..." -> text */
+    const char *msg = XGBGetLastError();
+    const char *p = strstr(msg, ": ");
+    const char *start = (msg[0] == '[' && p) ? p + 2 : msg;
+    size_t len = strcspn(start, "\n");
+    return fc_error("xgboost: %s: %.*s", what, (int)len, start);
+}
+
+void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
+                     struct xgb_tree_params *t)
+{
+    t->n_estimators = (int)fc_params_num(p, "n_estimators");
+    t->max_depth = (int)fc_params_num(p, "max_depth");
+    t->learning_rate = fc_params_num(p, "learning_rate");
+    t->subsample = fc_params_num(p, "subsample");
+    t->colsample = fc_params_num(p, "colsample_bytree");
+    t->min_child_weight = fc_params_num(p, "min_child_weight");
+    t->lambda = fc_params_num(p, "reg_lambda");
+    t->alpha = fc_params_num(p, "reg_alpha");
+    t->gamma = fc_params_num(p, "gamma");
+    t->max_bin = (int)fc_params_num(p, "max_bin");
+    t->tree_method = fc_params_str(p, "tree_method");
+    t->nthread = (int)fc_params_num(p, "nthread");
+    if (t->nthread == 0)
+        t->nthread = ctx->threads > 0 ? ctx->threads : 1;
+    t->seed = (long)fc_params_num(p, "seed");
+    if (t->seed < 0)
+        t->seed = (long)(ctx->seed & 0x7fffffff);
+    t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
+}
+
+int xgb_set(BoosterHandle b, const char *key, const char *value)
+{
+    if (XGBoosterSetParam(b, key, value) != 0) {
+        char what[128];
+        snprintf(what, sizeof what, "parameter %s=%s", key, value);
+        return xgb_fail(what);
+    }
+    return 0;
+}
+
+static int set_num(BoosterHandle b, const char *key, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return xgb_set(b, key, buf);
+}
+
+int xgb_set_tree_params(BoosterHandle b, const struct xgb_tree_params *t)
+{
+    return xgb_set(b, "verbosity", "0") || set_num(b, "eta", t->learning_rate) ||
+           set_num(b, "max_depth", t->max_depth) || set_num(b, "subsample", t->subsample) ||
+           set_num(b, "colsample_bytree", t->colsample) ||
+           set_num(b, "min_child_weight", t->min_child_weight) ||
+           set_num(b, "lambda", t->lambda) || set_num(b, "alpha", t->alpha) ||
+           set_num(b, "gamma", t->gamma) || set_num(b, "max_bin", t->max_bin) ||
+           xgb_set(b, "tree_method", t->tree_method) || set_num(b, "nthread", t->nthread) ||
+           set_num(b, "seed", (double)t->seed);
+}
+
+DMatrixHandle xgb_matrix(const struct fc_dataset *ds, const uint32_t *rows, size_t n,
+                         int with_label, int nthread)
+{
+    size_t F = ds->n_features;
+    float *x = xmalloc((n ? n : 1) * F * sizeof *x);
+    /* columnar -> row-major, one feature at a time (sequential reads) */
+    for (size_t j = 0; j < F; j++) {
+        const float *col = ds->features[j];
+        for (size_t i = 0; i < n; i++)
+            x[i * F + j] = col[rows[i]];
+    }
+    DMatrixHandle d = NULL;
+    if (XGDMatrixCreateFromMat_omp(x, (bst_ulong)n, (bst_ulong)F, NAN, &d, nthread) != 0) {
+        free(x);
+        xgb_fail("building the data matrix");
+        return NULL;
+    }
+    free(x);
+    if (!with_label)
+        return d;
+    float *y = xmalloc((n ? n : 1) * sizeof *y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = ds->target[rows[i]];
+    int rc = XGDMatrixSetFloatInfo(d, "label", y, (bst_ulong)n);
+    if (rc == 0 && ds->weight) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = ds->weight[rows[i]];
+        rc = XGDMatrixSetFloatInfo(d, "weight", y, (bst_ulong)n);
+    }
+    free(y);
+    if (rc != 0) {
+        xgb_fail("setting labels and weights");
+        XGDMatrixFree(d);
+        return NULL;
+    }
+    return d;
+}
+
+int xgb_predict(BoosterHandle b, DMatrixHandle d, int type, int begin, int end, float *out,
+                size_t n)
+{
+    char config[160];
+    snprintf(config, sizeof config,
+             "{\"type\": %d, \"training\": false, \"iteration_begin\": %d, "
+             "\"iteration_end\": %d, \"strict_shape\": false}",
+             type, begin, end);
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *res = NULL;
+    if (XGBoosterPredictFromDMatrix(b, d, config, &shape, &dim, &res) != 0)
+        return xgb_fail("predict");
+    bst_ulong total = dim ? 1 : 0;
+    for (bst_ulong k = 0; k < dim; k++)
+        total *= shape[k];
+    if (total != n)
+        return fc_error("xgboost: predict returned %llu values for %zu rows",
+                        (unsigned long long)total, n);
+    /* XGBoost's buffer is thread-local and reused: copy at once */
+    memcpy(out, res, n * sizeof *out);
+    return 0;
+}
+
+int xgb_save_model(BoosterHandle b, const char *path)
+{
+    bst_ulong len = 0;
+    const char *buf = NULL;
+    if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"ubj\"}", &len, &buf) != 0)
+        return xgb_fail("saving the model");
+    return fc_write_atomic(path, buf, (size_t)len);
+}
+
+BoosterHandle xgb_load_model(const char *path, size_t n_features)
+{
+    size_t len;
+    char *buf = fc_read_file(path, &len);
+    if (!buf)
+        return NULL;
+    BoosterHandle b = NULL;
+    if (XGBoosterCreate(NULL, 0, &b) != 0) {
+        free(buf);
+        xgb_fail("creating a booster");
+        return NULL;
+    }
+    int rc = XGBoosterLoadModelFromBuffer(b, buf, (bst_ulong)len);
+    free(buf);
+    if (rc != 0) {
+        fc_error("%s: XGBoost cannot read this model: %s", path, XGBGetLastError());
+        XGBoosterFree(b);
+        return NULL;
+    }
+    bst_ulong nf = 0;
+    if (XGBoosterGetNumFeature(b, &nf) != 0 || nf != n_features) {
+        fc_error("%s: the model has %llu features, its manifest lists %zu", path,
+                 (unsigned long long)nf, n_features);
+        XGBoosterFree(b);
+        return NULL;
+    }
+    xgb_set(b, "verbosity", "0");
+    return b;
+}
+
+int xgb_set_feature_names(BoosterHandle b, char *const *names, size_t n)
+{
+    if (XGBoosterSetStrFeatureInfo(b, "feature_name", (const char **)names, (bst_ulong)n) != 0)
+        return xgb_fail("setting feature names");
+    return 0;
+}
+
+int xgb_write_importance(BoosterHandle b, char *const *feature_names, size_t F,
+                         const char *path)
+{
+    static const char *const kinds[] = {"gain", "weight", "cover"};
+    double *score = xcalloc(3 * F, sizeof *score);
+    for (int k = 0; k < 3; k++) {
+        char config[64];
+        snprintf(config, sizeof config, "{\"importance_type\": \"%s\"}", kinds[k]);
+        bst_ulong nf = 0, dim = 0;
+        const char **names = NULL;
+        const bst_ulong *shape = NULL;
+        const float *s = NULL;
+        if (XGBoosterFeatureScore(b, config, &nf, &names, &dim, &shape, &s) != 0) {
+            free(score);
+            return xgb_fail("feature importance");
+        }
+        /* features never used in a split are absent from the answer */
+        for (bst_ulong i = 0; i < nf; i++)
+            for (size_t j = 0; j < F; j++)
+                if (strcmp(names[i], feature_names[j]) == 0)
+                    score[k * F + j] = s[i];
+    }
+    struct fc_buf out;
+    fc_buf_init(&out);
+    fc_buf_puts(&out, "feature,gain,weight,cover\n");
+    for (size_t j = 0; j < F; j++) {
+        fc_buf_put_csv_field(&out, feature_names[j]);
+        fc_buf_printf(&out, ",%.9g,%.9g,%.9g\n", score[j], score[F + j], score[2 * F + j]);
+    }
+    free(score);
+    int rc = fc_write_atomic(path, out.s, out.len);
+    fc_buf_free(&out);
+    return rc;
+}
+
+void xgb_version(char *buf, size_t n)
+{
+    int a, b, c;
+    XGBoostVersion(&a, &b, &c);
+    snprintf(buf, n, "xgboost %d.%d.%d", a, b, c);
+}
+
+/* ---- weighted quantile ---- */
+
+struct vw {
+    double v, w;
+};
+
+static int cmp_vw(const void *a, const void *b)
+{
+    double x = ((const struct vw *)a)->v, y = ((const struct vw *)b)->v;
+    return (x > y) - (x < y);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double xgb_weighted_quantile(double *v, double *w, size_t n, double alpha)
+{
+    if (n == 0)
+        return 0;
+    if (!w) {
+        /* numpy's default (linear interpolation) */
+        qsort(v, n, sizeof *v, cmp_d);
+        double h = (double)(n - 1) * alpha;
+        size_t lo = (size_t)h;
+        if (lo + 1 >= n)
+            return v[n - 1];
+        return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+    }
+    struct vw *p = xmalloc(n * sizeof *p);
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].v = v[i];
+        p[i].w = w[i];
+        total += w[i];
+    }
+    qsort(p, n, sizeof *p, cmp_vw);
+    double target = alpha * total, acc = 0, q = p[n - 1].v;
+    for (size_t i = 0; i < n; i++) {
+        acc += p[i].w;
+        if (acc >= target) {
+            q = p[i].v;
+            break;
+        }
+    }
+    free(p);
+    return q;
+}
+
+char **xgb_copy_names(const struct fc_dataset *ds)
+{
+    char **names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof *names);
+    for (size_t j = 0; j < ds->n_features; j++)
+        names[j] = xstrdup(ds->feature_names[j]);
+    return names;
+}
+
+void xgb_free_names(char **names, size_t n)
+{
+    for (size_t j = 0; names && j < n; j++)
+        free(names[j]);
+    free(names);
+}
+
+int xgb_write_meta(const char *dir, cJSON *meta)
+{
+    char v[64];
+    xgb_version(v, sizeof v);
+    cJSON_AddStringToObject(meta, "library", v);
+    char *path = fc_xasprintf("%s/meta.json", dir);
+    int rc = fc_write_json(path, meta);
+    free(path);
+    return rc;
+}
+
+cJSON *xgb_read_meta(const char *dir, size_t *n_features)
+{
+    char *path = fc_xasprintf("%s/meta.json", dir);
+    cJSON *m = fc_read_json(path);
+    const cJSON *nf = m ? cJSON_GetObjectItemCaseSensitive(m, "n_features") : NULL;
+    if (m && (!cJSON_IsNumber(nf) || nf->valuedouble < 1)) {
+        fc_error("%s: no n_features", path);
+        cJSON_Delete(m);
+        m = NULL;
+    }
+    if (m)
+        *n_features = (size_t)nf->valuedouble;
+    free(path);
+    return m;
+}
