@@ -27,8 +27,14 @@
 #include "forecast/util.h"
 #include "xgboost_common.h"
 
+static const char *const split_gradients[] = {"sign", "expectile", NULL};
+
 static const struct fc_param_spec q_params[] = {
     XGB_TREE_PARAMS,
+    {.name = "split_gradient", .type = FC_PARAM_ENUM, .def_str = "sign",
+     .choices = split_gradients,
+     .doc = "gradients the tree structure is grown from: expectile (asymmetric squared "
+            "error, sees how far off a row is) or sign (the pinball loss's own)"},
     {.name = "leaf_refit", .type = FC_PARAM_BOOL, .def = 1,
      .doc = "replace each leaf value by the level's quantile of its rows' residuals "
             "(LightGBM-style); false keeps XGBoost's Newton step"},
@@ -37,6 +43,7 @@ static const struct fc_param_spec q_params[] = {
 struct xgb_q {
     struct xgb_tree_params tp;
     int refit;
+    int expectile; /* split_gradient = expectile */
     size_t L;
     double *levels;
     BoosterHandle *boosters; /* (L) */
@@ -53,6 +60,7 @@ static void *q_create(const struct fc_params *p, const struct fc_model_ctx *ctx)
     struct xgb_q *m = xcalloc(1, sizeof *m);
     xgb_read_params(p, ctx, &m->tp);
     m->refit = fc_params_num(p, "leaf_refit") != 0;
+    m->expectile = strcmp(fc_params_str(p, "split_gradient"), "expectile") == 0;
     m->L = ctx->n_quantiles;
     m->levels = xcalloc(m->L ? m->L : 1, sizeof *m->levels);
     for (size_t j = 0; j < m->L; j++)
@@ -253,9 +261,16 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
     for (int it = 0; it < t->n_estimators; it++) {
         for (size_t i = 0; i < n; i++) {
             double wi = w ? w[i] : 1;
-            /* at the kink (y == prediction) the step goes down, as in LightGBM */
-            grad[i] = (float)(wi * (margin[i] >= y[i] ? 1 - a : -a));
-            hess[i] = (float)wi;
+            if (m->expectile) {
+                /* asymmetric squared error: the residual's size shapes the tree */
+                double c = y[i] >= margin[i] ? a : 1 - a;
+                grad[i] = (float)(wi * c * (margin[i] - y[i]));
+                hess[i] = (float)(wi * c);
+            } else {
+                /* pinball sign gradient; at the kink the step goes down (LightGBM) */
+                grad[i] = (float)(wi * (margin[i] >= y[i] ? 1 - a : -a));
+                hess[i] = (float)wi;
+            }
         }
         if (XGBoosterBoostOneIter(b, dtrain, grad, hess, (bst_ulong)n) != 0) {
             xgb_fail("boosting");

@@ -6,10 +6,10 @@
 set -eu
 
 # build and run
-PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check"
-# reference values for the golden tests are committed; these regenerate them
-# and the sample data (tests/fixtures/make_metrics_golden.py, data/generate.py)
-PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn"
+PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check libxgboost-dev"
+# peers: the cross-checks in make check (tests/peers/) and bench/ run against
+# them; they also regenerate the golden fixtures and the sample data
+PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost"
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

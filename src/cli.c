@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "forecast/cli.h"
+#include "forecast/registry.h"
 #include "forecast/util.h"
 #include "forecast/version.h"
 
@@ -62,5 +63,22 @@ void fc_print_version(void)
     printf("  cJSON %s\n", cJSON_Version());
     printf("  libcsv %d.%d.%d\n", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
     printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
+    /* the libraries behind the model plugins, each once */
+    char seen[8][64];
+    size_t n_seen = 0;
+    for (size_t i = 0; fc_models[i]; i++) {
+        if (!fc_models[i]->version)
+            continue;
+        char v[64];
+        fc_models[i]->version(v, sizeof v);
+        size_t k;
+        for (k = 0; k < n_seen; k++)
+            if (strcmp(seen[k], v) == 0)
+                break;
+        if (k < n_seen || n_seen == 8)
+            continue;
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", v);
+        printf("  %s\n", v);
+    }
 }
 

@@ -20,6 +20,7 @@
 #include "forecast/config.h"
 #include "forecast/dataset.h"
 #include "forecast/hash.h"
+#include "forecast/registry.h"
 #include "forecast/report.h"
 #include "forecast/split.h"
 #include "forecast/store.h"
@@ -157,6 +158,17 @@ static void add_versions(cJSON *run)
     snprintf(csv, sizeof csv, "%d.%d.%d", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
     cJSON_AddStringToObject(v, "libcsv", csv);
     cJSON_AddStringToObject(v, "openssl", OpenSSL_version(OPENSSL_VERSION));
+    for (size_t i = 0; fc_models[i]; i++)
+        if (fc_models[i]->version) {
+            char lib[64];
+            fc_models[i]->version(lib, sizeof lib);
+            char *sp = strchr(lib, ' ');
+            if (sp && !cJSON_GetObjectItemCaseSensitive(v, lib)) {
+                *sp = '\0';
+                if (!cJSON_GetObjectItemCaseSensitive(v, lib))
+                    cJSON_AddStringToObject(v, lib, sp + 1);
+            }
+        }
 }
 
 static cJSON *run_json(const char *id, const struct fc_config *cfg, const struct fc_dataset *ds,
@@ -308,7 +320,7 @@ static int cmd_train(int argc, char **argv)
     }
     set_str(run, "status", res.n_failed ? "partial" : "completed");
     char *report = fc_xasprintf("%s/report.md", run_dir);
-    int rep_rc = fc_report_write(report, run, &cfg, ds, &sp, &res);
+    int rep_rc = fc_report_write(report, run, &cfg, ds, &sp, &res, model_dir);
     free(report);
     if (rep_rc || fc_write_json(path, run))
         goto out;

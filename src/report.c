@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,57 @@ static int cmp_rmsse(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* feature_importance.csv (feature,gain,weight,cover) -> the top rows by gain */
+struct imp {
+    char name[128];
+    double gain, weight, cover;
+};
+
+static int cmp_gain(const void *a, const void *b)
+{
+    double x = ((const struct imp *)a)->gain, y = ((const struct imp *)b)->gain;
+    return (x < y) - (x > y);
+}
+
+static void top_features(struct fc_buf *b, const char *model_dir)
+{
+    char *path = fc_xasprintf("%s/model/feature_importance.csv", model_dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return;
+    struct imp rows[512];
+    size_t n = 0;
+    char line[512];
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return;
+    }
+    while (n < 512 && fgets(line, sizeof line, f)) {
+        char *c1 = strchr(line, ',');
+        if (!c1)
+            continue;
+        *c1 = '\0';
+        size_t len = strlen(line) < sizeof rows[n].name ? strlen(line) : sizeof rows[n].name - 1;
+        memcpy(rows[n].name, line, len);
+        rows[n].name[len] = '\0';
+        if (sscanf(c1 + 1, "%lf,%lf,%lf", &rows[n].gain, &rows[n].weight, &rows[n].cover) == 3)
+            n++;
+    }
+    fclose(f);
+    if (!n)
+        return;
+    qsort(rows, n, sizeof *rows, cmp_gain);
+    fc_buf_puts(b, "\n### Top features (by gain)\n\n| feature | gain | weight | cover |\n"
+                   "|---|---|---|---|\n");
+    for (size_t i = 0; i < n && i < 10; i++)
+        fc_buf_printf(b, "| %s | %.4g | %.0f | %.4g |\n", rows[i].name, rows[i].gain,
+                      rows[i].weight, rows[i].cover);
+}
+
 int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
                     const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res)
+                    const struct fc_train_result *res, const char *model_dir)
 {
     const struct fc_metrics *m = res->metrics;
     struct fc_buf b;
@@ -122,6 +171,7 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
         }
         free(idx);
     }
+    top_features(&b, model_dir);
     if (sp->n_skipped) {
         fc_buf_printf(&b, "\n## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
                       sp->n_skipped);

@@ -161,5 +161,40 @@ expect_fail "feature schema mismatch" "trained with" \
     "$BIN" predict --run "$RUN" --data "$T/fewer.csv" --out "$T/out"
 expect_fail "predict without --run" "--run DIR is required" "$BIN" predict --data data/sample.csv
 
+# ---- XGBoost plugins: train, predict the same rows, damaged files refused ----
+RX=$("$BIN" train --model xgboost_standard --name xgb --quiet --set models.xgboost_standard.n_estimators=40)
+M=$RX/xgboost_standard/combined/model
+for f in model.ubj meta.json feature_importance.csv training_curve.csv manifest.json; do
+    [ -s "$M/$f" ] && ok || bad "xgboost_standard model lacks $f"
+done
+grep -q "Top features" "$RX/report.md" && ok || bad "report.md lists the top features"
+"$BIN" predict --run "$RX" --data data/sample.csv --out "$T/px.csv" --quiet && ok || bad "predict xgboost_standard"
+tail -n +2 "$RX/xgboost_standard/combined/predictions.csv" | head -30 >"$T/a"
+grep -F -f "$T/a" "$T/px.csv" | wc -l | grep -qx 30 && ok || bad "xgboost predict matches the run's predictions"
+RQ=$("$BIN" train --model xgboost_quantile --name xgq --quiet --set models.xgboost_quantile.n_estimators=30)
+head -1 "$RQ/xgboost_quantile/combined/predictions.csv" | \
+    grep -qx "product_id,store_id,date,actual,q0.1,q0.5,q0.9" && ok || bad "xgboost_quantile predictions header"
+grep -q '"crossing_rate"' "$RQ/xgboost_quantile/combined/metrics.json" && ok || bad "crossing rate reported"
+# quantiles written monotone in the level
+awk -F, 'NR > 1 && ($5 > $6 || $6 > $7) { bad = 1 } END { exit bad }' \
+    "$RQ/xgboost_quantile/combined/predictions.csv" && ok || bad "quantiles monotone"
+
+cp -r "$RX" "$T/trunc"
+head -c 100 "$RX/xgboost_standard/combined/model/model.ubj" >"$T/trunc/xgboost_standard/combined/model/model.ubj"
+expect_fail "truncated model file" "model.ubj: size or checksum does not match" \
+    "$BIN" predict --run "$T/trunc" --data data/sample.csv --out "$T/out"
+cp -r "$RX" "$T/future"
+sed -i 's/"format_version":[[:space:]]*1/"format_version": 7/' "$T/future/xgboost_standard/combined/model/manifest.json"
+expect_fail "future format version" "format_version 7 is newer than this forecast" \
+    "$BIN" predict --run "$T/future" --data data/sample.csv --out "$T/out"
+cp -r "$RX" "$T/wrong"
+sed -i 's/"model":[[:space:]]*"xgboost_standard"/"model": "statquant"/' "$T/wrong/xgboost_standard/combined/model/manifest.json"
+expect_fail "wrong model in manifest" "holds a statquant model, expected xgboost_standard" \
+    "$BIN" predict --run "$T/wrong" --data data/sample.csv --out "$T/out"
+expect_fail "xgboost hyperparameter range" "models.xgboost_standard.subsample: expected a number in (0, 1], got 1.5" \
+    "$BIN" train --model xgboost_standard --set models.xgboost_standard.subsample=1.5 $O
+expect_fail "xgboost objective" 'models.xgboost_standard.objective: expected one of "reg:squarederror"' \
+    "$BIN" train --model xgboost_standard --set models.xgboost_standard.objective=reg:quantileerror $O
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -47,6 +47,7 @@ int main(void)
     srunner_add_suite(sr, suite_registry());
     srunner_add_suite(sr, suite_statquant());
     srunner_add_suite(sr, suite_store());
+    srunner_add_suite(sr, suite_xgboost());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

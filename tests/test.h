@@ -16,6 +16,7 @@ Suite *suite_metrics(void);
 Suite *suite_registry(void);
 Suite *suite_statquant(void);
 Suite *suite_store(void);
+Suite *suite_xgboost(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \

@@ -12,9 +12,11 @@
 
 struct cJSON;
 
-/* Writes path atomically. run is the run.json object. */
+/* Writes path atomically. run is the run.json object; model_dir is
+ * <run>/<model>/<strategy> (its model/feature_importance.csv, when the plugin
+ * wrote one, gives the top features). */
 int fc_report_write(const char *path, const struct cJSON *run, const struct fc_config *cfg,
                     const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res);
+                    const struct fc_train_result *res, const char *model_dir);
 
 #endif
