@@ -109,8 +109,8 @@ static int fit_save_predict(const struct fc_config *cfg, const struct fc_dataset
         if (pred->point)
             memcpy(pred->point + offset, part.point, n_test * sizeof *part.point);
         if (pred->q)
-            memcpy(pred->q + offset * cfg->n_quantiles, part.q,
-                   n_test * cfg->n_quantiles * sizeof *part.q);
+            memcpy(pred->q + offset * pred->n_quantiles, part.q,
+                   n_test * pred->n_quantiles * sizeof *part.q);
         rc = 0;
     }
     *pred_s += now() - t2;
@@ -340,8 +340,10 @@ int fc_predictions_write(const char *path, const struct fc_dataset *ds, const ui
             fc_buf_printf(&b, "%.9g", p->point[i]);
         }
         /* monotone in the level: crossings are repaired by sorting the row */
-        memcpy(row, p->q + i * p->n_quantiles, p->n_quantiles * sizeof *row);
-        qsort(row, p->n_quantiles, sizeof *row, cmp_float);
+        if (p->n_quantiles) {
+            memcpy(row, p->q + i * p->n_quantiles, p->n_quantiles * sizeof *row);
+            qsort(row, p->n_quantiles, sizeof *row, cmp_float);
+        }
         for (size_t j = 0; j < p->n_quantiles; j++)
             fc_buf_printf(&b, ",%.9g", row[j]);
         fc_buf_putc(&b, '\n');
