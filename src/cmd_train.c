@@ -158,17 +158,19 @@ static void add_versions(cJSON *run)
     snprintf(csv, sizeof csv, "%d.%d.%d", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
     cJSON_AddStringToObject(v, "libcsv", csv);
     cJSON_AddStringToObject(v, "openssl", OpenSSL_version(OPENSSL_VERSION));
-    for (size_t i = 0; fc_models[i]; i++)
-        if (fc_models[i]->version) {
-            char lib[64];
-            fc_models[i]->version(lib, sizeof lib);
-            char *sp = strchr(lib, ' ');
-            if (sp && !cJSON_GetObjectItemCaseSensitive(v, lib)) {
-                *sp = '\0';
-                if (!cJSON_GetObjectItemCaseSensitive(v, lib))
-                    cJSON_AddStringToObject(v, lib, sp + 1);
-            }
-        }
+    /* the libraries behind the plugins: "xgboost 1.7.4" -> "xgboost": "1.7.4" */
+    for (size_t i = 0; fc_models[i]; i++) {
+        if (!fc_models[i]->version)
+            continue;
+        char lib[64];
+        fc_models[i]->version(lib, sizeof lib);
+        char *space = strchr(lib, ' ');
+        if (!space)
+            continue;
+        *space = '\0';
+        if (!cJSON_GetObjectItemCaseSensitive(v, lib))
+            cJSON_AddStringToObject(v, lib, space + 1);
+    }
 }
 
 static cJSON *run_json(const char *id, const struct fc_config *cfg, const struct fc_dataset *ds,
