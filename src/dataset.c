@@ -46,18 +46,16 @@ static void on_field(void *s, size_t len, void *data)
     }
     r->offs[r->n_fields++] = r->row.len;
     const char *p = s ? s : "";
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '\n')
-            r->embedded_nl++;
-        if (p[i] == '\0') {
-            fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path,
-                     r->line, r->n_fields);
-            r->failed = 1;
-            return;
-        }
+    if (len && memchr(p, '\0', len)) {
+        fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path, r->line,
+                 r->n_fields);
+        r->failed = 1;
+        return;
     }
-    for (size_t i = 0; i < len; i++)
-        fc_buf_putc(&r->row, p[i]);
+    for (const char *nl = len ? memchr(p, '\n', len) : NULL; nl;
+         nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - p)))
+        r->embedded_nl++;
+    fc_buf_append(&r->row, p, len);
     fc_buf_putc(&r->row, '\0');
 }
 

@@ -146,6 +146,14 @@ void fc_buf_putc(struct fc_buf *b, char c)
     b->s[b->len] = '\0';
 }
 
+void fc_buf_append(struct fc_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
 void fc_buf_puts(struct fc_buf *b, const char *s)
 {
     size_t n = strlen(s);
@@ -194,17 +202,22 @@ void fc_buf_put_csv_field(struct fc_buf *b, const char *s)
 
 int fc_parse_double(const char *s, double *out)
 {
-    if (!*s || isspace((unsigned char)*s))
+    /* only plain decimals are data: strtod would also take "inf", "nan",
+     * hex floats and leading spaces */
+    static const unsigned char ok[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+        ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1,
+        ['E'] = 1};
+    if (!*s)
         return -1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!ok[*p])
+            return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (*end != '\0')
+    if (*end != '\0' || end == s)
         return -1;
-    /* strtod accepts "inf", "nan", hex floats: only plain decimals are data */
-    for (const char *p = s; *p; p++)
-        if (!strchr("0123456789+-.eE", *p))
-            return -1;
     if (errno == ERANGE && isinf(v))
         return -1;
     *out = v;
@@ -226,6 +239,9 @@ int fc_parse_long(const char *s, long *out)
 
 int fc_is_missing(const char *s)
 {
+    /* every spelling is empty or starts with N / n: numbers leave at once */
+    if (s[0] != '\0' && s[0] != 'N' && s[0] != 'n')
+        return 0;
     static const char *const spellings[] = {"", "NA", "NaN", "nan", "NAN", "N/A",
                                             "null", "NULL", "n/a"};
     for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)

@@ -63,6 +63,7 @@ void fc_buf_init(struct fc_buf *b);
 void fc_buf_free(struct fc_buf *b);
 void fc_buf_putc(struct fc_buf *b, char c);
 void fc_buf_puts(struct fc_buf *b, const char *s);
+void fc_buf_append(struct fc_buf *b, const char *s, size_t n);
 void fc_buf_printf(struct fc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append a double as %.17g, or an empty string for NaN. */
