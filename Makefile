@@ -1,6 +1,6 @@
 # forecast — build, test, sanitizer build, demo.
 #   make              build ./forecast
-#   make check        unit tests (Check) + end-to-end CLI tests
+#   make check        unit tests (Check) + end-to-end CLI tests + peer cross-checks
 #   make check-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         train statquant on the bundled sample data
 
@@ -21,7 +21,7 @@ TOBJ = $(TSRC:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all check check-unit check-cli check-asan demo deps clean
+.PHONY: all check check-unit check-cli check-peers check-asan demo deps bench clean
 
 all: forecast
 
@@ -42,13 +42,21 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	$(MAKE) check-unit check-cli
+	$(MAKE) check-unit check-cli check-peers
 
 check-unit: $(BUILD)/run_tests
 	cd tests && ../$(BUILD)/run_tests
 
 check-cli: forecast
 	tests/cli.sh ./forecast
+
+# cross-checks against python3-xgboost / sklearn / pandas (skipped loudly
+# when they are not installed)
+check-peers: forecast
+	tests/peers.sh ./forecast
+
+bench: forecast
+	bench/xgb_standard.sh
 
 # Sanitizer build in its own tree, so it never mixes with the normal objects.
 check-asan: deps

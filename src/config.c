@@ -415,7 +415,8 @@ static cJSON *override_value(const struct fc_override *o)
         free(copy);
         return arr;
     }
-    cJSON *v = cJSON_Parse(o->value);
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(o->value, &end, 1); /* all of it, or a string */
     if (v && !cJSON_IsString(v) && !cJSON_IsObject(v) && !cJSON_IsArray(v) &&
         !cJSON_IsNumber(v) && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
         cJSON_Delete(v);

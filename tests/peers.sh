@@ -1,0 +1,45 @@
+#!/bin/sh
+# peers.sh — cross-checks against independent implementations, run by
+# `make check` when Debian's python3-xgboost / pandas / sklearn are installed
+# under /usr/bin/python3 (scripts/deps.sh and .ci/run install them), and
+# skipped LOUDLY when they are not:
+#   - xgboost_standard's test predictions equal python3-xgboost's on the same
+#     data, split and parameters to 1e-5 relative (tests/peers/xgb_crosscheck.py);
+#   - xgboost_quantile: coverage within 3 points of each level and mean pinball
+#     loss at most 1.05x sklearn's HistGradientBoostingRegressor(loss="quantile")
+#     (tests/peers/quantile_check.py; sklearn takes a few minutes);
+#   - the split (rows, order, skipped series) equals pandas' (split_check.py).
+#   tests/peers.sh ./forecast
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=${PY:-/usr/bin/python3}
+if ! "$PY" -c 'import numpy, pandas, xgboost, sklearn' 2>/dev/null; then
+    echo "####################################################################" >&2
+    echo "peers.sh: SKIPPED: $PY cannot import numpy, pandas, xgboost, sklearn" >&2
+    echo "peers.sh: install python3-xgboost python3-pandas python3-sklearn" >&2
+    echo "####################################################################" >&2
+    exit 0
+fi
+T=$(mktemp -d /tmp/forecast-peers-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$ROOT" || exit 1
+FAIL=0
+run() { # description, command...
+    desc=$1; shift
+    if "$@"; then echo "peers.sh: ok: $desc"; else echo "peers.sh: FAIL: $desc" >&2; FAIL=1; fi
+}
+NT=2
+RS=$("$BIN" train --model statquant --out "$T" --name sq --quiet)
+run "split equals pandas'" "$PY" tests/peers/split_check.py "$RS"
+RX=$("$BIN" train --model xgboost_standard --out "$T" --name xs --quiet \
+    --set models.xgboost_standard.nthread=$NT)
+run "xgboost_standard equals python3-xgboost" "$PY" tests/peers/xgb_crosscheck.py "$RX" --nthread $NT
+RX2=$("$BIN" train --model xgboost_standard --out "$T" --name xs2 --quiet \
+    --set models.xgboost_standard.nthread=$NT --set models.xgboost_standard.objective=count:poisson \
+    --set models.xgboost_standard.seed=7)
+run "xgboost_standard count:poisson equals python3-xgboost" \
+    "$PY" tests/peers/xgb_crosscheck.py "$RX2" --nthread $NT
+RQ=$("$BIN" train --model xgboost_quantile --out "$T" --name xq --quiet)
+run "xgboost_quantile coverage and pinball vs sklearn" "$PY" tests/peers/quantile_check.py "$RQ"
+[ $FAIL -eq 0 ]
