@@ -8,6 +8,8 @@
 #include <cjson/cJSON.h>
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,9 @@ static const struct fc_opt train_opts[] = {
     {"seed", "N", "random seed"},
     {"jobs", "N", "parallel workers for the individual strategy (0 = all cores)"},
     {"set", "PATH=VALUE", "set any config value, e.g. --set split.val_days=14 (repeatable)"},
+    {"resume", "DIR", "continue the interrupted run DIR, keeping its verified outputs"},
+    {"shard", "K/N", "train shard K of N of the series (K from SLURM_ARRAY_TASK_ID or "
+                     "JOB_COMPLETION_INDEX when only N is given)"},
     {"quiet", NULL, "print only errors"},
     {"verbose", NULL, "print more progress"},
 };
@@ -82,6 +87,8 @@ static int build_overrides(const struct fc_args *a, const char **config,
             if (fc_override_parse_set(it->value, &ov[n]))
                 goto fail;
             n++;
+        } else if (strcmp(name, "resume") == 0 || strcmp(name, "shard") == 0) {
+            continue; /* handled by the caller */
         } else if (strcmp(name, "quiet") == 0) {
             fc_verbosity = 0;
         } else if (strcmp(name, "verbose") == 0) {
@@ -232,6 +239,312 @@ static void set_str(cJSON *o, const char *k, const char *v)
     cJSON_AddStringToObject(o, k, v);
 }
 
+/* --shard K/N, or N with K from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX */
+static int parse_shard(const char *text, int *k, int *n)
+{
+    const char *slash = strchr(text, '/');
+    long kk = -1, nn;
+    char *end;
+    if (slash) {
+        char *ktext = xstrdup(text);
+        ktext[slash - text] = '\0';
+        int bad = fc_parse_long(ktext, &kk) != 0;
+        free(ktext);
+        if (bad)
+            return fc_error("--shard %s: expected K/N or N, e.g. --shard 3/10", text);
+        text = slash + 1;
+    }
+    nn = strtol(text, &end, 10);
+    if (*end || end == text || nn < 1 || nn > 1000000)
+        return fc_error("--shard: expected N, the number of shards, >= 1; got \"%s\"", text);
+    if (kk < 0) {
+        const char *env = getenv("SLURM_ARRAY_TASK_ID");
+        const char *name = "SLURM_ARRAY_TASK_ID";
+        if (!env) {
+            env = getenv("JOB_COMPLETION_INDEX");
+            name = "JOB_COMPLETION_INDEX";
+        }
+        if (!env)
+            return fc_error("--shard %ld: which shard is this? give --shard K/%ld or set "
+                            "SLURM_ARRAY_TASK_ID (Slurm job arrays) or JOB_COMPLETION_INDEX "
+                            "(Kubernetes Indexed Jobs)",
+                            nn, nn);
+        if (fc_parse_long(env, &kk) != 0)
+            return fc_error("%s=\"%s\": expected a shard index", name, env);
+    }
+    if (kk < 0 || kk >= nn)
+        return fc_error("--shard: shard index %ld is outside 0..%ld (with Slurm use "
+                        "--array=0-%ld)",
+                        kk, nn - 1, nn - 1);
+    *k = (int)kk;
+    *n = (int)nn;
+    return 0;
+}
+
+/* An exclusive lock for the lifetime of the process (the fd stays open):
+ * a second process writing the same run (or shard) fails at once. */
+static int take_lock(const char *path, const char *what)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return fc_error("%s: cannot create the lock file: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return fc_error("%s is being written by another forecast process (lock %s held); "
+                        "wait for it, or stop it first",
+                        what, path);
+    }
+    return fd;
+}
+
+/* Everything one invocation of train / merge holds. */
+struct job {
+    const char *config_file;
+    struct fc_override *ov;
+    size_t n_ov;
+    const char *resume_dir;
+    const char *shard_text;
+    int merge;
+    struct fc_config cfg;
+    int have_cfg;
+    struct fc_dataset *ds;
+    struct fc_split sp;
+    int have_split;
+    struct fc_train_result res;
+    cJSON *run;
+    char *id, *run_dir, *model_dir, *path;
+    int lock_fd;
+};
+
+static void job_free(struct job *J)
+{
+    fc_train_result_free(&J->res);
+    cJSON_Delete(J->run);
+    free(J->path);
+    free(J->model_dir);
+    free(J->run_dir);
+    free(J->id);
+    if (J->have_split)
+        fc_split_free(&J->sp);
+    fc_dataset_free(J->ds);
+    if (J->have_cfg)
+        fc_config_free(&J->cfg);
+    for (size_t i = 0; i < J->n_ov; i++)
+        fc_override_free(&J->ov[i]);
+    free(J->ov);
+    if (J->lock_fd >= 0)
+        close(J->lock_fd);
+}
+
+/* The run's own config, from DIR/run.json; only flags that do not change
+ * results may come with it. */
+static int config_from_run(struct job *J, const char *dir, const char *why)
+{
+    for (size_t i = 0; i < J->n_ov; i++)
+        if (strcmp(J->ov[i].path, "jobs") != 0)
+            return fc_error("%s %s: the run's own config is used; %s cannot be changed "
+                            "(only --jobs, --quiet and --verbose may be given)",
+                            why, dir, J->ov[i].flag);
+    if (J->config_file)
+        return fc_error("%s %s: the run's own config is used; --config cannot be given", why,
+                        dir);
+    J->path = fc_xasprintf("%s/run.json", dir);
+    if (access(J->path, F_OK) != 0)
+        return fc_error("%s: not a forecast run directory (no run.json)", dir);
+    J->config_file = J->path;
+    return 0;
+}
+
+static int run_pipeline(struct job *J, int argc, char **argv)
+{
+    double t_start = wall();
+    int rc = FC_EXIT_USAGE;
+    struct fc_train_opts opts = {0};
+    cJSON *old_run = NULL;
+    J->lock_fd = -1;
+
+    /* ---- bad input: exit 2, nothing written ---- */
+    if (J->resume_dir && config_from_run(J, J->resume_dir, "--resume"))
+        goto out;
+    if (J->merge && config_from_run(J, J->resume_dir, "merge"))
+        goto out;
+    if (J->shard_text && parse_shard(J->shard_text, &opts.shard_k, &opts.shard_n))
+        goto out;
+    if (J->resume_dir) {
+        old_run = fc_read_json(J->config_file);
+        if (!old_run)
+            goto out;
+        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(old_run, "shards");
+        if (cJSON_IsNumber(sh) && !J->shard_text) {
+            fc_error("--resume %s: a sharded run; resume one shard with --resume DIR "
+                     "--shard K/%d, then run forecast merge",
+                     J->resume_dir, (int)sh->valuedouble);
+            goto out;
+        }
+    }
+    if (fc_config_load(&J->cfg, J->config_file, J->ov, J->n_ov))
+        goto out;
+    J->have_cfg = 1;
+    if (J->shard_text && !J->resume_dir && !J->cfg.run_name) {
+        fc_error("--shard: give the run a --name, so that every shard writes the same run "
+                 "directory");
+        goto out;
+    }
+    if ((J->shard_text || J->merge) && J->cfg.strategy != FC_INDIVIDUAL) {
+        fc_error("%s: only the individual strategy is sharded (strategy is \"%s\")",
+                 J->merge ? "merge" : "--shard", fc_strategy_name(J->cfg.strategy));
+        goto out;
+    }
+    if (J->merge) {
+        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(old_run, "shards");
+        if (!cJSON_IsNumber(sh)) {
+            fc_error("merge %s: not a sharded run (run.json has no \"shards\")",
+                     J->resume_dir);
+            goto out;
+        }
+        opts.shard_n = (int)sh->valuedouble;
+        opts.merge = 1;
+    }
+    opts.resume = J->resume_dir != NULL && !J->merge;
+    opts.jobs = J->cfg.jobs;
+    double t0 = wall();
+    J->ds = fc_dataset_load(&J->cfg.data, 1);
+    if (!J->ds)
+        goto out;
+    double load_s = wall() - t0;
+    struct fc_dataset *ds = J->ds;
+    fc_info(1, "loaded %s: %zu rows, %zu series, %zu features in %.2f s", ds->path,
+            ds->n_rows, ds->n_series, ds->n_features, load_s);
+    if (ds->n_dropped)
+        fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
+                ds->n_dropped);
+    if (fc_split_make(ds, &J->cfg.split, J->cfg.skus, J->cfg.n_skus, &J->sp))
+        goto out;
+    J->have_split = 1;
+    for (size_t i = 0; i < J->sp.n_skipped && !opts.merge; i++)
+        fc_warn("series %s skipped: %s", ds->series_key[J->sp.skipped[i].series],
+                J->sp.skipped[i].reason);
+
+    struct stat st;
+    if (J->resume_dir) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(old_run, "id");
+        J->id = xstrdup(cJSON_IsString(id) ? id->valuestring : "resumed");
+        J->run_dir = xstrdup(J->resume_dir);
+    } else {
+        J->id = J->cfg.run_name ? xstrdup(J->cfg.run_name) : make_run_id(&J->cfg, ds);
+        J->run_dir = fc_xasprintf("%s/%s", J->cfg.out_dir, J->id);
+        free(J->path);
+        J->path = fc_xasprintf("%s/run.json", J->run_dir);
+        if (stat(J->run_dir, &st) == 0) {
+            /* shards join the run directory the first of them made */
+            int no_run_yet = J->shard_text && access(J->path, F_OK) != 0;
+            cJSON *existing = J->shard_text && !no_run_yet ? fc_read_json(J->path) : NULL;
+            const cJSON *ec = existing ? cJSON_GetObjectItemCaseSensitive(existing, "config")
+                                       : NULL;
+            int same = no_run_yet || (ec && cJSON_Compare(ec, J->cfg.json, 1));
+            cJSON_Delete(existing);
+            if (!same) {
+                fc_error("%s: run directory already exists%s; choose another --name or "
+                         "remove it",
+                         J->run_dir, J->shard_text ? " with another configuration" : "");
+                goto out;
+            }
+        }
+    }
+
+    /* ---- from here on, failures are runtime failures: exit 1 ---- */
+    rc = FC_EXIT_FAILURE;
+    if (fc_mkdir_p(J->cfg.out_dir) && !J->resume_dir)
+        goto out;
+    if (mkdir(J->run_dir, 0777) != 0 && errno != EEXIST) {
+        fc_error("%s: cannot create run directory: %s", J->run_dir, strerror(errno));
+        goto out;
+    }
+    char *lock = opts.shard_n && !opts.merge
+                     ? fc_xasprintf("%s/.lock-shard-%d", J->run_dir, opts.shard_k)
+                     : fc_xasprintf("%s/.lock", J->run_dir);
+    J->lock_fd = take_lock(lock, J->run_dir);
+    free(lock);
+    if (J->lock_fd < 0) {
+        rc = FC_EXIT_USAGE;
+        goto out;
+    }
+    J->run = run_json(J->id, &J->cfg, ds, &J->sp, argc, argv);
+    if (old_run) {
+        const cJSON *created = cJSON_GetObjectItemCaseSensitive(old_run, "created");
+        if (cJSON_IsString(created)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(J->run, "created");
+            cJSON_AddStringToObject(J->run, "created", created->valuestring);
+        }
+    }
+    if (opts.shard_n) {
+        cJSON_AddNumberToObject(J->run, "shards", opts.shard_n);
+        set_str(J->run, "status", opts.merge ? "running" : "sharded");
+    }
+    /* shards share run.json: the first one writes it, merge finishes it */
+    if ((!opts.shard_n || opts.merge || access(J->path, F_OK) != 0) &&
+        fc_write_json(J->path, J->run))
+        goto out;
+    J->model_dir = fc_xasprintf("%s/%s/%s", J->run_dir, J->cfg.model.ops->name,
+                                fc_strategy_name(J->cfg.strategy));
+    int train_rc =
+        fc_mkdir_p(J->model_dir) ? -1 : fc_train(&J->cfg, ds, &J->sp, J->model_dir, &opts, &J->res);
+    struct fc_train_result *res = &J->res;
+    if (res->shard_only && train_rc == 0) {
+        fc_info(1, "shard %d/%d of %s: %zu series trained%s, %zu failed; when every shard "
+                   "is done: forecast merge %s",
+                opts.shard_k, opts.shard_n, J->run_dir, res->n_models,
+                res->n_resumed ? " (some resumed)" : "", res->n_failed, J->run_dir);
+        printf("%s\n", J->run_dir);
+        rc = res->n_failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+        goto out;
+    }
+    cJSON *tm = cJSON_AddObjectToObject(J->run, "timings");
+    cJSON_AddNumberToObject(tm, "load_seconds", load_s);
+    cJSON_AddNumberToObject(tm, "fit_seconds", res->fit_seconds);
+    cJSON_AddNumberToObject(tm, "predict_seconds", res->predict_seconds);
+    cJSON_AddNumberToObject(tm, "total_seconds", wall() - t_start);
+    cJSON *models = cJSON_AddArrayToObject(J->run, "models");
+    cJSON *mo = cJSON_CreateObject();
+    cJSON_AddStringToObject(mo, "model", J->cfg.model.ops->name);
+    cJSON_AddStringToObject(mo, "strategy", fc_strategy_name(J->cfg.strategy));
+    char *rel = fc_xasprintf("%s/%s", J->cfg.model.ops->name, fc_strategy_name(J->cfg.strategy));
+    cJSON_AddStringToObject(mo, "dir", rel);
+    free(rel);
+    cJSON_AddNumberToObject(mo, "models_trained", (double)res->n_models);
+    cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
+    cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
+    cJSON_AddItemToArray(models, mo);
+    if (train_rc) {
+        set_str(J->run, "status", "failed");
+        cJSON_AddStringToObject(J->run, "error", fc_last_error);
+        fc_write_json(J->path, J->run);
+        fc_error("run %s failed; see %s", J->id, J->path);
+        goto out;
+    }
+    set_str(J->run, "status", res->n_failed ? "partial" : "completed");
+    char *report = fc_xasprintf("%s/report.md", J->run_dir);
+    int rep_rc = fc_report_write(report, J->run, &J->cfg, ds, &J->sp, res, J->model_dir);
+    free(report);
+    if (rep_rc || fc_write_json(J->path, J->run))
+        goto out;
+    const struct fc_metrics *m = res->metrics;
+    fc_info(1, "run %s %s: %zu series, WRMSSE %.4f, RMSE %.4f", J->run_dir,
+            res->n_failed ? "finished with failures" : "completed", m->n_series, m->wrmsse,
+            m->rmse);
+    if (m->has_quantiles)
+        fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
+    if (res->n_failed)
+        fc_warn("%zu series failed to train (listed in metrics.json and report.md); exit "
+                "status 3",
+                res->n_failed);
+    printf("%s\n", J->run_dir);
+    rc = res->n_failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+out:
+    cJSON_Delete(old_run);
+    return rc;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     struct fc_args a;
@@ -239,119 +552,79 @@ static int cmd_train(int argc, char **argv)
     int rc = fc_cmd_parse(&fc_cmd_train, argc, argv, &a, &done);
     if (rc || done)
         return rc;
-    double t_start = wall();
-    const char *config_file = NULL;
-    struct fc_override *ov = NULL;
-    size_t n_ov = 0;
-    struct fc_config cfg = {0};
-    struct fc_dataset *ds = NULL;
-    struct fc_split sp = {0};
-    struct fc_train_result res = {0};
-    cJSON *run = NULL;
-    char *id = NULL, *run_dir = NULL, *model_dir = NULL, *path = NULL;
-    int have_cfg = 0, have_split = 0;
+    struct job J = {0};
+    J.lock_fd = -1;
     rc = FC_EXIT_USAGE;
-
-    /* ---- bad input: exit 2, nothing written ---- */
-    if (build_overrides(&a, &config_file, &ov, &n_ov))
-        goto out;
-    if (fc_config_load(&cfg, config_file, ov, n_ov))
-        goto out;
-    have_cfg = 1;
-    double t0 = wall();
-    ds = fc_dataset_load(&cfg.data, 1);
-    if (!ds)
-        goto out;
-    double load_s = wall() - t0;
-    fc_info(1, "loaded %s: %zu rows, %zu series, %zu features in %.2f s%s", ds->path,
-            ds->n_rows, ds->n_series, ds->n_features, load_s, "");
-    if (ds->n_dropped)
-        fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
-                ds->n_dropped);
-    if (fc_split_make(ds, &cfg.split, cfg.skus, cfg.n_skus, &sp))
-        goto out;
-    have_split = 1;
-    for (size_t i = 0; i < sp.n_skipped; i++)
-        fc_warn("series %s skipped: %s", ds->series_key[sp.skipped[i].series],
-                sp.skipped[i].reason);
-    id = cfg.run_name ? xstrdup(cfg.run_name) : make_run_id(&cfg, ds);
-    run_dir = fc_xasprintf("%s/%s", cfg.out_dir, id);
-    struct stat st;
-    if (stat(run_dir, &st) == 0) {
-        fc_error("%s: run directory already exists; choose another --name or remove it",
-                 run_dir);
-        goto out;
+    for (size_t i = 0; i < a.n; i++) {
+        if (!a.items[i].opt)
+            continue;
+        if (strcmp(a.items[i].opt->name, "resume") == 0)
+            J.resume_dir = a.items[i].value;
+        else if (strcmp(a.items[i].opt->name, "shard") == 0)
+            J.shard_text = a.items[i].value;
     }
-
-    /* ---- from here on, failures are runtime failures: exit 1 ---- */
-    rc = FC_EXIT_FAILURE;
-    if (fc_mkdir_p(cfg.out_dir))
-        goto out;
-    if (mkdir(run_dir, 0777) != 0) {
-        fc_error("%s: cannot create run directory: %s", run_dir, strerror(errno));
-        goto out;
-    }
-    run = run_json(id, &cfg, ds, &sp, argc, argv);
-    path = fc_xasprintf("%s/run.json", run_dir);
-    if (fc_write_json(path, run))
-        goto out;
-    model_dir = fc_xasprintf("%s/%s/%s", run_dir, cfg.model.ops->name,
-                             fc_strategy_name(cfg.strategy));
-    int train_rc = fc_mkdir_p(model_dir) ? -1 : fc_train(&cfg, ds, &sp, model_dir, &res);
-    cJSON *tm = cJSON_AddObjectToObject(run, "timings");
-    cJSON_AddNumberToObject(tm, "load_seconds", load_s);
-    cJSON_AddNumberToObject(tm, "fit_seconds", res.fit_seconds);
-    cJSON_AddNumberToObject(tm, "predict_seconds", res.predict_seconds);
-    cJSON_AddNumberToObject(tm, "total_seconds", wall() - t_start);
-    cJSON *models = cJSON_AddArrayToObject(run, "models");
-    cJSON *mo = cJSON_CreateObject();
-    cJSON_AddStringToObject(mo, "model", cfg.model.ops->name);
-    cJSON_AddStringToObject(mo, "strategy", fc_strategy_name(cfg.strategy));
-    char *rel = fc_xasprintf("%s/%s", cfg.model.ops->name, fc_strategy_name(cfg.strategy));
-    cJSON_AddStringToObject(mo, "dir", rel);
-    free(rel);
-    cJSON_AddNumberToObject(mo, "models_trained", (double)res.n_models);
-    cJSON_AddNumberToObject(mo, "series_failed", (double)res.n_failed);
-    cJSON_AddItemToArray(models, mo);
-    if (train_rc) {
-        set_str(run, "status", "failed");
-        cJSON_AddStringToObject(run, "error", fc_last_error);
-        fc_write_json(path, run);
-        fc_error("run %s failed; see %s", id, path);
-        goto out;
-    }
-    set_str(run, "status", res.n_failed ? "partial" : "completed");
-    char *report = fc_xasprintf("%s/report.md", run_dir);
-    int rep_rc = fc_report_write(report, run, &cfg, ds, &sp, &res, model_dir);
-    free(report);
-    if (rep_rc || fc_write_json(path, run))
-        goto out;
-    const struct fc_metrics *m = res.metrics;
-    fc_info(1, "run %s %s: %zu series, WRMSSE %.4f, RMSE %.4f%s", run_dir,
-            res.n_failed ? "finished with failures" : "completed", m->n_series, m->wrmsse,
-            m->rmse, "");
-    if (m->has_quantiles)
-        fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
-    printf("%s\n", run_dir);
-    rc = res.n_failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
-out:
-    fc_train_result_free(&res);
-    cJSON_Delete(run);
-    free(path);
-    free(model_dir);
-    free(run_dir);
-    free(id);
-    if (have_split)
-        fc_split_free(&sp);
-    fc_dataset_free(ds);
-    if (have_cfg)
-        fc_config_free(&cfg);
-    for (size_t i = 0; i < n_ov; i++)
-        fc_override_free(&ov[i]);
-    free(ov);
+    if (build_overrides(&a, &J.config_file, &J.ov, &J.n_ov) == 0)
+        rc = run_pipeline(&J, argc, argv);
+    job_free(&J);
     fc_args_free(&a);
     return rc;
 }
+
+static const struct fc_opt merge_opts[] = {
+    {"quiet", NULL, "print only errors"},
+    {"verbose", NULL, "print more progress"},
+};
+
+static int cmd_merge(int argc, char **argv)
+{
+    struct fc_args a;
+    int done;
+    int rc = fc_cmd_parse(&fc_cmd_merge, argc, argv, &a, &done);
+    if (rc || done)
+        return rc;
+    struct job J = {0};
+    J.lock_fd = -1;
+    J.merge = 1;
+    rc = FC_EXIT_USAGE;
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.items[i].opt) {
+            fc_verbosity = strcmp(a.items[i].opt->name, "quiet") == 0 ? 0 : 2;
+        } else if (J.resume_dir) {
+            fc_error("merge: expected one run directory, got '%s' and '%s'", J.resume_dir,
+                     a.items[i].value);
+            fc_args_free(&a);
+            return FC_EXIT_USAGE;
+        } else {
+            J.resume_dir = a.items[i].value;
+        }
+    }
+    if (!J.resume_dir)
+        fc_error("merge: which run? (forecast merge runs/<id>)");
+    else
+        rc = run_pipeline(&J, argc, argv);
+    job_free(&J);
+    fc_args_free(&a);
+    return rc;
+}
+
+const struct fc_cmd fc_cmd_merge = {
+    .name = "merge",
+    .fn = cmd_merge,
+    .summary = "combine the shards of a sharded run into its results",
+    .synopsis = "forecast merge RUN",
+    .description =
+        "RUN was trained in shards (forecast train --strategy individual --name ID\n"
+        "--shard K/N, one process per K, e.g. a Slurm job array or a Kubernetes\n"
+        "Indexed Job). merge checks that every shard finished and that every series'\n"
+        "outputs are complete and verify against their manifests, then writes the\n"
+        "run's predictions.csv, metrics.json, report.md and run.json: the same as a\n"
+        "single-machine run.\n"
+        "\n"
+        "exit status: 0 done; 2 a shard is missing or unfinished, or RUN is not a\n"
+        "sharded run; 3 done, but some series failed to train; 1 failed while writing.",
+    .opts = merge_opts,
+    .n_opts = sizeof merge_opts / sizeof merge_opts[0],
+};
 
 const struct fc_cmd fc_cmd_train = {
     .name = "train",
@@ -366,9 +639,14 @@ const struct fc_cmd fc_cmd_train = {
         "Prints the run directory on stdout.\n"
         "\n"
         "'forecast train --config runs/<id>/run.json' trains the same run again.\n"
+        "'forecast train --resume runs/<id>' continues an interrupted run: series\n"
+        "whose outputs verify against their manifest are kept, the rest trained.\n"
+        "With --strategy individual, --jobs N workers train series in parallel (one\n"
+        "library thread each); --shard K/N trains one shard, forecast merge joins them.\n"
         "\n"
         "exit status: 0 done; 1 failed while running (run.json says \"failed\");\n"
-        "2 bad input (nothing written); 3 done, but some series failed to train.",
+        "2 bad input (nothing written), or another process holds the run's lock;\n"
+        "3 done, but some series failed to train (the others are in the results).",
     .opts = train_opts,
     .n_opts = sizeof train_opts / sizeof train_opts[0],
 };

@@ -13,7 +13,7 @@
 
 int fc_verbosity = 1;
 int fc_error_silent;
-char fc_last_error[1024];
+_Thread_local char fc_last_error[1024];
 
 /* ---- allocation ---- */
 

@@ -21,6 +21,14 @@ struct fc_train_failure {
     char *reason; /* owned */
 };
 
+struct fc_train_opts {
+    int jobs;         /* individual strategy workers; 0 = number of cores */
+    int resume;       /* reuse outputs whose manifest verifies */
+    int shard_k;      /* this shard, 0 <= shard_k < shard_n */
+    int shard_n;      /* 0: no sharding */
+    int merge;        /* train nothing: assemble every shard's outputs */
+};
+
 struct fc_train_result {
     struct fc_pred pred;        /* raw predictions for test rows (split order) */
     uint32_t *rows;             /* (pred.n) the rows predicted */
@@ -29,14 +37,26 @@ struct fc_train_result {
     size_t n_models;
     struct fc_train_failure *failed;
     size_t n_failed;
-    double fit_seconds, predict_seconds;
+    double fit_seconds, predict_seconds; /* summed over models */
+    size_t n_resumed;           /* series reused from an earlier attempt */
+    int shard_only;             /* a shard's part: no predictions / metrics yet */
 };
 
-/* Trains cfg->model with cfg->strategy; writes dir/model/ or dir/series/<key>/
- * (each with manifest.json), dir/predictions.csv and dir/metrics.json.
- * Returns 0, or -1 after fc_error (a failure while running). */
+/* Trains cfg->model with cfg->strategy; writes dir/model/ or
+ * dir/series/<key>/ (each with its test predictions and, last, manifest.json),
+ * dir/predictions.csv and dir/metrics.json. The individual strategy runs
+ * o->jobs workers, one library thread each; a series that fails is recorded
+ * and the others go on. With o->resume, model directories whose manifest
+ * verifies are reused; with o->shard_n, only the series whose key hashes to
+ * shard_k are trained and shards/shard-K-of-N.json is written instead of the
+ * run's results; o->merge assembles all shards. Returns 0, or -1 after
+ * fc_error (a failure while running). */
 int fc_train(const struct fc_config *cfg, const struct fc_dataset *ds,
-             const struct fc_split *sp, const char *dir, struct fc_train_result *res);
+             const struct fc_split *sp, const char *dir, const struct fc_train_opts *o,
+             struct fc_train_result *res);
+
+/* The stable hash that assigns a series key to a shard. */
+uint64_t fc_series_hash(const char *key);
 void fc_train_result_free(struct fc_train_result *res);
 
 /* Loads the models saved under dir (strategy as trained) and predicts every

@@ -50,8 +50,9 @@ void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 extern int fc_verbosity;
 /* Tests set this to keep expected errors off stderr (fc_last_error still set). */
 extern int fc_error_silent;
-/* When set, fc_error messages are also captured here (tests read them). */
-extern char fc_last_error[1024];
+/* The last fc_error message of this thread (tests and per-series failure
+ * reasons read it). */
+extern _Thread_local char fc_last_error[1024];
 
 /* ---- string buffer ---- */
 struct fc_buf {
