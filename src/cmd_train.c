@@ -364,9 +364,8 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     J->lock_fd = -1;
 
     /* ---- bad input: exit 2, nothing written ---- */
-    if (J->resume_dir && config_from_run(J, J->resume_dir, "--resume"))
-        goto out;
-    if (J->merge && config_from_run(J, J->resume_dir, "merge"))
+    if (J->resume_dir &&
+        config_from_run(J, J->resume_dir, J->merge ? "merge" : "--resume"))
         goto out;
     if (J->shard_text && parse_shard(J->shard_text, &opts.shard_k, &opts.shard_n))
         goto out;
@@ -375,7 +374,7 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         if (!old_run)
             goto out;
         const cJSON *sh = cJSON_GetObjectItemCaseSensitive(old_run, "shards");
-        if (cJSON_IsNumber(sh) && !J->shard_text) {
+        if (cJSON_IsNumber(sh) && !J->shard_text && !J->merge) {
             fc_error("--resume %s: a sharded run; resume one shard with --resume DIR "
                      "--shard K/%d, then run forecast merge",
                      J->resume_dir, (int)sh->valuedouble);
@@ -482,7 +481,7 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         set_str(J->run, "status", opts.merge ? "running" : "sharded");
     }
     /* shards share run.json: the first one writes it, merge finishes it */
-    if ((!opts.shard_n || opts.merge || access(J->path, F_OK) != 0) &&
+    if (!opts.merge && (!opts.shard_n || access(J->path, F_OK) != 0) &&
         fc_write_json(J->path, J->run))
         goto out;
     J->model_dir = fc_xasprintf("%s/%s/%s", J->run_dir, J->cfg.model.ops->name,
@@ -515,6 +514,11 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
     cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
     cJSON_AddItemToArray(models, mo);
+    if (train_rc && opts.merge) {
+        /* a missing or damaged shard is bad input: nothing was written */
+        rc = FC_EXIT_USAGE;
+        goto out;
+    }
     if (train_rc) {
         set_str(J->run, "status", "failed");
         cJSON_AddStringToObject(J->run, "error", fc_last_error);

@@ -196,5 +196,60 @@ expect_fail "xgboost hyperparameter range" "models.xgboost_standard.subsample: e
 expect_fail "xgboost objective" 'models.xgboost_standard.objective: expected one of "reg:squarederror"' \
     "$BIN" train --model xgboost_standard --set models.xgboost_standard.objective=reg:quantileerror $O
 
+# ---- individual strategy at scale: --jobs, kill -9 + resume, lock, shards ----
+Q="--model xgboost_quantile --strategy individual --set models.xgboost_quantile.n_estimators=40"
+REF=$("$BIN" train $Q --jobs 1 --name ref --quiet)
+R2=$("$BIN" train $Q --jobs 2 --name j2 --quiet)
+cmp -s "$REF/xgboost_quantile/individual/predictions.csv" "$R2/xgboost_quantile/individual/predictions.csv" \
+    && ok || bad "--jobs 1 and --jobs 2 give identical predictions"
+cmp -s "$REF/xgboost_quantile/individual/metrics.json" "$R2/xgboost_quantile/individual/metrics.json" \
+    && ok || bad "--jobs 1 and --jobs 2 give identical metrics"
+
+# kill -9 mid-way, a second writer is refused while the first runs, resume
+"$BIN" train $Q --jobs 1 --name killed --quiet >/dev/null 2>&1 &
+PID=$!
+S=runs/killed/xgboost_quantile/individual/series
+i=0
+while [ "$(ls "$S"/*/manifest.json 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 400 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+"$BIN" train --resume runs/killed --quiet >"$T/lockout" 2>"$T/lockerr"
+rc=$?
+[ $rc -eq 2 ] && grep -q "being written by another forecast process" "$T/lockerr" \
+    && ok || { bad "second writer refused at once (exit $rc)"; cat "$T/lockerr" >&2; }
+kill -9 $PID 2>/dev/null
+wait $PID 2>/dev/null
+done_before=$(ls "$S"/*/manifest.json 2>/dev/null | wc -l)
+[ "$done_before" -ge 3 ] && [ "$done_before" -lt 30 ] && ok \
+    || bad "the killed run stopped mid-way ($done_before of 30 series complete)"
+grep -q '"status":[[:space:]]*"running"' runs/killed/run.json && ok || bad "killed run says running"
+"$BIN" train --resume runs/killed --jobs 2 >"$T/resumed" 2>"$T/resumeerr" && ok \
+    || { bad "resume"; cat "$T/resumeerr" >&2; }
+grep -q "resume: $done_before series already complete" "$T/resumeerr" && ok \
+    || { bad "resume reuses the complete series"; cat "$T/resumeerr" >&2; }
+cmp -s "$REF/xgboost_quantile/individual/predictions.csv" runs/killed/xgboost_quantile/individual/predictions.csv \
+    && ok || bad "resumed run equals the uninterrupted one (predictions)"
+cmp -s "$REF/xgboost_quantile/individual/metrics.json" runs/killed/xgboost_quantile/individual/metrics.json \
+    && ok || bad "resumed run equals the uninterrupted one (metrics)"
+grep -q '"status":[[:space:]]*"completed"' runs/killed/run.json && ok || bad "resumed run completed"
+expect_fail "resume with a changed setting" "cannot be changed" \
+    "$BIN" train --resume runs/killed --seed 3
+expect_fail "resume of no run" "not a forecast run directory" "$BIN" train --resume "$T/nothing"
+
+# three shards (one index from the environment), merge = single-machine run
+"$BIN" train $Q --name sh --shard 0/3 --quiet >/dev/null && ok || bad "shard 0/3"
+expect_fail "merge before every shard finished" "shard 1 of 3 has not finished" "$BIN" merge runs/sh
+JOB_COMPLETION_INDEX=1 "$BIN" train $Q --name sh --shard 3 --quiet >/dev/null && ok || bad "shard 1 from JOB_COMPLETION_INDEX"
+SLURM_ARRAY_TASK_ID=2 "$BIN" train $Q --name sh --shard 3 --quiet >/dev/null && ok || bad "shard 2 from SLURM_ARRAY_TASK_ID"
+[ -f runs/sh/xgboost_quantile/individual/shards/shard-2-of-3.json ] && ok || bad "shard status files"
+"$BIN" merge runs/sh --quiet >/dev/null && ok || bad "merge"
+cmp -s "$REF/xgboost_quantile/individual/predictions.csv" runs/sh/xgboost_quantile/individual/predictions.csv \
+    && ok || bad "merged shards equal the single-machine run (predictions)"
+cmp -s "$REF/xgboost_quantile/individual/metrics.json" runs/sh/xgboost_quantile/individual/metrics.json \
+    && ok || bad "merged shards equal the single-machine run (metrics)"
+expect_fail "shard without a name" "give the run a --name" "$BIN" train $Q --shard 0/2 $O
+expect_fail "shard index out of range" "shard index 5 is outside 0..2" "$BIN" train $Q --name sh2 --shard 5/3 $O
+expect_fail "merge of an unsharded run" "not a sharded run" "$BIN" merge "$REF"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]
