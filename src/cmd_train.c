@@ -404,7 +404,9 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         opts.shard_n = (int)sh->valuedouble;
         opts.merge = 1;
     }
-    opts.resume = J->resume_dir != NULL && !J->merge;
+    /* a shard always keeps the verified series of an earlier attempt, so a
+     * requeued Slurm task or restarted pod picks up where it stopped */
+    opts.resume = (J->resume_dir != NULL || J->shard_text != NULL) && !J->merge;
     opts.jobs = J->cfg.jobs;
     double t0 = wall();
     J->ds = fc_dataset_load(&J->cfg.data, 1);

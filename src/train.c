@@ -328,7 +328,13 @@ static void train_one(struct pool *P, size_t i)
         rows[r] = (uint32_t)(u->train_begin + r);
     const char *key = P->ds->series_key[u->series];
     char *mdir = series_dir(P->dir, key);
-    if (fit_save_predict(P->cfg, P->ds, rows, nf, rows + nf, nv, rows + nf + nv, nt, mdir, key,
+    /* fault injection for the tests: this series fails as a library error would */
+    const char *inject = getenv("FORECAST_TEST_FAIL_SERIES");
+    if (inject && strcmp(inject, key) == 0) {
+        fc_error("injected failure (FORECAST_TEST_FAIL_SERIES=%s)", key);
+        sl->state = FAILED;
+        sl->reason = xstrdup(fc_last_error);
+    } else if (fit_save_predict(P->cfg, P->ds, rows, nf, rows + nf, nv, rows + nf + nv, nt, mdir, key,
                          1, &sl->pred, &sl->fit_s, &sl->pred_s) == 0) {
         sl->state = DONE;
     } else {

@@ -251,5 +251,17 @@ expect_fail "shard without a name" "give the run a --name" "$BIN" train $Q --sha
 expect_fail "shard index out of range" "shard index 5 is outside 0..2" "$BIN" train $Q --name sh2 --shard 5/3 $O
 expect_fail "merge of an unsharded run" "not a sharded run" "$BIN" merge "$REF"
 
+# one series fails: the others go on, it is recorded, exit status 3
+FORECAST_TEST_FAIL_SERIES="$SK1" "$BIN" train --strategy individual --name failing --quiet \
+    >/dev/null 2>"$T/failerr"
+rc=$?
+[ $rc -eq 3 ] && ok || bad "a failed series gives exit 3 (got $rc)"
+grep -q "\"$SK1\":[[:space:]]*\"injected failure" runs/failing/statquant/individual/metrics.json \
+    && ok || bad "metrics.json records the failed series and its reason"
+grep -q "## Failed series (1)" runs/failing/report.md && ok || bad "report.md lists the failed series"
+grep -q '"status":[[:space:]]*"partial"' runs/failing/run.json && ok || bad "run.json says partial"
+[ "$(cut -d, -f1,2 runs/failing/statquant/individual/predictions.csv | sort -u | wc -l)" -eq 30 ] \
+    && ok || bad "the 29 other series have predictions"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]
