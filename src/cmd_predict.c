@@ -20,6 +20,7 @@ static const struct fc_opt predict_opts[] = {
     {"run", "DIR", "the run directory (runs/<id>) holding the trained model"},
     {"data", "FILE", "CSV with the same columns as the training data (target optional)"},
     {"out", "FILE", "where to write the predictions CSV (default: standard output)"},
+    {"model", "NAME", "which of the run's models predicts (needed when it trained several)"},
     {"quiet", NULL, "print only errors"},
 };
 
@@ -39,7 +40,7 @@ static int cmd_predict(int argc, char **argv)
     int rc = fc_cmd_parse(&fc_cmd_predict, argc, argv, &a, &done);
     if (rc || done)
         return rc;
-    const char *run = NULL, *data = NULL, *out = "-";
+    const char *run = NULL, *data = NULL, *out = "-", *model = NULL;
     for (size_t i = 0; i < a.n; i++) {
         const struct fc_arg *it = &a.items[i];
         if (!it->opt) {
@@ -53,6 +54,8 @@ static int cmd_predict(int argc, char **argv)
             data = it->value;
         else if (strcmp(it->opt->name, "out") == 0)
             out = it->value;
+        else if (strcmp(it->opt->name, "model") == 0)
+            model = it->value;
         else if (strcmp(it->opt->name, "quiet") == 0)
             fc_verbosity = 0;
     }
@@ -102,6 +105,26 @@ static int cmd_predict(int argc, char **argv)
     if (fc_config_load(&cfg, run_file, ov, n_ov))
         goto out;
     have_cfg = 1;
+    if (model || cfg.n_models > 1) {
+        size_t k;
+        for (k = 0; model && k < cfg.n_models; k++)
+            if (strcmp(cfg.models[k].ops->name, model) == 0)
+                break;
+        if (!model || k == cfg.n_models) {
+            struct fc_buf names;
+            fc_buf_init(&names);
+            for (size_t j = 0; j < cfg.n_models; j++)
+                fc_buf_printf(&names, "%s%s", j ? ", " : "", cfg.models[j].ops->name);
+            if (model)
+                fc_error("--model %s: the run %s trained %s", model, run, names.s);
+            else
+                fc_error("the run %s trained several models (%s): choose one with --model",
+                         run, names.s);
+            fc_buf_free(&names);
+            goto out;
+        }
+        cfg.model = cfg.models[k];
+    }
     ds = fc_dataset_load(&cfg.data, 0);
     if (!ds)
         goto out;
@@ -138,7 +161,7 @@ const struct fc_cmd fc_cmd_predict = {
     .name = "predict",
     .fn = cmd_predict,
     .summary = "predict with the model(s) saved in a run",
-    .synopsis = "forecast predict --run DIR --data FILE [--out FILE]",
+    .synopsis = "forecast predict --run DIR --data FILE [--out FILE] [--model NAME]",
     .description =
         "Reads DIR/run.json for the column roles, loads FILE with them, verifies each\n"
         "saved model against its manifest (checksums, format version, feature names\n"

@@ -32,7 +32,7 @@
 
 static const struct fc_opt train_opts[] = {
     {"config", "FILE", "JSON config (default: config/default.json when present)"},
-    {"model", "NAME", "model to train (forecast list-models)"},
+    {"model", "NAME", "model(s) to train, e.g. statquant or xgboost_standard,statquant"},
     {"data", "FILE", "data CSV (data.path)"},
     {"strategy", "S", "combined (one model over all series) or individual (one per series)"},
     {"split-date", "DATE", "first test date, YYYY-MM-DD (split.split_date)"},
@@ -105,6 +105,16 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 if (numeric || map[k].as_list) {
                     /* a non-number stays text, so validation names the flag */
                     ov[n].value = xstrdup(it->value);
+                } else if (strcmp(name, "model") == 0 && strchr(it->value, ',')) {
+                    /* --model a,b,c: several models in one run */
+                    cJSON *arr = cJSON_CreateArray();
+                    char *copy = xstrdup(it->value), *save = NULL;
+                    for (char *tok = strtok_r(copy, ",", &save); tok;
+                         tok = strtok_r(NULL, ",", &save))
+                        cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+                    free(copy);
+                    ov[n].value = cJSON_PrintUnformatted(arr);
+                    cJSON_Delete(arr);
                 } else {
                     /* always a JSON string: --name 123 is the name "123" */
                     cJSON *str = cJSON_CreateString(it->value);
@@ -310,18 +320,24 @@ struct job {
     struct fc_dataset *ds;
     struct fc_split sp;
     int have_split;
-    struct fc_train_result res;
+    struct fc_train_result *res; /* (n_res) one per model */
+    char **model_dirs;           /* (n_res) */
+    size_t n_res;
     cJSON *run;
-    char *id, *run_dir, *model_dir, *path;
+    char *id, *run_dir, *path;
     int lock_fd;
 };
 
 static void job_free(struct job *J)
 {
-    fc_train_result_free(&J->res);
+    for (size_t k = 0; k < J->n_res; k++) {
+        fc_train_result_free(&J->res[k]);
+        free(J->model_dirs[k]);
+    }
+    free(J->res);
+    free(J->model_dirs);
     cJSON_Delete(J->run);
     free(J->path);
-    free(J->model_dir);
     free(J->run_dir);
     free(J->id);
     if (J->have_split)
@@ -486,36 +502,53 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     if (!opts.merge && (!opts.shard_n || access(J->path, F_OK) != 0) &&
         fc_write_json(J->path, J->run))
         goto out;
-    J->model_dir = fc_xasprintf("%s/%s/%s", J->run_dir, J->cfg.model.ops->name,
-                                fc_strategy_name(J->cfg.strategy));
-    int train_rc =
-        fc_mkdir_p(J->model_dir) ? -1 : fc_train(&J->cfg, ds, &J->sp, J->model_dir, &opts, &J->res);
-    struct fc_train_result *res = &J->res;
-    if (res->shard_only && train_rc == 0) {
-        fc_info(1, "shard %d/%d of %s: %zu series trained%s, %zu failed; when every shard "
-                   "is done: forecast merge %s",
-                opts.shard_k, opts.shard_n, J->run_dir, res->n_models,
-                res->n_resumed ? " (some resumed)" : "", res->n_failed, J->run_dir);
+    /* every model on the same split, one after the other */
+    size_t nm = J->cfg.n_models;
+    J->res = xcalloc(nm, sizeof *J->res);
+    J->model_dirs = xcalloc(nm, sizeof *J->model_dirs);
+    J->n_res = nm;
+    int train_rc = 0, shard_only = 0;
+    size_t failed = 0;
+    double fit_s = 0, pred_s = 0;
+    cJSON *models = cJSON_AddArrayToObject(J->run, "models");
+    for (size_t k = 0; k < nm && !train_rc; k++) {
+        struct fc_config one = J->cfg; /* shallow: the same config, model k */
+        one.model = J->cfg.models[k];
+        J->model_dirs[k] = fc_xasprintf("%s/%s/%s", J->run_dir, one.model.ops->name,
+                                        fc_strategy_name(one.strategy));
+        struct fc_train_result *res = &J->res[k];
+        train_rc = fc_mkdir_p(J->model_dirs[k])
+                       ? -1
+                       : fc_train(&one, ds, &J->sp, J->model_dirs[k], &opts, res);
+        shard_only |= res->shard_only;
+        failed += res->n_failed;
+        fit_s += res->fit_seconds;
+        pred_s += res->predict_seconds;
+        cJSON *mo = cJSON_CreateObject();
+        cJSON_AddStringToObject(mo, "model", one.model.ops->name);
+        cJSON_AddStringToObject(mo, "strategy", fc_strategy_name(one.strategy));
+        char *rel = fc_xasprintf("%s/%s", one.model.ops->name, fc_strategy_name(one.strategy));
+        cJSON_AddStringToObject(mo, "dir", rel);
+        free(rel);
+        cJSON_AddNumberToObject(mo, "models_trained", (double)res->n_models);
+        cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
+        cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
+        cJSON_AddNumberToObject(mo, "fit_seconds", res->fit_seconds);
+        cJSON_AddItemToArray(models, mo);
+    }
+    if (shard_only && train_rc == 0) {
+        fc_info(1, "shard %d/%d of %s done (%zu series failed); when every shard is done: "
+                   "forecast merge %s",
+                opts.shard_k, opts.shard_n, J->run_dir, failed, J->run_dir);
         printf("%s\n", J->run_dir);
-        rc = res->n_failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+        rc = failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
         goto out;
     }
     cJSON *tm = cJSON_AddObjectToObject(J->run, "timings");
     cJSON_AddNumberToObject(tm, "load_seconds", load_s);
-    cJSON_AddNumberToObject(tm, "fit_seconds", res->fit_seconds);
-    cJSON_AddNumberToObject(tm, "predict_seconds", res->predict_seconds);
+    cJSON_AddNumberToObject(tm, "fit_seconds", fit_s);
+    cJSON_AddNumberToObject(tm, "predict_seconds", pred_s);
     cJSON_AddNumberToObject(tm, "total_seconds", wall() - t_start);
-    cJSON *models = cJSON_AddArrayToObject(J->run, "models");
-    cJSON *mo = cJSON_CreateObject();
-    cJSON_AddStringToObject(mo, "model", J->cfg.model.ops->name);
-    cJSON_AddStringToObject(mo, "strategy", fc_strategy_name(J->cfg.strategy));
-    char *rel = fc_xasprintf("%s/%s", J->cfg.model.ops->name, fc_strategy_name(J->cfg.strategy));
-    cJSON_AddStringToObject(mo, "dir", rel);
-    free(rel);
-    cJSON_AddNumberToObject(mo, "models_trained", (double)res->n_models);
-    cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
-    cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
-    cJSON_AddItemToArray(models, mo);
     if (train_rc && opts.merge) {
         /* a missing or damaged shard is bad input: nothing was written */
         rc = FC_EXIT_USAGE;
@@ -528,24 +561,28 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         fc_error("run %s failed; see %s", J->id, J->path);
         goto out;
     }
-    set_str(J->run, "status", res->n_failed ? "partial" : "completed");
+    set_str(J->run, "status", failed ? "partial" : "completed");
     char *report = fc_xasprintf("%s/report.md", J->run_dir);
-    int rep_rc = fc_report_write(report, J->run, &J->cfg, ds, &J->sp, res, J->model_dir);
+    int rep_rc = fc_report_write(report, J->run, &J->cfg, ds, &J->sp, J->res,
+                                 (const char *const *)J->model_dirs, nm);
     free(report);
     if (rep_rc || fc_write_json(J->path, J->run))
         goto out;
-    const struct fc_metrics *m = res->metrics;
-    fc_info(1, "run %s %s: %zu series, WRMSSE %.4f, RMSE %.4f", J->run_dir,
-            res->n_failed ? "finished with failures" : "completed", m->n_series, m->wrmsse,
-            m->rmse);
-    if (m->has_quantiles)
-        fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
-    if (res->n_failed)
+    for (size_t k = 0; k < nm; k++) {
+        const struct fc_metrics *m = J->res[k].metrics;
+        fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f%s", J->cfg.models[k].ops->name,
+                fc_strategy_name(J->cfg.strategy), m->n_series, m->wrmsse, m->rmse,
+                m->has_quantiles ? "" : "");
+        if (m->has_quantiles)
+            fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
+    }
+    fc_info(1, "run %s %s", J->run_dir, failed ? "finished with failures" : "completed");
+    if (failed)
         fc_warn("%zu series failed to train (listed in metrics.json and report.md); exit "
                 "status 3",
-                res->n_failed);
+                failed);
     printf("%s\n", J->run_dir);
-    rc = res->n_failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+    rc = failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
 out:
     cJSON_Delete(old_run);
     return rc;

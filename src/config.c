@@ -650,16 +650,28 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
         return -1;
     if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
         return -1;
-    char *model = NULL;
-    if (get_string(v, root, "", "model", 0, &model))
-        return -1;
-    c->model.ops = fc_registry_find(model);
-    if (!c->model.ops) {
-        fc_registry_unknown(origin(v, "model"), model);
-        free(model);
-        return -1;
+    /* "model": one name or a list of names */
+    const cJSON *mj = cJSON_GetObjectItemCaseSensitive(root, "model");
+    size_t nm = cJSON_IsArray(mj) ? (size_t)cJSON_GetArraySize(mj) : 1;
+    if (!(cJSON_IsString(mj) && mj->valuestring[0]) && !(cJSON_IsArray(mj) && nm > 0))
+        return bad(v, "model", "a model name or a non-empty list of model names", mj);
+    c->models = xcalloc(nm, sizeof *c->models);
+    for (size_t k = 0; k < nm; k++) {
+        const cJSON *e = cJSON_IsArray(mj) ? cJSON_GetArrayItem(mj, (int)k) : mj;
+        char *p = cJSON_IsArray(mj) ? fc_xasprintf("model[%zu]", k) : xstrdup("model");
+        int rc = 0;
+        if (!cJSON_IsString(e) || !e->valuestring[0])
+            rc = bad(v, p, "a model name", e);
+        else if (!(c->models[k].ops = fc_registry_find(e->valuestring)))
+            rc = fc_registry_unknown(origin(v, p), e->valuestring);
+        for (size_t j = 0; !rc && j < k; j++)
+            if (c->models[j].ops == c->models[k].ops)
+                rc = bad(v, p, "each model once", e);
+        free(p);
+        if (rc)
+            return -1;
+        c->n_models = k + 1;
     }
-    free(model);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "strategy");
     if (cJSON_IsString(st) && strcmp(st->valuestring, "combined") == 0)
         c->strategy = FC_COMBINED;
@@ -711,13 +723,17 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
             return -1;
         fc_params_free(&tmp);
     }
-    if (model_params(v, models, c->model.ops, &c->model.params))
-        return -1;
-    /* Save the resolved hyperparameters so run.json is self-contained. */
-    cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, c->model.ops->name);
-    if (!mine)
-        mine = cJSON_AddObjectToObject(models, c->model.ops->name);
-    params_to_json(&c->model.params, mine);
+    for (size_t k = 0; k < c->n_models; k++) {
+        struct fc_model_choice *mc = &c->models[k];
+        if (model_params(v, models, mc->ops, &mc->params))
+            return -1;
+        /* Save the resolved hyperparameters so run.json is self-contained. */
+        cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, mc->ops->name);
+        if (!mine)
+            mine = cJSON_AddObjectToObject(models, mc->ops->name);
+        params_to_json(&mc->params, mine);
+    }
+    c->model = c->models[0];
     return 0;
 }
 
@@ -781,7 +797,9 @@ void fc_config_free(struct fc_config *c)
     free_list(d->features, d->n_features);
     free_list(d->ignore, d->n_ignore);
     free_list(c->skus, c->n_skus);
-    fc_params_free(&c->model.params);
+    for (size_t k = 0; k < c->n_models; k++)
+        fc_params_free(&c->models[k].params);
+    free(c->models);
     free(c->quantiles);
     free(c->out_dir);
     free(c->run_name);

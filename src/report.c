@@ -86,11 +86,135 @@ static void top_features(struct fc_buf *b, const char *model_dir)
                       rows[i].weight, rows[i].cover);
 }
 
-int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
-                    const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res, const char *model_dir)
+static void model_section(struct fc_buf *b, const char *name, const char *strategy,
+                          const struct fc_train_result *res, const char *model_dir,
+                          const struct fc_dataset *ds)
 {
     const struct fc_metrics *m = res->metrics;
+    fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
+    fc_buf_printf(b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
+                  res->fit_seconds, res->predict_seconds);
+    fc_buf_puts(b, "| metric | value |\n|---|---|\n");
+    struct {
+        const char *name;
+        double v;
+    } rows[] = {{"WRMSSE", m->wrmsse}, {"mean RMSSE", m->mean_rmsse}, {"RMSE", m->rmse},
+                {"MAE", m->mae},       {"WAPE", m->wape},             {"sMAPE", m->smape},
+                {"MAPE", m->mape},     {"bias", m->bias},             {"R²", m->r2},
+                {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
+                {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
+                {"crossing rate (before repair)", m->crossing_rate}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (isnan(rows[i].v))
+            continue;
+        fc_buf_printf(b, "| %s |", rows[i].name);
+        cell(b, rows[i].v);
+        fc_buf_putc(b, '\n');
+    }
+    if (m->has_quantiles) {
+        fc_buf_puts(b, "\n| level | pinball | coverage |\n|---|---|---|\n");
+        for (size_t j = 0; j < m->n_levels; j++) {
+            fc_buf_printf(b, "| %.15g |", m->levels[j]);
+            cell(b, m->pinball[j]);
+            cell(b, m->coverage[j]);
+            fc_buf_putc(b, '\n');
+        }
+        for (size_t t = 0; t < m->n_intervals; t++)
+            fc_buf_printf(b, "\nCentral %.0f%% interval: coverage %.4f, mean width %.4f.\n",
+                          m->interval_level[t] * 100, m->interval_coverage[t],
+                          m->interval_width[t]);
+    }
+    if (m->has_point && m->n_series) {
+        size_t *idx = xmalloc(m->n_series * sizeof *idx);
+        for (size_t i = 0; i < m->n_series; i++)
+            idx[i] = i;
+        sort_m = m;
+        qsort(idx, m->n_series, sizeof *idx, cmp_rmsse);
+        size_t show = m->n_series < 5 ? m->n_series : 5;
+        fc_buf_puts(b, "\n### Best and worst series by RMSSE\n\n"
+                        "| series | rows | RMSSE | RMSE | MAE | weight |\n"
+                        "|---|---|---|---|---|---|\n");
+        for (size_t k = 0; k < 2 * show && k < m->n_series; k++) {
+            size_t i = k < show ? idx[k] : idx[m->n_series - 2 * show + k];
+            if (k == show && m->n_series > 2 * show)
+                fc_buf_puts(b, "| … | | | | | |\n");
+            const struct fc_series_metrics *s = &m->series[i];
+            fc_buf_printf(b, "| %s | %zu |", s->key, s->n);
+            cell(b, s->rmsse);
+            cell(b, s->rmse);
+            cell(b, s->mae);
+            cell(b, s->weight);
+            fc_buf_putc(b, '\n');
+        }
+        free(idx);
+    }
+    top_features(b, model_dir);
+    if (res->n_failed) {
+        fc_buf_printf(b, "\n### Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
+                      res->n_failed);
+        for (size_t i = 0; i < res->n_failed; i++)
+            fc_buf_printf(b, "| %s | %s |\n", ds->series_key[res->failed[i].series],
+                          res->failed[i].reason);
+    }
+    fc_buf_putc(b, '\n');
+}
+
+/* The models ranked: by WRMSSE when every model has a point forecast, else
+ * by WSPL (quantile models), else mean pinball. */
+static const struct fc_train_result *rank_res;
+
+static double rank_value(const struct fc_metrics *m, int by)
+{
+    double v = by == 0 ? m->wrmsse : by == 1 ? m->wspl : m->mean_pinball;
+    return isnan(v) ? INFINITY : v;
+}
+
+static int rank_by;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    double x = rank_value(rank_res[*(const size_t *)a].metrics, rank_by);
+    double y = rank_value(rank_res[*(const size_t *)b].metrics, rank_by);
+    return (x > y) - (x < y);
+}
+
+static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
+                        const struct fc_train_result *res, size_t n)
+{
+    int all_point = 1;
+    for (size_t k = 0; k < n; k++)
+        all_point &= res[k].metrics->has_point;
+    rank_by = all_point ? 0 : 1;
+    size_t *idx = xmalloc(n * sizeof *idx);
+    for (size_t k = 0; k < n; k++)
+        idx[k] = k;
+    rank_res = res;
+    qsort(idx, n, sizeof *idx, cmp_rank);
+    fc_buf_printf(b, "## Leaderboard (ranked by %s)\n\n"
+                     "| rank | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
+                     "failed |\n|---|---|---|---|---|---|---|---|---|\n",
+                  rank_by == 0 ? "WRMSSE" : "WSPL");
+    for (size_t r = 0; r < n; r++) {
+        size_t k = idx[r];
+        const struct fc_metrics *m = res[k].metrics;
+        fc_buf_printf(b, "| %zu | %s | %s |", r + 1, cfg->models[k].ops->name,
+                      fc_strategy_name(cfg->strategy));
+        cell(b, m->wrmsse);
+        cell(b, m->wspl);
+        cell(b, m->rmse);
+        cell(b, m->mae);
+        cell(b, m->mean_pinball);
+        fc_buf_printf(b, " %zu |\n", res[k].n_failed);
+    }
+    fc_buf_putc(b, '\n');
+    free(idx);
+}
+
+int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
+                    const struct fc_dataset *ds, const struct fc_split *sp,
+                    const struct fc_train_result *res, const char *const *model_dirs,
+                    size_t n)
+{
     struct fc_buf b;
     fc_buf_init(&b);
     char d1[11], d2[11];
@@ -114,79 +238,19 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
                   sp->n_val, sp->n_test);
     fc_buf_printf(&b, "| series used / skipped | %zu / %zu |\n\n", sp->n_used, sp->n_skipped);
 
-    fc_buf_printf(&b, "## %s (%s)\n\n", cfg->model.ops->name, fc_strategy_name(cfg->strategy));
-    fc_buf_printf(&b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
-                  res->fit_seconds, res->predict_seconds);
-    fc_buf_puts(&b, "| metric | value |\n|---|---|\n");
-    struct {
-        const char *name;
-        double v;
-    } rows[] = {{"WRMSSE", m->wrmsse}, {"mean RMSSE", m->mean_rmsse}, {"RMSE", m->rmse},
-                {"MAE", m->mae},       {"WAPE", m->wape},             {"sMAPE", m->smape},
-                {"MAPE", m->mape},     {"bias", m->bias},             {"R²", m->r2},
-                {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
-                {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
-                {"crossing rate (before repair)", m->crossing_rate}};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        if (isnan(rows[i].v))
-            continue;
-        fc_buf_printf(&b, "| %s |", rows[i].name);
-        cell(&b, rows[i].v);
-        fc_buf_putc(&b, '\n');
-    }
-    if (m->has_quantiles) {
-        fc_buf_puts(&b, "\n| level | pinball | coverage |\n|---|---|---|\n");
-        for (size_t j = 0; j < m->n_levels; j++) {
-            fc_buf_printf(&b, "| %.15g |", m->levels[j]);
-            cell(&b, m->pinball[j]);
-            cell(&b, m->coverage[j]);
-            fc_buf_putc(&b, '\n');
-        }
-        for (size_t t = 0; t < m->n_intervals; t++)
-            fc_buf_printf(&b, "\nCentral %.0f%% interval: coverage %.4f, mean width %.4f.\n",
-                          m->interval_level[t] * 100, m->interval_coverage[t],
-                          m->interval_width[t]);
-    }
-    if (m->has_point && m->n_series) {
-        size_t *idx = xmalloc(m->n_series * sizeof *idx);
-        for (size_t i = 0; i < m->n_series; i++)
-            idx[i] = i;
-        sort_m = m;
-        qsort(idx, m->n_series, sizeof *idx, cmp_rmsse);
-        size_t show = m->n_series < 5 ? m->n_series : 5;
-        fc_buf_puts(&b, "\n### Best and worst series by RMSSE\n\n"
-                        "| series | rows | RMSSE | RMSE | MAE | weight |\n"
-                        "|---|---|---|---|---|---|\n");
-        for (size_t k = 0; k < 2 * show && k < m->n_series; k++) {
-            size_t i = k < show ? idx[k] : idx[m->n_series - 2 * show + k];
-            if (k == show && m->n_series > 2 * show)
-                fc_buf_puts(&b, "| … | | | | | |\n");
-            const struct fc_series_metrics *s = &m->series[i];
-            fc_buf_printf(&b, "| %s | %zu |", s->key, s->n);
-            cell(&b, s->rmsse);
-            cell(&b, s->rmse);
-            cell(&b, s->mae);
-            cell(&b, s->weight);
-            fc_buf_putc(&b, '\n');
-        }
-        free(idx);
-    }
-    top_features(&b, model_dir);
+    leaderboard(&b, cfg, res, n);
+    for (size_t k = 0; k < n; k++)
+        model_section(&b, cfg->models[k].ops->name, fc_strategy_name(cfg->strategy), &res[k],
+                      model_dirs[k], ds);
     if (sp->n_skipped) {
-        fc_buf_printf(&b, "\n## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
+        fc_buf_printf(&b, "## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
                       sp->n_skipped);
         for (size_t i = 0; i < sp->n_skipped; i++)
             fc_buf_printf(&b, "| %s | %s |\n", ds->series_key[sp->skipped[i].series],
                           sp->skipped[i].reason);
+        fc_buf_putc(&b, '\n');
     }
-    if (res->n_failed) {
-        fc_buf_printf(&b, "\n## Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
-                      res->n_failed);
-        for (size_t i = 0; i < res->n_failed; i++)
-            fc_buf_printf(&b, "| %s | %s |\n", ds->series_key[res->failed[i].series],
-                          res->failed[i].reason);
-    }
-    fc_buf_puts(&b, "\nDefinitions of every metric: README, section \"Metrics\".\n");
+    fc_buf_puts(&b, "Definitions of every metric: README, section \"Metrics\".\n");
     int rc = fc_write_atomic(path, b.s, b.len);
     fc_buf_free(&b);
     return rc;

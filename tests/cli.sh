@@ -263,5 +263,19 @@ grep -q '"status":[[:space:]]*"partial"' runs/failing/run.json && ok || bad "run
 [ "$(cut -d, -f1,2 runs/failing/statquant/individual/predictions.csv | sort -u | wc -l)" -eq 30 ] \
     && ok || bad "the 29 other series have predictions"
 
+# several models in one run: the report ranks them, predict picks one
+RM=$("$BIN" train --model statquant,xgboost_standard --name multi --quiet \
+    --set models.xgboost_standard.n_estimators=30)
+[ -s "$RM/statquant/combined/metrics.json" ] && [ -s "$RM/xgboost_standard/combined/metrics.json" ] \
+    && ok || bad "every model of a multi-model run has its results"
+grep -q "## Leaderboard (ranked by WRMSSE)" "$RM/report.md" && ok || bad "report.md ranks the models"
+[ "$(grep -c '^| [12] | ' "$RM/report.md")" -eq 2 ] && ok || bad "leaderboard has both models"
+expect_fail "predict needs --model with several models" "choose one with --model" \
+    "$BIN" predict --run "$RM" --data data/sample.csv --out "$T/out"
+"$BIN" predict --run "$RM" --data data/sample.csv --model statquant --out "$T/pm.csv" --quiet \
+    && cmp -s "$T/pm.csv" "$T/pred.csv" && ok || bad "predict --model statquant of a multi-model run"
+expect_fail "a model listed twice" "model[1]: expected each model once" \
+    "$BIN" train --model statquant,statquant $O
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

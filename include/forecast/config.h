@@ -55,7 +55,10 @@ struct fc_config {
     struct fc_split_spec split;
     char **skus;         /* "PRODUCT:STORE" keys; empty = all series */
     size_t n_skus;
-    struct fc_model_choice model;
+    struct fc_model_choice *models; /* every model to train, in order */
+    size_t n_models;
+    struct fc_model_choice model;   /* the one being trained / loaded (a copy of
+                                     * models[k]; cmd_* set it) */
     enum fc_strategy strategy;
     double *quantiles;   /* ascending, in (0, 1) */
     size_t n_quantiles;

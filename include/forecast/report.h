@@ -12,11 +12,13 @@
 
 struct cJSON;
 
-/* Writes path atomically. run is the run.json object; model_dir is
- * <run>/<model>/<strategy> (its model/feature_importance.csv, when the plugin
- * wrote one, gives the top features). */
+/* Writes path atomically: a leaderboard of the run's models, then a section
+ * per model. run is the run.json object; res[k] and model_dirs[k]
+ * (<run>/<model>/<strategy>, whose model/feature_importance.csv gives the top
+ * features) belong to cfg->models[k]. */
 int fc_report_write(const char *path, const struct cJSON *run, const struct fc_config *cfg,
                     const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res, const char *model_dir);
+                    const struct fc_train_result *res, const char *const *model_dirs,
+                    size_t n);
 
 #endif
