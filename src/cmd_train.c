@@ -46,6 +46,8 @@ static const struct fc_opt train_opts[] = {
     {"resume", "DIR", "continue the interrupted run DIR, keeping its verified outputs"},
     {"shard", "K/N", "train shard K of N of the series (K from SLURM_ARRAY_TASK_ID or "
                      "JOB_COMPLETION_INDEX when only N is given)"},
+    {"plot-sku", "KEY", "plot this series in report.html (repeatable; default: the best, the "
+                        "worst and the largest)"},
     {"quiet", NULL, "print only errors"},
     {"verbose", NULL, "print more progress"},
 };
@@ -64,16 +66,17 @@ static int build_overrides(const struct fc_args *a, const char **config,
     static const struct {
         const char *flag, *path;
         int append, as_list;
-    } map[] = {
+    } map[] = { /* the first of an appending flag replaces the config's list */
         {"model", "model", 0, 0},         {"data", "data.path", 0, 0},
         {"strategy", "strategy", 0, 0},   {"split-date", "split.split_date", 0, 0},
         {"quantiles", "quantiles", 0, 1}, {"sku", "series", 1, 0},
         {"out", "output.dir", 0, 0},      {"name", "output.name", 0, 0},
         {"seed", "seed", 0, 0},           {"jobs", "jobs", 0, 0},
+        {"plot-sku", "report.plot_series", 1, 0},
     };
     struct fc_override *ov = xcalloc(a->n ? a->n : 1, sizeof *ov);
     size_t n = 0;
-    int sku_seen = 0;
+    size_t seen[16] = {0}; /* per appending flag */
     for (size_t i = 0; i < a->n; i++) {
         const struct fc_arg *it = &a->items[i];
         if (!it->opt) {
@@ -124,7 +127,7 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 ov[n].as_list = map[k].as_list;
                 if (map[k].append) {
                     /* the first --sku replaces the config's list */
-                    ov[n].append = sku_seen++ > 0;
+                    ov[n].append = seen[k]++ > 0;
                     if (!ov[n].append) {
                         free(ov[n].value);
                         cJSON *arr = cJSON_CreateArray();
@@ -438,6 +441,12 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     if (fc_split_make(ds, &J->cfg.split, J->cfg.skus, J->cfg.n_skus, &J->sp))
         goto out;
     J->have_split = 1;
+    for (size_t i = 0; i < J->cfg.n_plot_skus; i++)
+        if (fc_dataset_find_series(ds, J->cfg.plot_skus[i]) < 0) {
+            fc_error("report.plot_series: series \"%s\" is not in %s", J->cfg.plot_skus[i],
+                     ds->path);
+            goto out;
+        }
     for (size_t i = 0; i < J->sp.n_skipped && !opts.merge; i++)
         fc_warn("series %s skipped: %s", ds->series_key[J->sp.skipped[i].series],
                 J->sp.skipped[i].reason);
@@ -566,6 +575,13 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     int rep_rc = fc_report_write(report, J->run, &J->cfg, ds, &J->sp, J->res,
                                  (const char *const *)J->model_dirs, nm);
     free(report);
+    if (!rep_rc) {
+        char *html = fc_xasprintf("%s/report.html", J->run_dir);
+        rep_rc = fc_report_html_run(html, J->run, &J->cfg, ds, &J->sp, J->res,
+                                    (const char *const *)J->model_dirs, nm, J->cfg.plot_skus,
+                                    J->cfg.n_plot_skus);
+        free(html);
+    }
     if (rep_rc || fc_write_json(J->path, J->run))
         goto out;
     for (size_t k = 0; k < nm; k++) {

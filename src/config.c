@@ -34,6 +34,7 @@ static const char default_config[] =
     "\"seed\": 42,"
     "\"jobs\": 0,"
     "\"output\": { \"dir\": \"runs\", \"name\": null },"
+    "\"report\": { \"plot_series\": [] },"
     "\"models\": {}"
     "}";
 
@@ -643,7 +644,7 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
 {
     static const char *const keys[] = {"data",      "split", "series", "model",
                                        "strategy",  "quantiles", "seed", "jobs",
-                                       "output",    "models", "format_version"};
+                                       "output",    "models", "format_version", "report"};
     if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
         return -1;
     if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split))
@@ -691,6 +692,14 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     const cJSON *fv = cJSON_GetObjectItemCaseSensitive(root, "format_version");
     if (fv && !(cJSON_IsNumber(fv) && fv->valuedouble == 1))
         return bad(v, "format_version", "1 (the only config format so far)", fv);
+
+    static const char *const rkeys[] = {"plot_series"};
+    const cJSON *rep = cJSON_GetObjectItemCaseSensitive(root, "report");
+    if (!cJSON_IsObject(rep))
+        return bad(v, "report", "an object", rep);
+    if (check_keys(v, rep, "report", rkeys, 1) ||
+        get_string_list(v, rep, "report", "plot_series", 0, &c->plot_skus, &c->n_plot_skus))
+        return -1;
 
     static const char *const okeys[] = {"dir", "name"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "output");
@@ -797,6 +806,7 @@ void fc_config_free(struct fc_config *c)
     free_list(d->features, d->n_features);
     free_list(d->ignore, d->n_ignore);
     free_list(c->skus, c->n_skus);
+    free_list(c->plot_skus, c->n_plot_skus);
     for (size_t k = 0; k < c->n_models; k++)
         fc_params_free(&c->models[k].params);
     free(c->models);

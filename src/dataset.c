@@ -572,6 +572,18 @@ static int group_rows(struct loader *L)
 
 /* ---- public ---- */
 
+int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx)
+{
+    char hex[65];
+    size_t size;
+    long records;
+    if (read_csv(path, fn, ctx, hex, &size, &records))
+        return -1;
+    if (records == 0)
+        return fc_error("%s: empty file: expected a header line and data rows", path);
+    return 0;
+}
+
 struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target)
 {
     struct fc_dataset *ds = xcalloc(1, sizeof *ds);

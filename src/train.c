@@ -214,12 +214,19 @@ static struct fc_metrics *score(const struct fc_config *cfg, const struct fc_dat
         for (size_t j = 0; j < L; j++)
             q[i * L + j] = pred->q[i * L + j];
     }
-    /* a quantile-only model's point forecast is its median when it has one */
+    /* a quantile-only model's point forecast is its median when it has one,
+     * taken after the crossing repair, as predictions.csv shows it */
     if (!pred->point && L)
         for (size_t j = 0; j < L; j++)
-            if (fabs(cfg->quantiles[j] - 0.5) < 1e-12)
-                for (size_t i = 0; i < n; i++)
-                    p[i] = q[i * L + j];
+            if (fabs(cfg->quantiles[j] - 0.5) < 1e-12) {
+                double *row = xmalloc(L * sizeof *row);
+                for (size_t i = 0; i < n; i++) {
+                    memcpy(row, q + i * L, L * sizeof *row);
+                    fc_quantiles_repair(row, 1, L);
+                    p[i] = row[j];
+                }
+                free(row);
+            }
     size_t total_hist = 0;
     for (size_t i = 0; i < sp->n_used; i++)
         total_hist += sp->used[i].test_begin - sp->used[i].train_begin;

@@ -277,5 +277,62 @@ expect_fail "predict needs --model with several models" "choose one with --model
 expect_fail "a model listed twice" "model[1]: expected each model once" \
     "$BIN" train --model statquant,statquant $O
 
+# ---- compare, evaluate, report.html ----
+"$BIN" compare "$RUN" "$RX" "$RM" >"$T/cmp.md" && ok || bad "compare"
+grep -q "^## Leaderboard (ranked by wrmsse)" "$T/cmp.md" && ok || bad "compare ranks by WRMSSE"
+[ "$(grep -c '^| [0-9]' "$T/cmp.md")" -eq 4 ] && ok || bad "compare lists every model of every run"
+# ranked: each WRMSSE no larger than the next
+awk -F'|' '/^\| [0-9]/ { v = $6 + 0; if (NR > 1 && seen && v < prev) bad = 1; prev = v; seen = 1 } END { exit bad }' \
+    "$T/cmp.md" && ok || bad "compare is sorted by the metric"
+"$BIN" compare "$RUN" "$RX" --json | grep -q '"series_wins"' && ok || bad "compare --json"
+"$BIN" compare "$RUN" "$RX" --csv | head -1 | grep -q "^rank,run,model,strategy,wrmsse" && ok || bad "compare --csv"
+"$BIN" compare "$RUN" "$RQ" --metric wspl --html "$T/cmp.html" >/dev/null && [ -s "$T/cmp.html" ] \
+    && ok || bad "compare --metric wspl --html"
+RO=$("$BIN" train --split-date 2015-11-01 --name othersplit --quiet)
+expect_fail "compare refuses different splits" "were made on different split" "$BIN" compare "$RUN" "$RO"
+"$BIN" compare "$RUN" "$RO" --force | grep -q "Note: the runs differ in their split" \
+    && ok || bad "compare --force says the runs differ"
+expect_fail "compare unknown metric" "unknown metric; did you mean rmse?" "$BIN" compare "$RUN" --metric rmsee
+# evaluate forecast's own predictions: the same numbers as the run's metrics.json
+"$BIN" evaluate --pred "$RQ/xgboost_quantile/combined/predictions.csv" --actual data/sample.csv \
+    --json >"$T/ev.json" && ok || bad "evaluate"
+for k in wrmsse wspl rmse mean_pinball; do
+    a=$(grep "\"$k\":" "$T/ev.json" | head -1 | tr -d ' \t,' | cut -d: -f2)
+    b=$(grep "\"$k\":" "$RQ/xgboost_quantile/combined/metrics.json" | head -1 | tr -d ' \t,' | cut -d: -f2)
+    awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-9 * (b < 0 ? -b : b) + 1e-12) }' \
+        && ok || bad "evaluate $k ($a) equals the run's ($b)"
+done
+printf 'product_id,store_id,date,point\n80558,1,2030-01-01,3\n' >"$T/future.csv"
+expect_fail "evaluate without an actual" "future.csv:2: no actual for series 80558:1 on 2030-01-01" \
+    "$BIN" evaluate --pred "$T/future.csv" --actual data/sample.csv
+printf 'product_id,store_id,date,guess\n80558,1,2015-12-10,3\n' >"$T/nocol.csv"
+expect_fail "evaluate without forecast columns" "no forecast columns" \
+    "$BIN" evaluate --pred "$T/nocol.csv" --actual data/sample.csv
+# report.html: self-contained, charts that parse as XML, renders in Chromium
+H=$RM/report.html
+[ -s "$H" ] && ok || bad "report.html written"
+grep -q '<script\|src="http\|href="http' "$H" && bad "report.html loads nothing from outside" || ok
+[ "$(grep -o '<svg ' "$H" | wc -l)" -ge 4 ] && ok || bad "report.html has its charts"
+if /usr/bin/python3 -c 'import xml.etree.ElementTree' 2>/dev/null; then
+    /usr/bin/python3 - "$H" "$T/cmp.html" <<'PY' && ok || bad "report.html SVG is well-formed"
+import re, sys, xml.etree.ElementTree as ET
+for f in sys.argv[1:]:
+    for svg in re.findall(r'<svg.*?</svg>', open(f).read(), re.S):
+        ET.fromstring(svg)
+PY
+fi
+if command -v chromium >/dev/null 2>&1; then
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$T/chromium" --window-size=1200,3000 --screenshot="$T/report.png" \
+        "file://$(cd "$(dirname "$H")" && pwd)/report.html" >"$T/chromium.log" 2>&1
+    [ -s "$T/report.png" ] && [ "$(stat -c %s "$T/report.png")" -gt 20000 ] && ok \
+        || { bad "Chromium renders report.html"; tail -5 "$T/chromium.log" >&2; }
+else
+    echo "########################################################" >&2
+    echo "cli.sh: SKIPPED: chromium not installed: report.html not rendered" >&2
+    echo "########################################################" >&2
+fi
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

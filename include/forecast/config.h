@@ -64,6 +64,8 @@ struct fc_config {
     size_t n_quantiles;
     uint64_t seed;
     int jobs;            /* 0 = number of cores */
+    char **plot_skus;    /* series plotted in report.html; empty = automatic */
+    size_t n_plot_skus;
     char *out_dir;
     char *run_name;      /* NULL: timestamp + short hash */
 };

@@ -50,4 +50,10 @@ void fc_dataset_free(struct fc_dataset *ds);
 /* Series index for "A:B" (id values joined by ':'), or -1. */
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
 
+/* Any CSV, record by record, with libcsv in strict mode: fn gets the fields
+ * (NUL-terminated) and the physical line; the header is the first record.
+ * fn returns 0 or -1 (after fc_error) to stop. An empty file is an error. */
+typedef int (*fc_csv_row_fn)(void *ctx, char **fields, size_t n, long line);
+int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx);
+
 #endif

@@ -21,4 +21,24 @@ int fc_report_write(const char *path, const struct cJSON *run, const struct fc_c
                     const struct fc_train_result *res, const char *const *model_dirs,
                     size_t n);
 
+/* ---- report.html: the same content as report.md plus charts (inline SVG
+ * written by report_html.c; one self-contained file, readable offline) ---- */
+
+/* plot_skus: series keys to plot (NULL / 0: the best, the worst and the
+ * largest by sales of the top-ranked model). */
+int fc_report_html_run(const char *path, const struct cJSON *run, const struct fc_config *cfg,
+                       const struct fc_dataset *ds, const struct fc_split *sp,
+                       const struct fc_train_result *res, const char *const *model_dirs,
+                       size_t n, char *const *plot_skus, size_t n_plot);
+
+/* One row of a compare leaderboard, already ranked. */
+struct fc_html_entry {
+    const char *run, *model, *strategy;
+    const struct cJSON *metrics; /* the model's metrics.json */
+    size_t wins;
+};
+
+int fc_report_html_compare(const char *path, const struct fc_html_entry *e, size_t n,
+                           const char *metric, const char *note);
+
 #endif
