@@ -48,6 +48,8 @@ int main(void)
     srunner_add_suite(sr, suite_statquant());
     srunner_add_suite(sr, suite_store());
     srunner_add_suite(sr, suite_xgboost());
+    srunner_add_suite(sr, suite_train());
+    srunner_add_suite(sr, suite_args());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -17,6 +17,8 @@ Suite *suite_registry(void);
 Suite *suite_statquant(void);
 Suite *suite_store(void);
 Suite *suite_xgboost(void);
+Suite *suite_train(void);
+Suite *suite_args(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \
