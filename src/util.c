@@ -200,10 +200,10 @@ void fc_buf_put_csv_field(struct fc_buf *b, const char *s)
 
 /* ---- parsing ---- */
 
-int fc_parse_double(const char *s, double *out)
+/* The general case: strtod, on plain decimals only (strtod would also take
+ * "inf", "nan", hex floats and leading spaces). */
+static int parse_double_strtod(const char *s, double *out)
 {
-    /* only plain decimals are data: strtod would also take "inf", "nan",
-     * hex floats and leading spaces */
     static const unsigned char ok[256] = {
         ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
         ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1,
@@ -221,6 +221,57 @@ int fc_parse_double(const char *s, double *out)
     if (errno == ERANGE && isinf(v))
         return -1;
     *out = v;
+    return 0;
+}
+
+/* Exact fast path (Clinger): a decimal with at most 19 significant digits
+ * whose mantissa fits in 53 bits and whose power of ten is within 10^+-22 is
+ * m * 10^e or m / 10^-e, one correctly rounded IEEE operation on two exact
+ * doubles: the same double strtod returns. Anything else goes to strtod. */
+int fc_parse_double(const char *s, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    uint64_t m = 0;
+    int sig = 0, e10 = 0, any = 0;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+        if (sig >= 19)
+            return parse_double_strtod(s, out);
+        m = m * 10 + (uint64_t)(*p - '0');
+        sig += m != 0;
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, any = 1) {
+            if (sig >= 19)
+                return parse_double_strtod(s, out);
+            m = m * 10 + (uint64_t)(*p - '0');
+            sig += m != 0;
+            e10--;
+        }
+    if (!any)
+        return parse_double_strtod(s, out);
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int eneg = 0, ev = 0, edig = 0;
+        if (*p == '-' || *p == '+')
+            eneg = *p++ == '-';
+        for (; *p >= '0' && *p <= '9'; p++, edig = 1)
+            if (ev < 100000)
+                ev = ev * 10 + (*p - '0');
+        if (!edig)
+            return parse_double_strtod(s, out);
+        e10 += eneg ? -ev : ev;
+    }
+    if (*p || m > (1ULL << 53) || e10 < -22 || e10 > 22)
+        return parse_double_strtod(s, out);
+    double d = (double)m;
+    d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    *out = neg ? -d : d;
     return 0;
 }
 

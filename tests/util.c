@@ -3,6 +3,7 @@
  * Expected day numbers were computed with Python's datetime
  * (date(y, m, d) - date(1970, 1, 1)).days.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,12 +105,64 @@ START_TEST(test_buf_csv_field)
 }
 END_TEST
 
+/* The fast path must give strtod's double bit for bit: signs, exponents,
+ * many digits, subnormals, overflow, the spellings it must refuse. */
+static void same_as_strtod(const char *t)
+{
+    double a = 0;
+    int rc = fc_parse_double(t, &a);
+    char *end;
+    errno = 0;
+    double b = strtod(t, &end);
+    int ok = *t && *end == '\0' && !(errno == ERANGE && isinf(b)) && !strpbrk(t, " infaINFAxX");
+    ck_assert_msg(rc == (ok ? 0 : -1), "'%s': accepted %d, strtod says %d", t, rc == 0, ok);
+    if (ok)
+        ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "'%s': %.17g, strtod %.17g", t, a, b);
+}
+
+START_TEST(test_numbers_exact)
+{
+    const char *fixed[] = {"0", "-0", "+0", "0.0", "1", "-1", "3.14159", "1e22", "1e23",
+                           "9007199254740993", "9007199254740992", "123456789012345678901",
+                           "0.1", "0.30000000000000004", "2.2250738585072014e-308",
+                           "4.9e-324", "1e-400", "1e400", "-1e400", "1.7976931348623157e308",
+                           "1.8e308", ".5", "5.", "-.5e-3", "1e", "e5", ".", "-", "1.2.3",
+                           "1e5.5", "00012.5000", "1E+05", "1e-22", "1e-23", "123.456e-20",
+                           "0.000000000000000000000000000001", "99999999999999999999",
+                           "7.450580596923828125e-9", "1 ", " 1", "0x10", "inf", "nan"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        same_as_strtod(fixed[i]);
+    /* random decimals in the formats data files use */
+    uint64_t st = 88172645463325252ULL;
+    char buf[64];
+    for (int i = 0; i < 200000; i++) {
+        st ^= st << 13;
+        st ^= st >> 7;
+        st ^= st << 17;
+        int kind = (int)(st % 4);
+        double mant = (double)(st >> 11) / 9007199254740992.0;
+        int digits = 1 + (int)((st >> 5) % 17);
+        int e = (int)((st >> 23) % 80) - 40;
+        if (kind == 0)
+            snprintf(buf, sizeof buf, "%.*f", digits % 8, mant * 1000);
+        else if (kind == 1)
+            snprintf(buf, sizeof buf, "%.*e", digits, (st & 1 ? -mant : mant) * 10);
+        else if (kind == 2)
+            snprintf(buf, sizeof buf, "%lld", (long long)(st >> (st % 40)));
+        else
+            snprintf(buf, sizeof buf, "%.*ge%d", digits, mant, e);
+        same_as_strtod(buf);
+    }
+}
+END_TEST
+
 Suite *suite_util(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_dates);
     tcase_add_test(tc, test_numbers);
+    tcase_add_test(tc, test_numbers_exact);
     tcase_add_test(tc, test_suggest);
     tcase_add_test(tc, test_strmap);
     tcase_add_test(tc, test_buf_csv_field);
