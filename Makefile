@@ -8,7 +8,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imodels
-LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lm
+LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard models/*.c)

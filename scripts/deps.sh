@@ -6,7 +6,7 @@
 set -eu
 
 # build and run
-PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check libxgboost-dev"
+PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check libxgboost-dev zlib1g-dev libxxhash-dev"
 # peers: the cross-checks in make check (tests/peers/) and bench/ run against
 # them; they also regenerate the golden fixtures and the sample data
 PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost"

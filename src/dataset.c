@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "forecast/hash.h"
 #include "forecast/util.h"
@@ -84,16 +85,82 @@ static void on_record(int c, void *data)
     r->row.s[0] = '\0';
 }
 
-/* Reads path record by record; hashes the bytes into hex/size. */
+/* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
+struct source {
+    FILE *f;
+    gzFile gz;
+};
+
+static int source_open(struct source *src, const char *path)
+{
+    size_t n = strlen(path);
+    src->f = NULL;
+    src->gz = NULL;
+    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+        src->gz = gzopen(path, "rb");
+        if (!src->gz)
+            return fc_error("%s: cannot open data file: %s", path,
+                            errno ? strerror(errno) : "not a gzip file");
+        gzbuffer(src->gz, 1 << 17);
+        return 0;
+    }
+    src->f = fopen(path, "rb");
+    if (!src->f)
+        return fc_error("%s: cannot open data file: %s", path, strerror(errno));
+    return 0;
+}
+
+/* bytes read, 0 at the end, -1 on an error (reported) */
+static long source_read(struct source *src, const char *path, char *buf, size_t cap)
+{
+    if (src->gz) {
+        int n = gzread(src->gz, buf, (unsigned)cap);
+        if (n < 0) {
+            int code;
+            const char *msg = gz_message(src->gz, path, &code);
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            return -1;
+        }
+        return n;
+    }
+    size_t n = fread(buf, 1, cap, src->f);
+    if (n == 0 && ferror(src->f)) {
+        fc_error("%s: read error", path);
+        return -1;
+    }
+    return (long)n;
+}
+
+/* zlib's message without the path it starts with */
+static const char *gz_message(gzFile gz, const char *path, int *code)
+{
+    const char *msg = gzerror(gz, code);
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+        msg += n + 1 + (msg[n + 1] == ' ');
+    return msg;
+}
+
+static void source_close(struct source *src)
+{
+    if (src->gz)
+        gzclose(src->gz);
+    if (src->f)
+        fclose(src->f);
+}
+
+/* Reads path record by record; hashes the bytes (decompressed, for .gz)
+ * into hex/size. */
 static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t *size,
                     long *records)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fc_error("%s: cannot open data file: %s", path, strerror(errno));
+    struct source src;
+    if (source_open(&src, path))
+        return -1;
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
-        fclose(f);
+        source_close(&src);
         return fc_error("%s: cannot initialise the CSV parser", path);
     }
     struct reader r = {0};
@@ -104,22 +171,30 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
     r.prev_term = -1;
     fc_buf_init(&r.row);
     struct fc_sha256 *h = fc_sha256_new();
-    char buf[1 << 16];
-    size_t n, total = 0;
+    static _Thread_local char buf[1 << 17];
+    size_t total = 0;
+    long n = 0;
     int rc = 0;
-    while (!r.failed && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-        fc_sha256_update(h, buf, n);
-        total += n;
-        if (csv_parse(&p, buf, n, on_field, on_record, &r) != n && !r.failed) {
+    while (!r.failed && (n = source_read(&src, path, buf, sizeof buf)) > 0) {
+        fc_sha256_update(h, buf, (size_t)n);
+        total += (size_t)n;
+        if (csv_parse(&p, buf, (size_t)n, on_field, on_record, &r) != (size_t)n && !r.failed) {
             fc_error("%s:%ld: malformed CSV: %s (a quote inside an unquoted field, or "
                      "text after a closing quote)",
                      path, r.line + r.embedded_nl, csv_strerror(csv_error(&p)));
             r.failed = 1;
         }
     }
-    if (ferror(f) && !r.failed) {
-        fc_error("%s: read error", path);
+    if (n < 0)
         r.failed = 1;
+    if (!r.failed && src.gz) {
+        int code = Z_OK;
+        const char *msg = gz_message(src.gz, path, &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            r.failed = 1;
+        }
     }
     if (!r.failed && csv_fini(&p, on_field, on_record, &r) != 0 && !r.failed) {
         fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
@@ -131,7 +206,7 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
     *size = total;
     *records = r.records;
     csv_free(&p);
-    fclose(f);
+    source_close(&src);
     fc_buf_free(&r.row);
     free(r.offs);
     free(r.ptrs);

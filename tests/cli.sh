@@ -334,5 +334,14 @@ else
     echo "########################################################" >&2
 fi
 
+# ---- gzip input ----
+gzip -c data/sample.csv >"$T/sample.csv.gz"
+RG=$("$BIN" train --data "$T/sample.csv.gz" --name gz --quiet)
+cmp -s "$RUN/statquant/combined/predictions.csv" "$RG/statquant/combined/predictions.csv" \
+    && ok || bad "a .csv.gz file gives the same run as the plain file"
+head -c 100000 "$T/sample.csv.gz" >"$T/trunc.csv.gz"
+expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of file" \
+    "$BIN" train --data "$T/trunc.csv.gz" $O
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]
