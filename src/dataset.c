@@ -110,6 +110,16 @@ static int source_open(struct source *src, const char *path)
     return 0;
 }
 
+/* zlib's message without the path it starts with */
+static const char *gz_message(gzFile gz, const char *path, int *code)
+{
+    const char *msg = gzerror(gz, code);
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+        msg += n + 1 + (msg[n + 1] == ' ');
+    return msg;
+}
+
 /* bytes read, 0 at the end, -1 on an error (reported) */
 static long source_read(struct source *src, const char *path, char *buf, size_t cap)
 {
@@ -130,16 +140,6 @@ static long source_read(struct source *src, const char *path, char *buf, size_t 
         return -1;
     }
     return (long)n;
-}
-
-/* zlib's message without the path it starts with */
-static const char *gz_message(gzFile gz, const char *path, int *code)
-{
-    const char *msg = gzerror(gz, code);
-    size_t n = strlen(path);
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
-        msg += n + 1 + (msg[n + 1] == ' ');
-    return msg;
 }
 
 static void source_close(struct source *src)
