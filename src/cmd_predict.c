@@ -21,6 +21,7 @@ static const struct fc_opt predict_opts[] = {
     {"data", "FILE", "CSV with the same columns as the training data (target optional)"},
     {"out", "FILE", "where to write the predictions CSV (default: standard output)"},
     {"model", "NAME", "which of the run's models predicts (needed when it trained several)"},
+    {"no-cache", NULL, "neither read nor write the binary cache of the data"},
     {"quiet", NULL, "print only errors"},
 };
 
@@ -41,6 +42,7 @@ static int cmd_predict(int argc, char **argv)
     if (rc || done)
         return rc;
     const char *run = NULL, *data = NULL, *out = "-", *model = NULL;
+    int no_cache = 0;
     for (size_t i = 0; i < a.n; i++) {
         const struct fc_arg *it = &a.items[i];
         if (!it->opt) {
@@ -58,9 +60,11 @@ static int cmd_predict(int argc, char **argv)
             model = it->value;
         else if (strcmp(it->opt->name, "quiet") == 0)
             fc_verbosity = 0;
+        else if (strcmp(it->opt->name, "no-cache") == 0)
+            no_cache = 1;
     }
     rc = FC_EXIT_USAGE;
-    struct fc_override ov[3] = {{0}};
+    struct fc_override ov[4] = {{0}};
     size_t n_ov = 0;
     struct fc_config cfg;
     int have_cfg = 0;
@@ -102,6 +106,8 @@ static int cmd_predict(int argc, char **argv)
     free(quoted);
     add_override(ov, &n_ov, "data.target_path", "null", "--data");
     add_override(ov, &n_ov, "data.join_key", "null", "--data");
+    if (no_cache)
+        add_override(ov, &n_ov, "data.cache", "false", "--no-cache");
     if (fc_config_load(&cfg, run_file, ov, n_ov))
         goto out;
     have_cfg = 1;
@@ -138,6 +144,7 @@ static int cmd_predict(int argc, char **argv)
     rc = FC_EXIT_FAILURE;
     if (fc_predictions_write(out, ds, rows, &pred, cfg.quantiles, ds->has_target))
         goto out;
+    fc_dataset_cache_store(&cfg.data, 0, ds);
     fc_info(1, "predicted %zu rows of %zu series with %s (%s)%s%s", ds->n_rows, ds->n_series,
             cfg.model.ops->name, fc_strategy_name(cfg.strategy), strcmp(out, "-") ? " -> " : "",
             strcmp(out, "-") ? out : "");

@@ -48,6 +48,7 @@ static const struct fc_opt train_opts[] = {
                      "JOB_COMPLETION_INDEX when only N is given)"},
     {"plot-sku", "KEY", "plot this series in report.html (repeatable; default: the best, the "
                         "worst and the largest)"},
+    {"no-cache", NULL, "neither read nor write the binary cache of the data"},
     {"quiet", NULL, "print only errors"},
     {"verbose", NULL, "print more progress"},
 };
@@ -73,6 +74,7 @@ static int build_overrides(const struct fc_args *a, const char **config,
         {"out", "output.dir", 0, 0},      {"name", "output.name", 0, 0},
         {"seed", "seed", 0, 0},           {"jobs", "jobs", 0, 0},
         {"plot-sku", "report.plot_series", 1, 0},
+        {"no-cache", "data.cache", 0, 0},
     };
     struct fc_override *ov = xcalloc(a->n ? a->n : 1, sizeof *ov);
     size_t n = 0;
@@ -105,7 +107,9 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 /* numbers for --seed / --jobs stay text when they are not numbers,
                  * so validation names the flag and the bad value */
                 int numeric = strcmp(name, "seed") == 0 || strcmp(name, "jobs") == 0;
-                if (numeric || map[k].as_list) {
+                if (strcmp(name, "no-cache") == 0) {
+                    ov[n].value = xstrdup("false");
+                } else if (numeric || map[k].as_list) {
                     /* a non-number stays text, so validation names the flag */
                     ov[n].value = xstrdup(it->value);
                 } else if (strcmp(name, "model") == 0 && strchr(it->value, ',')) {
@@ -433,8 +437,9 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         goto out;
     double load_s = wall() - t0;
     struct fc_dataset *ds = J->ds;
-    fc_info(1, "loaded %s: %zu rows, %zu series, %zu features in %.2f s", ds->path,
-            ds->n_rows, ds->n_series, ds->n_features, load_s);
+    fc_info(1, "loaded %s%s: %zu rows, %zu series, %zu features in %.2f s", ds->path,
+            ds->from_cache ? " (binary cache)" : "", ds->n_rows, ds->n_series, ds->n_features,
+            load_s);
     if (ds->n_dropped)
         fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
                 ds->n_dropped);
@@ -477,6 +482,8 @@ static int run_pipeline(struct job *J, int argc, char **argv)
             }
         }
     }
+
+    fc_dataset_cache_store(&J->cfg.data, 1, ds);
 
     /* ---- from here on, failures are runtime failures: exit 1 ---- */
     rc = FC_EXIT_FAILURE;

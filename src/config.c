@@ -24,7 +24,7 @@ static const char default_config[] =
     "  \"series_columns\": [\"product_id\", \"store_id\"],"
     "  \"date_column\": \"date\", \"target_column\": \"sales\","
     "  \"weight_column\": null, \"features\": [], \"ignore\": [],"
-    "  \"missing_target\": \"error\" },"
+    "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null },"
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": 28,"
     "  \"val_date\": null, \"min_train_rows\": 2 },"
     "\"series\": [],"
@@ -545,7 +545,7 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
     static const char *const keys[] = {"path",          "target_path",    "join_key",
                                        "series_columns", "date_column",    "target_column",
                                        "weight_column", "features",       "ignore",
-                                       "missing_target"};
+                                       "missing_target", "cache",         "cache_dir"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (!cJSON_IsObject(o))
         return bad(v, "data", "an object", o);
@@ -579,7 +579,11 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
                                 strcmp(mt->valuestring, "drop") != 0))
         return bad(v, "data.missing_target", "one of \"error\", \"drop\"", mt);
     d->drop_missing_target = strcmp(mt->valuestring, "drop") == 0;
-    return 0;
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "cache");
+    if (!cJSON_IsBool(ca))
+        return bad(v, "data.cache", "true or false", ca);
+    d->cache = cJSON_IsTrue(ca);
+    return get_string(v, o, "data", "cache_dir", 1, &d->cache_dir);
 }
 
 static int validate_split(const struct vctx *v, const cJSON *root, struct fc_split_spec *s)
@@ -805,6 +809,7 @@ void fc_config_free(struct fc_config *c)
     free(d->weight_col);
     free_list(d->features, d->n_features);
     free_list(d->ignore, d->n_ignore);
+    free(d->cache_dir);
     free_list(c->skus, c->n_skus);
     free_list(c->plot_skus, c->n_plot_skus);
     for (size_t k = 0; k < c->n_models; k++)

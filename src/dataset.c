@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "forecast/cache.h"
 #include "forecast/hash.h"
 #include "forecast/util.h"
 
@@ -659,8 +660,31 @@ int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx)
     return 0;
 }
 
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds)
+{
+    if (!spec->cache || ds->from_cache)
+        return;
+    int saved = fc_error_silent;
+    fc_error_silent = 1;
+    int rc = fc_cache_save(spec, need_target, ds);
+    fc_error_silent = saved;
+    if (rc)
+        fc_warn("no binary cache written (%s); the next load parses the CSV again",
+                fc_last_error);
+}
+
 struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target)
 {
+    if (spec->cache) {
+        char why[512];
+        struct fc_dataset *c = fc_cache_load(spec, need_target, why, sizeof why);
+        if (c) {
+            c->from_cache = 1;
+            return c;
+        }
+        fc_info(2, "binary cache not used: %s", why);
+    }
     struct fc_dataset *ds = xcalloc(1, sizeof *ds);
     ds->path = xstrdup(spec->path);
     fc_strmap_init(&ds->key_index);

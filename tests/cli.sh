@@ -343,5 +343,16 @@ head -c 100000 "$T/sample.csv.gz" >"$T/trunc.csv.gz"
 expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of file" \
     "$BIN" train --data "$T/trunc.csv.gz" $O
 
+# ---- binary cache and inspect ----
+[ -s data/sample.csv.fccache ] && ok || bad "the first load wrote data/sample.csv.fccache"
+"$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 9 features.*(binary cache)" \
+    && ok || bad "inspect reads the binary cache"
+"$BIN" inspect --no-cache --quiet | grep -q "(binary cache)" && bad "--no-cache ignores the cache" || ok
+cp data/sample.csv "$T/fresh.csv"
+expect_fail "bad input writes no cache" 'series "1:1" is not in' "$BIN" train --data "$T/fresh.csv" --sku 1:1 $O
+[ -e "$T/fresh.csv.fccache" ] && bad "a cache was written on bad input" || ok
+"$BIN" train --data "$T/fresh.csv" --no-cache --name nocache --quiet >/dev/null
+[ -e "$T/fresh.csv.fccache" ] && bad "--no-cache wrote a cache" || ok
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

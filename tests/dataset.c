@@ -3,7 +3,9 @@
  * missing values, grouping and sorting, the separate target file, and every
  * kind of bad input reported with file:line:column.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "forecast/dataset.h"
@@ -194,6 +196,106 @@ START_TEST(test_predict_without_target)
 }
 END_TEST
 
+static void same_dataset(const struct fc_dataset *a, const struct fc_dataset *b)
+{
+    ck_assert_uint_eq(a->n_rows, b->n_rows);
+    ck_assert_uint_eq(a->n_series, b->n_series);
+    ck_assert_uint_eq(a->n_features, b->n_features);
+    ck_assert_str_eq(a->sha256, b->sha256);
+    ck_assert_mem_eq(a->date, b->date, a->n_rows * sizeof *a->date);
+    ck_assert_mem_eq(a->series, b->series, a->n_rows * sizeof *a->series);
+    ck_assert_mem_eq(a->target, b->target, a->n_rows * sizeof *a->target);
+    for (size_t j = 0; j < a->n_features; j++) {
+        ck_assert_str_eq(a->feature_names[j], b->feature_names[j]);
+        ck_assert_mem_eq(a->features[j], b->features[j], a->n_rows * sizeof **a->features);
+    }
+    for (size_t k = 0; k < a->n_series; k++) {
+        ck_assert_str_eq(a->series_key[k], b->series_key[k]);
+        ck_assert_str_eq(a->series_parts[k][1], b->series_parts[k][1]);
+        ck_assert_uint_eq(a->series_start[k], b->series_start[k]);
+        ck_assert_uint_eq(a->series_len[k], b->series_len[k]);
+    }
+    ck_assert_int_eq(fc_dataset_find_series(b, a->series_key[0]), 0);
+}
+
+START_TEST(test_binary_cache)
+{
+    const char *text = HEADER "2015-01-02,FOODS_3_090,CA_3,a,3,1.5,0,NA\n"
+                              "2015-01-01,FOODS_3_090,CA_3,b,2,1.25,1,\n"
+                              "2015-01-01,80558,2,c,5,2.0,0,0.5\n";
+    char *p = test_write(dir, "d.csv", text);
+    struct fc_data_spec s = spec_for(p);
+    s.cache = 1;
+    struct fc_dataset *a = fc_dataset_load(&s, 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert(!a->from_cache);
+    fc_dataset_cache_store(&s, 1, a);
+    struct fc_dataset *b = fc_dataset_load(&s, 1);
+    ck_assert(b->from_cache);
+    same_dataset(a, b);
+    fc_dataset_free(b);
+    /* other column roles: not this cache */
+    char *fe[] = {"price"};
+    struct fc_data_spec s2 = s;
+    s2.features = fe;
+    s2.n_features = 1;
+    b = fc_dataset_load(&s2, 1);
+    ck_assert(!b->from_cache && b->n_features == 1);
+    fc_dataset_free(b);
+    /* a damaged cache is not used */
+    char *cp = fc_xasprintf("%s.fccache", p);
+    FILE *f = fopen(cp, "r+b");
+    fseek(f, -3, SEEK_END);
+    fputc('X', f);
+    fclose(f);
+    b = fc_dataset_load(&s, 1);
+    ck_assert(!b->from_cache);
+    same_dataset(a, b);
+    fc_dataset_cache_store(&s, 1, b); /* rebuilt */
+    fc_dataset_free(b);
+    b = fc_dataset_load(&s, 1);
+    ck_assert(b->from_cache);
+    fc_dataset_free(b);
+    /* a changed source is not served from the old cache */
+    sleep(1); /* a new modification time even on coarse clocks */
+    free(test_write(dir, "d.csv", HEADER "2015-01-01,1,1,x,9,1.5,0,1\n"));
+    b = fc_dataset_load(&s, 1);
+    ck_assert(!b->from_cache);
+    ck_assert_uint_eq(b->n_rows, 1);
+    ck_assert(b->target[0] == 9);
+    fc_dataset_free(b);
+    /* a cache directory instead of beside the data */
+    s.cache_dir = fc_xasprintf("%s/cachedir", dir);
+    b = fc_dataset_load(&s, 1);
+    fc_dataset_cache_store(&s, 1, b);
+    fc_dataset_free(b);
+    b = fc_dataset_load(&s, 1);
+    ck_assert(b->from_cache);
+    fc_dataset_free(b);
+    free(s.cache_dir);
+    free(cp);
+    fc_dataset_free(a);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_gzip_input)
+{
+    char *p = test_write(dir, "d.csv", HEADER "2015-01-01,1,1,x,2,1.5,0,1\n");
+    char *cmd = fc_xasprintf("gzip -k '%s'", p);
+    ck_assert_int_eq(system(cmd), 0);
+    char *gz = fc_xasprintf("%s.gz", p);
+    struct fc_data_spec s = spec_for(gz);
+    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert(ds->target[0] == 2);
+    fc_dataset_free(ds);
+    free(gz);
+    free(cmd);
+    free(p);
+}
+END_TEST
+
 Suite *suite_dataset(void)
 {
     Suite *s = suite_create("dataset");
@@ -205,6 +307,8 @@ Suite *suite_dataset(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_predict_without_target);
+    tcase_add_test(tc, test_binary_cache);
+    tcase_add_test(tc, test_gzip_input);
     suite_add_tcase(s, tc);
     return s;
 }

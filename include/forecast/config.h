@@ -31,6 +31,8 @@ struct fc_data_spec {
     char **ignore;       /* columns never used */
     size_t n_ignore;
     int drop_missing_target; /* 0: a missing target is an error */
+    int cache;           /* use and write the binary cache (data.cache) */
+    char *cache_dir;     /* NULL: the cache lives beside the data */
 };
 
 struct fc_split_spec {

@@ -39,6 +39,7 @@ struct fc_dataset {
     char target_sha256[65]; /* "" without a separate target file */
 
     struct fc_strmap key_index; /* series_key -> index */
+    int from_cache;         /* read from the binary cache, not the CSV */
 };
 
 /* Loads spec->path (and spec->target_path). need_target = 0 lets the target
@@ -46,6 +47,12 @@ struct fc_dataset {
  * file:line:column. Free with fc_dataset_free. */
 struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target);
 void fc_dataset_free(struct fc_dataset *ds);
+
+/* Writes the binary cache of ds when spec->cache is on and ds came from the
+ * CSV. Called by the commands once the input is known to be good (bad input
+ * writes nothing); a cache that cannot be written is a warning. */
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds);
 
 /* Series index for "A:B" (id values joined by ':'), or -1. */
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
