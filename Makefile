@@ -55,8 +55,9 @@ check-cli: forecast
 check-peers: forecast
 	tests/peers.sh ./forecast
 
+# benchmarks, not tests: forecast against its peers, medians and ratios
 bench: forecast
-	bench/xgb_standard.sh
+	bench/run
 
 # Sanitizer build in its own tree, so it never mixes with the normal objects.
 check-asan: deps
