@@ -12,7 +12,7 @@
 #include <string.h>
 
 int fc_verbosity = 1;
-int fc_error_silent;
+_Thread_local int fc_error_silent;
 _Thread_local char fc_last_error[1024];
 
 /* ---- allocation ---- */

@@ -49,7 +49,7 @@ void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int fc_verbosity;
 /* Tests set this to keep expected errors off stderr (fc_last_error still set). */
-extern int fc_error_silent;
+extern _Thread_local int fc_error_silent;
 /* The last fc_error message of this thread (tests and per-series failure
  * reasons read it). */
 extern _Thread_local char fc_last_error[1024];
