@@ -680,6 +680,21 @@ struct chunk {
     int failed;
 };
 
+#define PIECE ((size_t)4 << 20)
+
+/* Drops the whole pages inside [p, p + n) of a read-only file mapping from
+ * memory (they are read again from the file should anyone touch them). */
+static void release(const char *p, size_t n)
+{
+    static long page;
+    if (!page)
+        page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static void *chunk_main(void *arg)
 {
     struct chunk *c = arg;
@@ -697,8 +712,15 @@ static void *chunk_main(void *arg)
         fc_buf_free(&r.row);
         return NULL;
     }
-    if (csv_parse(&p, c->begin, c->len, on_field, on_record, &r) != c->len)
-        r.failed = 1;
+    /* in pieces, handing each parsed piece of the mapping back to the kernel:
+     * the file never sits whole in memory (libcsv copies what it keeps) */
+    for (size_t off = 0; off < c->len && !r.failed;) {
+        size_t n = c->len - off < PIECE ? c->len - off : PIECE;
+        if (csv_parse(&p, c->begin + off, n, on_field, on_record, &r) != n)
+            r.failed = 1;
+        release(c->begin + off, n);
+        off += n;
+    }
     if (!r.failed && csv_fini(&p, on_field, on_record, &r) != 0)
         r.failed = 1;
     c->failed = r.failed;
@@ -714,6 +736,18 @@ static size_t count_byte(const char *p, size_t n, char c)
     size_t k = 0;
     for (const char *q = memchr(p, c, n); q; q = memchr(q + 1, c, n - (size_t)(q + 1 - p)))
         k++;
+    return k;
+}
+
+/* count_byte in pieces, releasing each piece of the mapping after it */
+static size_t count_release(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+    for (size_t off = 0; off < n; off += PIECE) {
+        size_t m = n - off < PIECE ? n - off : PIECE;
+        k += count_byte(p + off, m, c);
+        release(p + off, m);
+    }
     return k;
 }
 
@@ -798,7 +832,7 @@ static int parse_parallel(struct loader *L)
             size_t target = hend + (size - hend) / (size_t)threads * (size_t)(k + 1);
             if (target < start)
                 target = start;
-            quoted ^= (int)(count_byte(map + pos, target - pos, '"') & 1);
+            quoted ^= (int)(count_release(map + pos, target - pos, '"') & 1);
             pos = target;
             while (pos < size && !(map[pos] == '\n' && !quoted)) {
                 if (map[pos] == '"')
@@ -812,7 +846,7 @@ static int parse_parallel(struct loader *L)
         c->begin = map + start;
         c->len = end - start;
         c->line0 = line;
-        size_t nl = count_byte(c->begin, c->len, '\n');
+        size_t nl = count_release(c->begin, c->len, '\n');
         c->ub = nl + 1;
         line += (long)nl;
         start = end;
@@ -860,7 +894,11 @@ static int parse_parallel(struct loader *L)
         started[k] = pthread_create(&tid[k], NULL, chunk_main, &ch[k]) == 0;
     /* the fingerprint while the workers parse */
     struct fc_sha256 *h = fc_sha256_new();
-    fc_sha256_update(h, map, size);
+    for (size_t off = 0; off < size; off += PIECE) {
+        size_t n = size - off < PIECE ? size - off : PIECE;
+        fc_sha256_update(h, map + off, n);
+        release(map + off, n);
+    }
     fc_sha256_final(h, ds->sha256);
     ds->file_size = size;
     int failed = 0;
