@@ -32,16 +32,16 @@ t = time.perf_counter()
 df = pd.read_csv(sys.argv[1])
 print("loaded in %.6f s" % (time.perf_counter() - t), len(df))
 PY
-run() { # label, command... -> "load_s wall_s maxrss_kib"
+run() { # command... -> "load_s wall_s maxrss_kib"
     /usr/bin/time -f "%e %M" -o "$TMP/time" "$@" >"$TMP/out" 2>/dev/null
     load=$(grep -o 'loaded in [0-9.]*' "$TMP/out" | awk '{print $3}')
     echo "$load $(cat "$TMP/time")"
 }
 : >"$TMP/csv"; : >"$TMP/cache"; : >"$TMP/pandas"
 for i in $(seq 1 "$REPEATS"); do
-    run x "$FORECAST" "${ARGS[@]}" --no-cache >>"$TMP/csv"
-    run x "$FORECAST" "${ARGS[@]}" >>"$TMP/cache"
-    run x "$PY" "$TMP/peer.py" "$DATA" >>"$TMP/pandas"
+    run "$FORECAST" "${ARGS[@]}" --no-cache >>"$TMP/csv"
+    run "$FORECAST" "${ARGS[@]}" >>"$TMP/cache"
+    run "$PY" "$TMP/peer.py" "$DATA" >>"$TMP/pandas"
     echo "  repeat $i: csv $(tail -1 "$TMP/csv")  cache $(tail -1 "$TMP/cache")  pandas $(tail -1 "$TMP/pandas")  (load_s wall_s rss_KiB)" >&2
 done
 med() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -145,6 +145,15 @@ static char *take_str(struct rd *r)
     return s;
 }
 
+/* Drops the whole pages of [p, p + n) of the mapping once copied out. */
+static void release(const char *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static void *take_array(struct rd *r, size_t count, size_t size)
 {
     if (count && size > SIZE_MAX / count) {
@@ -153,8 +162,10 @@ static void *take_array(struct rd *r, size_t count, size_t size)
     }
     void *a = xmalloc(count > 0 && size > 0 ? count * size : 1);
     const void *p = take(r, count * size);
-    if (p)
+    if (p) {
         memcpy(a, p, count * size);
+        release(p, count * size);
+    }
     return a;
 }
 
