@@ -62,7 +62,7 @@ print(d)' "$1" "$2"; }
 echo "benchmark: $REPEATS repeat(s), $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
 for K in $(seq 1 "$REPEATS"); do
     t0=$(now)
-    "$FORECAST" train --config "$CONFIG" --data "$DATA" --out "$DIR" --name "r$K" --quiet >/dev/null
+    "$FORECAST" train --config "$CONFIG" --data "$DATA" --out "$DIR" --name "r$K" --quiet --no-cache >/dev/null
     t1=$(now)
     fwall=$(elapsed "$t0" "$t1")
     ffit=$(json_get "$DIR/r$K/run.json" timings.fit_seconds)
