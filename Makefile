@@ -5,18 +5,25 @@
 #   make demo         train statquant on the bundled sample data
 
 CC      ?= cc
+CXX     ?= g++
 CFLAGS  ?= -O2 -g
+CXXFLAGS ?= $(CFLAGS)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imodels
-LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -lm
+# libtorch's C++ API headers are treated as system headers (their own
+# warnings are not ours); only models/torch_shim.cpp includes them.
+TORCH_CPPFLAGS = -isystem /usr/include/torch/csrc/api/include
+CXXWARN  = -Wall -Wextra -Werror -Wshadow
+LIBS     = -lxgboost -ltorch -ltorch_cpu -lc10 -lcjson -lcsv -lcrypto -lz -lxxhash -ldl -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard models/*.c)
+CXXSRC = $(wildcard models/*.cpp)
 TSRC = $(wildcard tests/*.c)
-HDR  = $(wildcard include/forecast/*.h)
+HDR  = $(wildcard include/forecast/*.h) $(wildcard models/*.h)
 
 BUILD ?= build
-OBJ  = $(SRC:%.c=$(BUILD)/%.o)
+OBJ  = $(SRC:%.c=$(BUILD)/%.o) $(CXXSRC:%.cpp=$(BUILD)/%.o)
 TOBJ = $(TSRC:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -25,18 +32,24 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 all: forecast
 
+# linked with the C++ driver: the libtorch shim needs the C++ runtime
 forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
+$(BUILD)/%.o: %.cpp $(HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) -std=c++17 -Imodels $(TORCH_CPPFLAGS) $(CXXFLAGS) $(CXXWARN) -c -o $@ $<
+
 $(BUILD)/run_tests: $(OBJ) $(TOBJ)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
 deps:
 	@scripts/deps.sh
@@ -56,19 +69,25 @@ check-peers: forecast
 	tests/peers.sh ./forecast
 
 # benchmarks, not tests: forecast against its peers, medians and ratios
-bench: forecast
+bench: forecast $(BUILD)/bench/mlp_step
 	bench/run
+
+# bench/mlp.sh's timing program: the shim's training step, nothing else
+$(BUILD)/bench/mlp_step: $(BUILD)/bench/mlp_step.o $(BUILD)/models/torch_shim.o
+	@echo "  LD      $@"
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Sanitizer build in its own tree, so it never mixes with the normal objects.
 check-asan: deps
-	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" CXXFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" \
 		build-asan/run_tests build-asan/forecast
 	cd tests && ASAN_OPTIONS=detect_leaks=1 ../build-asan/run_tests
 	ASAN_OPTIONS=detect_leaks=1 tests/cli.sh ./build-asan/forecast
 
 build-asan/forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 demo: deps forecast
 	./forecast train --model statquant

@@ -66,12 +66,12 @@ void fc_print_version(void)
     printf("  libcsv %d.%d.%d\n", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
     printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
     /* the libraries behind the model plugins, each once */
-    char seen[8][64];
+    char seen[8][512];
     size_t n_seen = 0;
     for (size_t i = 0; fc_models[i]; i++) {
         if (!fc_models[i]->version)
             continue;
-        char v[64];
+        char v[512];
         fc_models[i]->version(v, sizeof v);
         size_t k;
         for (k = 0; k < n_seen; k++)

@@ -186,7 +186,7 @@ static void add_versions(cJSON *run)
     for (size_t i = 0; fc_models[i]; i++) {
         if (!fc_models[i]->version)
             continue;
-        char lib[64];
+        char lib[512];
         fc_models[i]->version(lib, sizeof lib);
         char *space = strchr(lib, ' ');
         if (!space)

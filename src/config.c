@@ -339,6 +339,15 @@ static int model_params(const struct vctx *v, const cJSON *models,
         if (r)
             goto out;
     }
+    /* what this build can do (e.g. a CUDA device) */
+    const char *param = NULL;
+    char expected[256];
+    if (ops->check && ops->check(out, &param, expected, sizeof expected)) {
+        char *p = join_path(path, param);
+        bad(v, p, expected, cJSON_GetObjectItemCaseSensitive(obj, param));
+        free(p);
+        goto out;
+    }
     rc = 0;
 out:
     free(path);

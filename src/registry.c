@@ -9,6 +9,8 @@
 
 #include "forecast/util.h"
 
+extern const struct fc_model_ops fc_model_mlp_quantile;
+extern const struct fc_model_ops fc_model_mlp_standard;
 extern const struct fc_model_ops fc_model_statquant;
 extern const struct fc_model_ops fc_model_xgboost_quantile;
 extern const struct fc_model_ops fc_model_xgboost_standard;
@@ -17,6 +19,8 @@ const struct fc_model_ops *const fc_models[] = {
     &fc_model_statquant,
     &fc_model_xgboost_standard,
     &fc_model_xgboost_quantile,
+    &fc_model_mlp_standard,
+    &fc_model_mlp_quantile,
     NULL,
 };
 

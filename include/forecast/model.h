@@ -102,6 +102,10 @@ struct fc_model_ops {
     void (*free)(void *model);
     /* Optional: the library the plugin wraps, e.g. "xgboost 1.7.4". */
     void (*version)(char *buf, size_t n);
+    /* Optional: checks resolved hyperparameters against what this build can
+     * do (e.g. device "cuda" without CUDA) when the config is validated.
+     * Returns 0, or -1 naming the parameter and filling expected. */
+    int (*check)(const struct fc_params *p, const char **param, char *expected, size_t n);
 };
 
 /* fc_pred helpers */

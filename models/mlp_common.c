@@ -1,0 +1,602 @@
+/*
+ * mlp_common.c — the MLP plugins' shared part (see mlp_common.h): scaling,
+ * the epoch loop with early stopping, model files, BLAS detection.
+ */
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
+#include "mlp_common.h"
+
+#include <cjson/cJSON.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "forecast/store.h"
+#include "forecast/util.h"
+
+const char *const fc_mlp_devices[] = {"cpu", "cuda", NULL};
+
+#define WEIGHTS_MAGIC "FCMLPW\0\0"
+#define WEIGHTS_VERSION 1u
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- BLAS: which library libtorch's sgemm_ resolves to ---- */
+
+int mlp_blas(char *buf, size_t n)
+{
+    void *sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info di;
+    char real[PATH_MAX];
+    const char *path = "not found";
+    if (sgemm && dladdr(sgemm, &di) && di.dli_fname)
+        path = realpath(di.dli_fname, real) ? real : di.dli_fname;
+    char *(*config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
+    int (*threads)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    if (config) {
+        snprintf(buf, n, "BLAS %s, %d threads (%s)", config(), threads ? threads() : 0, path);
+        return 1;
+    }
+    snprintf(buf, n, "BLAS %s: not OpenBLAS, about 8x slower (install libopenblas0-pthread)",
+             path);
+    return 0;
+}
+
+void mlp_set_threads(int n)
+{
+    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (set)
+        set(n);
+    fct_set_threads(n);
+}
+
+void mlp_version(char *buf, size_t n)
+{
+    char t[64], b[512];
+    fct_version(t, sizeof t);
+    mlp_blas(b, sizeof b);
+    snprintf(buf, n, "%s, %s", t, b);
+}
+
+int mlp_check(const struct fc_params *p, const char **param, char *expected, size_t n)
+{
+    if (strcmp(fc_params_str(p, "device"), "cuda") == 0 && !fct_cuda_available()) {
+        char v[64];
+        fct_version(v, sizeof v);
+        *param = "device";
+        snprintf(expected, n, "\"cpu\": the linked %s has no usable CUDA device", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- model ---- */
+
+struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p,
+                       const struct fc_model_ctx *ctx)
+{
+    struct mlp *m = xcalloc(1, sizeof *m);
+    m->name = name;
+    m->quantile = quantile;
+    m->hidden = (int)fc_params_num(p, "hidden_size");
+    m->lr = fc_params_num(p, "learning_rate");
+    m->dropout = fc_params_num(p, "dropout");
+    m->max_epochs = (int)fc_params_num(p, "max_epochs");
+    m->batch = (int)fc_params_num(p, "batch_size");
+    m->patience = (int)fc_params_num(p, "patience");
+    m->weight_decay = fc_params_num(p, "weight_decay");
+    m->missing_ind = fc_params_num(p, "missing_indicators") != 0;
+    long seed = (long)fc_params_num(p, "seed");
+    m->seed = seed < 0 ? ctx->seed : (uint64_t)seed;
+    m->threads = (int)fc_params_num(p, "threads");
+    if (m->threads == 0)
+        m->threads = ctx->threads > 0 ? ctx->threads : 1;
+    m->device = fc_params_str(p, "device");
+    if (quantile) {
+        m->L = ctx->n_quantiles;
+        m->levels = xmalloc((m->L ? m->L : 1) * sizeof *m->levels);
+        memcpy(m->levels, ctx->quantiles, m->L * sizeof *m->levels);
+    }
+    m->best_epoch = -1;
+    m->y_sd = 1;
+    return m;
+}
+
+void mlp_free(struct mlp *m)
+{
+    if (!m)
+        return;
+    fct_mlp_free(m->net);
+    for (size_t j = 0; m->names && j < m->n_features; j++)
+        free(m->names[j]);
+    free(m->names);
+    free(m->mean);
+    free(m->sd);
+    free(m->indicator);
+    free(m->levels);
+    free(m->curve);
+    free(m);
+}
+
+static size_t n_out(const struct mlp *m) { return m->quantile ? m->L : 1; }
+
+float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
+                  size_t n)
+{
+    size_t K = m->n_inputs, F = m->n_features;
+    float *x = xmalloc((n ? n : 1) * K * sizeof *x);
+    size_t ind = F; /* column of the next indicator */
+    for (size_t j = 0; j < F; j++) {
+        const float *col = ds->features[j];
+        double mu = m->mean[j], inv = 1.0 / m->sd[j];
+        for (size_t i = 0; i < n; i++) {
+            float v = col[rows[i]];
+            x[i * K + j] = isnan(v) ? 0.0f : (float)(((double)v - mu) * inv);
+        }
+        if (m->indicator[j]) {
+            for (size_t i = 0; i < n; i++)
+                x[i * K + ind] = isnan(col[rows[i]]) ? 1.0f : 0.0f;
+            ind++;
+        }
+    }
+    return x;
+}
+
+/* Means and standard deviations (population) of the training rows, missing
+ * values left out; a constant or empty column gets sd 1. */
+static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
+                       size_t n)
+{
+    size_t F = ds->n_features;
+    m->n_features = F;
+    m->names = xcalloc(F ? F : 1, sizeof *m->names);
+    m->mean = xcalloc(F ? F : 1, sizeof *m->mean);
+    m->sd = xcalloc(F ? F : 1, sizeof *m->sd);
+    m->indicator = xcalloc(F ? F : 1, 1);
+    m->n_inputs = F;
+    for (size_t j = 0; j < F; j++) {
+        m->names[j] = xstrdup(ds->feature_names[j]);
+        const float *col = ds->features[j];
+        double sum = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(col[rows[i]])) {
+                sum += col[rows[i]];
+                k++;
+            }
+        double mu = k ? sum / (double)k : 0, ss = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(col[rows[i]])) {
+                double d = col[rows[i]] - mu;
+                ss += d * d;
+            }
+        double sd = k ? sqrt(ss / (double)k) : 0;
+        m->mean[j] = mu;
+        m->sd[j] = sd > 0 && isfinite(sd) ? sd : 1;
+        if (m->missing_ind && k < n) {
+            m->indicator[j] = 1;
+            m->n_inputs++;
+        }
+    }
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += ds->target[rows[i]];
+    m->y_mean = n ? sum / (double)n : 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = ds->target[rows[i]] - m->y_mean;
+        ss += d * d;
+    }
+    double sd = n ? sqrt(ss / (double)n) : 0;
+    m->y_sd = sd > 0 && isfinite(sd) ? sd : 1;
+}
+
+/* scaled targets and weights (weights divided by their training mean, so
+ * the weighted loss has the unweighted loss's scale) */
+static void targets(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
+                    size_t n, double w_mean, float **y, float **w)
+{
+    *y = xmalloc((n ? n : 1) * sizeof **y);
+    for (size_t i = 0; i < n; i++)
+        (*y)[i] = (float)((ds->target[rows[i]] - m->y_mean) / m->y_sd);
+    *w = NULL;
+    if (ds->weight) {
+        *w = xmalloc((n ? n : 1) * sizeof **w);
+        for (size_t i = 0; i < n; i++)
+            (*w)[i] = (float)(ds->weight[rows[i]] / w_mean);
+    }
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int torch_fail(const struct mlp *m) { return fc_error("%s: %s", m->name, fct_last_error()); }
+
+int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
+{
+    const struct fc_dataset *ds = in->ds;
+    size_t n = in->n_rows, nv = in->n_val;
+    if (n == 0)
+        return fc_error("%s: no training rows", m->name);
+    if (m->quantile && m->L == 0)
+        return fc_error("%s: no quantile levels configured (quantiles)", m->name);
+    fit_scaler(m, ds, in->rows, n);
+    double w_mean = 1;
+    if (ds->weight) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+            s += ds->weight[in->rows[i]];
+        if (!(s > 0))
+            return fc_error("%s: the training rows' weights sum to %g; expected > 0", m->name,
+                            s);
+        w_mean = s / (double)n;
+    }
+    mlp_set_threads(m->threads);
+    char blas[512];
+    static int warned;
+    if (!mlp_blas(blas, sizeof blas) && !warned) {
+        warned = 1;
+        fc_warn("%s: libtorch calls %s", m->name, blas);
+    }
+    int rc = -1;
+    float *x = mlp_inputs(m, ds, in->rows, n), *y, *w;
+    float *xv = mlp_inputs(m, ds, in->val_rows, nv), *yv, *wv;
+    targets(m, ds, in->rows, n, w_mean, &y, &w);
+    targets(m, ds, in->val_rows, nv, w_mean, &yv, &wv);
+    size_t K = m->n_inputs, B = (size_t)m->batch < n ? (size_t)m->batch : n;
+    float *xb = xmalloc(B * K * sizeof *xb), *yb = xmalloc(B * sizeof *yb);
+    float *wb = w ? xmalloc(B * sizeof *wb) : NULL;
+    uint32_t *perm = xmalloc(n * sizeof *perm);
+    float *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    m->net = fct_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
+                            (int)m->L, m->seed, m->device);
+    if (!m->net || fct_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
+        torch_fail(m);
+        goto out;
+    }
+    best = xmalloc(fct_mlp_n_params(m->net) * sizeof *best);
+    m->curve = xmalloc(3 * (size_t)m->max_epochs * sizeof *m->curve);
+    m->best_val = INFINITY;
+    uint64_t rng = m->seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
+    int since_best = 0;
+    for (int ep = 0; ep < m->max_epochs; ep++) {
+        double t0 = now(), sum = 0;
+        for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+            size_t j = (size_t)(((unsigned __int128)splitmix64(&rng) * (i + 1)) >> 64);
+            uint32_t t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        for (size_t off = 0; off < n; off += B) {
+            size_t k = n - off < B ? n - off : B;
+            for (size_t i = 0; i < k; i++) {
+                size_t r = perm[off + i];
+                memcpy(xb + i * K, x + r * K, K * sizeof *xb);
+                yb[i] = y[r];
+                if (wb)
+                    wb[i] = w[r];
+            }
+            double loss;
+            if (fct_mlp_step(m->net, xb, yb, wb, (int)k, &loss)) {
+                torch_fail(m);
+                goto out;
+            }
+            sum += loss * (double)k;
+        }
+        double train = sum / (double)n, val = NAN;
+        if (!isfinite(train)) {
+            fc_error("%s: training diverged (loss %g in epoch %d); try a lower learning_rate",
+                     m->name, train, ep + 1);
+            goto out;
+        }
+        if (nv) {
+            double ls, ws;
+            if (fct_mlp_eval(m->net, xv, yv, wv, nv, &ls, &ws)) {
+                torch_fail(m);
+                goto out;
+            }
+            val = ws > 0 ? ls / ws : NAN;
+        }
+        double secs = now() - t0;
+        m->curve[3 * ep] = train;
+        m->curve[3 * ep + 1] = val;
+        m->curve[3 * ep + 2] = secs;
+        m->epochs = ep + 1;
+        fc_info(2, "  epoch %d: train loss %.6g, validation loss %.6g, %.3f s", ep + 1, train,
+                val, secs);
+        if (nv && val < m->best_val) {
+            m->best_val = val;
+            m->best_epoch = ep;
+            since_best = 0;
+            if (fct_mlp_get_params(m->net, best)) {
+                torch_fail(m);
+                goto out;
+            }
+        } else if (nv && m->patience > 0 && ++since_best >= m->patience) {
+            break;
+        }
+    }
+    if (m->best_epoch >= 0 && m->best_epoch + 1 < m->epochs &&
+        fct_mlp_set_params(m->net, best)) {
+        torch_fail(m);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(x);
+    free(y);
+    free(w);
+    free(xv);
+    free(yv);
+    free(wv);
+    free(xb);
+    free(yb);
+    free(wb);
+    free(perm);
+    free(best);
+    return rc;
+}
+
+int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows, size_t n,
+                float *out)
+{
+    if (ds->n_features != m->n_features)
+        return fc_error("%s: the data has %zu features, the model %zu", m->name,
+                        ds->n_features, m->n_features);
+    if (n == 0)
+        return 0;
+    mlp_set_threads(m->threads);
+    float *x = mlp_inputs(m, ds, rows, n);
+    int rc = fct_mlp_predict(m->net, x, n, out);
+    free(x);
+    if (rc)
+        return torch_fail(m);
+    size_t total = n * n_out(m);
+    for (size_t i = 0; i < total; i++)
+        out[i] = (float)(out[i] * m->y_sd + m->y_mean);
+    return 0;
+}
+
+/* ---- files: weights.bin, meta.json, training_curve.csv ---- */
+
+int mlp_save(const struct mlp *m, const char *dir)
+{
+    size_t np = fct_mlp_n_params(m->net);
+    float *params = xmalloc(np * sizeof *params);
+    if (fct_mlp_get_params(m->net, params)) {
+        free(params);
+        return torch_fail(m);
+    }
+    struct fc_buf b;
+    fc_buf_init(&b);
+    uint32_t dims[4] = {WEIGHTS_VERSION, (uint32_t)m->n_inputs, (uint32_t)m->hidden,
+                        (uint32_t)n_out(m)};
+    uint64_t count = np;
+    fc_buf_append(&b, WEIGHTS_MAGIC, 8);
+    fc_buf_append(&b, (const char *)dims, sizeof dims);
+    fc_buf_append(&b, (const char *)&count, sizeof count);
+    fc_buf_append(&b, (const char *)params, np * sizeof *params);
+    free(params);
+    char *path = fc_xasprintf("%s/weights.bin", dir);
+    int rc = fc_write_atomic(path, b.s, b.len);
+    free(path);
+    fc_buf_free(&b);
+    if (rc)
+        return -1;
+
+    fc_buf_init(&b);
+    fc_buf_puts(&b, "epoch,train_loss,val_loss,seconds\n");
+    for (int ep = 0; ep < m->epochs; ep++) {
+        fc_buf_printf(&b, "%d,", ep + 1);
+        fc_buf_put_double(&b, m->curve[3 * ep]);
+        fc_buf_putc(&b, ',');
+        fc_buf_put_double(&b, m->curve[3 * ep + 1]);
+        fc_buf_printf(&b, ",%.6f\n", m->curve[3 * ep + 2]);
+    }
+    path = fc_xasprintf("%s/training_curve.csv", dir);
+    rc = fc_write_atomic(path, b.s, b.len);
+    free(path);
+    fc_buf_free(&b);
+    if (rc)
+        return -1;
+
+    cJSON *meta = cJSON_CreateObject();
+    char lib[64];
+    fct_version(lib, sizeof lib);
+    cJSON_AddStringToObject(meta, "model", m->name);
+    cJSON_AddStringToObject(meta, "library", lib);
+    cJSON_AddNumberToObject(meta, "n_features", (double)m->n_features);
+    cJSON *feats = cJSON_AddArrayToObject(meta, "inputs");
+    for (size_t j = 0; j < m->n_features; j++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "feature", m->names[j]);
+        cJSON_AddNumberToObject(f, "mean", m->mean[j]);
+        cJSON_AddNumberToObject(f, "sd", m->sd[j]);
+        cJSON_AddBoolToObject(f, "missing_indicator", m->indicator[j]);
+        cJSON_AddItemToArray(feats, f);
+    }
+    cJSON_AddNumberToObject(meta, "n_inputs", (double)m->n_inputs);
+    cJSON_AddNumberToObject(meta, "hidden_size", m->hidden);
+    cJSON_AddNumberToObject(meta, "n_outputs", (double)n_out(m));
+    if (m->quantile)
+        cJSON_AddItemToObject(meta, "levels", cJSON_CreateDoubleArray(m->levels, (int)m->L));
+    cJSON_AddNumberToObject(meta, "target_mean", m->y_mean);
+    cJSON_AddNumberToObject(meta, "target_sd", m->y_sd);
+    cJSON_AddNumberToObject(meta, "epochs_run", m->epochs);
+    if (m->best_epoch >= 0) {
+        cJSON_AddNumberToObject(meta, "best_epoch", m->best_epoch + 1);
+        cJSON_AddNumberToObject(meta, "best_val_loss", m->best_val);
+    } else {
+        cJSON_AddNullToObject(meta, "best_epoch");
+    }
+    path = fc_xasprintf("%s/meta.json", dir);
+    rc = fc_write_json(path, meta);
+    free(path);
+    cJSON_Delete(meta);
+    return rc;
+}
+
+static const cJSON *need_number(const cJSON *obj, const char *key, const char *path,
+                                double min)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < min) {
+        fc_error("%s: %s: expected a number >= %g", path, key, min);
+        return NULL;
+    }
+    return it;
+}
+
+struct mlp *mlp_load(const char *name, int quantile, const char *dir,
+                     const struct fc_params *p, const struct fc_model_ctx *ctx)
+{
+    char *path = fc_xasprintf("%s/meta.json", dir);
+    char *wpath = fc_xasprintf("%s/weights.bin", dir);
+    cJSON *meta = fc_read_json(path);
+    struct mlp *m = mlp_create(name, quantile, p, ctx);
+    char *buf = NULL;
+    int ok = 0;
+    if (!meta)
+        goto out;
+    const cJSON *nf = need_number(meta, "n_features", path, 1),
+                *ni = need_number(meta, "n_inputs", path, 1),
+                *hid = need_number(meta, "hidden_size", path, 1),
+                *no = need_number(meta, "n_outputs", path, 1),
+                *ym = need_number(meta, "target_mean", path, -INFINITY),
+                *ys = need_number(meta, "target_sd", path, 0);
+    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(meta, "inputs");
+    if (!nf || !ni || !hid || !no || !ym || !ys)
+        goto out;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");
+    if (!cJSON_IsString(model) || strcmp(model->valuestring, name) != 0) {
+        fc_error("%s: model: expected \"%s\"", path, name);
+        goto out;
+    }
+    size_t F = (size_t)nf->valuedouble;
+    if (!cJSON_IsArray(inputs) || (size_t)cJSON_GetArraySize(inputs) != F) {
+        fc_error("%s: inputs: expected an array of %zu features", path, F);
+        goto out;
+    }
+    m->n_features = F;
+    m->names = xcalloc(F, sizeof *m->names);
+    m->mean = xcalloc(F, sizeof *m->mean);
+    m->sd = xcalloc(F, sizeof *m->sd);
+    m->indicator = xcalloc(F, 1);
+    m->n_inputs = F;
+    size_t j = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, inputs)
+    {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(f, "feature");
+        const cJSON *mu = cJSON_GetObjectItemCaseSensitive(f, "mean");
+        const cJSON *sd = cJSON_GetObjectItemCaseSensitive(f, "sd");
+        const cJSON *mi = cJSON_GetObjectItemCaseSensitive(f, "missing_indicator");
+        if (!cJSON_IsString(fn) || !cJSON_IsNumber(mu) || !cJSON_IsNumber(sd) ||
+            !(sd->valuedouble > 0) || !cJSON_IsBool(mi)) {
+            fc_error("%s: inputs[%zu]: expected {feature, mean, sd > 0, missing_indicator}",
+                     path, j);
+            goto out;
+        }
+        m->names[j] = xstrdup(fn->valuestring);
+        m->mean[j] = mu->valuedouble;
+        m->sd[j] = sd->valuedouble;
+        m->indicator[j] = cJSON_IsTrue(mi);
+        m->n_inputs += m->indicator[j];
+        j++;
+    }
+    m->hidden = (int)hid->valuedouble;
+    m->y_mean = ym->valuedouble;
+    m->y_sd = ys->valuedouble;
+    if (m->n_inputs != (size_t)ni->valuedouble || !(m->y_sd > 0)) {
+        fc_error("%s: n_inputs or target_sd disagree with the inputs", path);
+        goto out;
+    }
+    if ((size_t)no->valuedouble != n_out(m)) {
+        fc_error("%s: the model has %g outputs; this run expects %zu (its quantile levels)",
+                 path, no->valuedouble, n_out(m));
+        goto out;
+    }
+    if (quantile) {
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(meta, "levels");
+        int same = cJSON_IsArray(lv) && (size_t)cJSON_GetArraySize(lv) == m->L;
+        for (size_t k = 0; same && k < m->L; k++) {
+            const cJSON *x = cJSON_GetArrayItem(lv, (int)k);
+            same = cJSON_IsNumber(x) && fabs(x->valuedouble - m->levels[k]) < 1e-12;
+        }
+        if (!same) {
+            fc_error("%s: levels: the model was trained for other quantile levels", path);
+            goto out;
+        }
+    }
+    size_t len;
+    buf = fc_read_file(wpath, &len);
+    if (!buf)
+        goto out;
+    m->net = fct_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
+                            quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
+    if (!m->net) {
+        torch_fail(m);
+        goto out;
+    }
+    size_t np = fct_mlp_n_params(m->net);
+    uint32_t dims[4];
+    uint64_t count;
+    size_t head = 8 + sizeof dims + sizeof count;
+    if (len < head || memcmp(buf, WEIGHTS_MAGIC, 8) != 0) {
+        fc_error("%s: not a forecast MLP weights file", wpath);
+        goto out;
+    }
+    memcpy(dims, buf + 8, sizeof dims);
+    memcpy(&count, buf + 8 + sizeof dims, sizeof count);
+    if (dims[0] != WEIGHTS_VERSION) {
+        fc_error("%s: weights format version %u; this forecast reads version %u", wpath,
+                 dims[0], WEIGHTS_VERSION);
+        goto out;
+    }
+    if (dims[1] != m->n_inputs || dims[2] != (uint32_t)m->hidden || dims[3] != n_out(m) ||
+        count != np || len != head + np * sizeof(float)) {
+        fc_error("%s: shape %ux%ux%u with %llu weights (%zu bytes) does not match meta.json "
+                 "(%zux%dx%zu, %zu weights)",
+                 wpath, dims[1], dims[2], dims[3], (unsigned long long)count, len, m->n_inputs,
+                 m->hidden, n_out(m), np);
+        goto out;
+    }
+    float *w = xmalloc(np * sizeof *w);
+    memcpy(w, buf + head, np * sizeof *w);
+    for (size_t k = 0; k < np; k++)
+        if (!isfinite(w[k])) {
+            fc_error("%s: weight %zu is not finite", wpath, k);
+            free(w);
+            goto out;
+        }
+    if (fct_mlp_set_params(m->net, w)) {
+        free(w);
+        torch_fail(m);
+        goto out;
+    }
+    free(w);
+    ok = 1;
+out:
+    free(buf);
+    cJSON_Delete(meta);
+    free(path);
+    free(wpath);
+    if (!ok) {
+        mlp_free(m);
+        return NULL;
+    }
+    return m;
+}

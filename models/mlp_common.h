@@ -1,0 +1,98 @@
+/*
+ * mlp_common.h — what mlp_standard and mlp_quantile share: the
+ * hyperparameters, feature standardisation and target scaling, the training
+ * loop (shuffled mini-batches, Adam, early stopping on the validation loss,
+ * best weights kept), prediction, model files and the BLAS report. The
+ * network itself lives behind the C shim over libtorch (torch_shim.h).
+ */
+#ifndef FORECAST_MLP_COMMON_H
+#define FORECAST_MLP_COMMON_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast/dataset.h"
+#include "forecast/model.h"
+#include "torch_shim.h"
+
+extern const char *const fc_mlp_devices[];
+
+#define MLP_PARAMS                                                                         \
+    {.name = "hidden_size", .type = FC_PARAM_INT, .def = 64, .min = 1, .max = 65536,       \
+     .doc = "units in each of the two hidden layers"},                                     \
+    {.name = "learning_rate", .type = FC_PARAM_DOUBLE, .def = 0.001, .min = 0, .max = 10,  \
+     .min_open = 1, .doc = "Adam step size"},                                              \
+    {.name = "dropout", .type = FC_PARAM_DOUBLE, .def = 0.1, .min = 0, .max = 1,           \
+     .max_open = 1, .doc = "probability of zeroing a hidden unit while training"},        \
+    {.name = "max_epochs", .type = FC_PARAM_INT, .def = 100, .min = 1, .max = 100000,      \
+     .doc = "passes over the training rows at most"},                                      \
+    {.name = "batch_size", .type = FC_PARAM_INT, .def = 256, .min = 1, .max = 1000000,     \
+     .doc = "rows per optimiser step (the last batch of an epoch may be smaller)"},        \
+    {.name = "patience", .type = FC_PARAM_INT, .def = 10, .min = 0, .max = 1000000,        \
+     .doc = "stop when the validation loss has not improved for this many epochs; the "    \
+            "best epoch's weights are kept; 0 = run max_epochs"},                          \
+    {.name = "weight_decay", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0,                  \
+     .max = INFINITY, .doc = "L2 penalty added to the gradient by Adam"},                  \
+    {.name = "missing_indicators", .type = FC_PARAM_BOOL, .def = 1,                        \
+     .doc = "add a 0/1 input for every feature with missing training values (missing "    \
+            "values themselves are imputed with the training mean)"},                      \
+    {.name = "seed", .type = FC_PARAM_INT, .def = -1, .min = -1, .max = 2147483647,        \
+     .doc = "seed of the initial weights, dropout masks and batch order; -1 = the run's "  \
+            "seed"},                                                                       \
+    {.name = "threads", .type = FC_PARAM_INT, .def = 1, .min = 0, .max = 4096,             \
+     .doc = "libtorch and OpenBLAS threads per model; 0 = all cores in the combined "      \
+            "strategy, 1 in the individual one; the default network trains fastest on 1"}, \
+    {.name = "device", .type = FC_PARAM_ENUM, .def_str = "cpu", .choices = fc_mlp_devices, \
+     .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"}
+
+struct mlp {
+    const char *name;      /* plugin name, for messages and meta.json */
+    int quantile;          /* mlp_quantile: one output per level */
+    /* hyperparameters */
+    int hidden, max_epochs, batch, patience, threads, missing_ind;
+    double lr, dropout, weight_decay;
+    uint64_t seed;
+    const char *device;
+    double *levels;        /* (L) quantile levels, ascending */
+    size_t L;
+    /* input schema and scaling, from the training rows */
+    size_t n_features;
+    char **names;
+    double *mean, *sd;     /* (n_features) */
+    unsigned char *indicator; /* (n_features) 1: a missing-indicator input */
+    size_t n_inputs;       /* n_features + indicators */
+    double y_mean, y_sd;
+    /* training record */
+    int epochs, best_epoch; /* best_epoch -1: no validation rows */
+    double best_val;
+    double *curve;         /* (epochs, 3): train loss, validation loss, seconds */
+    fct_mlp *net;
+};
+
+struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p,
+                       const struct fc_model_ctx *ctx);
+void mlp_free(struct mlp *m);
+int mlp_fit(struct mlp *m, const struct fc_fit_input *in);
+/* out: n rows of n_out floats (1 or L), in the target's units. */
+int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows, size_t n,
+                float *out);
+int mlp_save(const struct mlp *m, const char *dir);
+struct mlp *mlp_load(const char *name, int quantile, const char *dir,
+                     const struct fc_params *p, const struct fc_model_ctx *ctx);
+
+/* The standardised inputs of rows (n, n_inputs), row-major. */
+float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
+                  size_t n);
+
+/* Config check: device cuda without CUDA. */
+int mlp_check(const struct fc_params *p, const char **param, char *expected, size_t n);
+
+/* "libtorch 1.13.1, BLAS: OpenBLAS 0.3.21 ... (path)". */
+void mlp_version(char *buf, size_t n);
+/* Which BLAS libtorch calls: 1 OpenBLAS, 0 another (described in buf). */
+int mlp_blas(char *buf, size_t n);
+/* Sets libtorch's and OpenBLAS's thread counts. */
+void mlp_set_threads(int n);
+
+#endif
