@@ -7,9 +7,13 @@ set -eu
 
 # build and run
 PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check libxgboost-dev zlib1g-dev libxxhash-dev"
+# the MLP plugins: libtorch (C++ API, CPU) and OpenBLAS, which takes over
+# libblas.so.3 from the reference BLAS (about 8x slower) by its higher
+# alternatives priority; `forecast --version` shows which one is active
+PACKAGES="$PACKAGES libtorch-dev libopenblas0-pthread"
 # peers: the cross-checks in make check (tests/peers/) and bench/ run against
 # them; they also regenerate the golden fixtures and the sample data
-PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost"
+PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch"
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

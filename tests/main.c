@@ -48,6 +48,7 @@ int main(void)
     srunner_add_suite(sr, suite_statquant());
     srunner_add_suite(sr, suite_store());
     srunner_add_suite(sr, suite_xgboost());
+    srunner_add_suite(sr, suite_mlp());
     srunner_add_suite(sr, suite_train());
     srunner_add_suite(sr, suite_args());
     srunner_run_all(sr, CK_NORMAL);

@@ -8,7 +8,11 @@
 #   - xgboost_quantile: coverage within 3 points of each level and mean pinball
 #     loss at most 1.05x sklearn's HistGradientBoostingRegressor(loss="quantile")
 #     (tests/peers/quantile_check.py; sklearn takes a few minutes);
-#   - the split (rows, order, skipped series) equals pandas' (split_check.py).
+#   - the split (rows, order, skipped series) equals pandas' (split_check.py);
+#   - mlp_standard: the same network, hyperparameters and data in Python
+#     PyTorch (python3-torch) reach a median test RMSE over three seeds within
+#     5% of forecast's, in both directions (tests/peers/mlp_reference.py);
+#     skipped loudly without python3-torch.
 #   tests/peers.sh ./forecast
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -42,4 +46,16 @@ run "xgboost_standard count:poisson equals python3-xgboost" \
     "$PY" tests/peers/xgb_crosscheck.py "$RX2" --nthread $NT
 RQ=$("$BIN" train --model xgboost_quantile --out "$T" --name xq --quiet)
 run "xgboost_quantile coverage and pinball vs sklearn" "$PY" tests/peers/quantile_check.py "$RQ"
+if "$PY" -c 'import torch' 2>/dev/null; then
+    MR=""
+    for s in 1 2 3; do
+        MR="$MR $("$BIN" train --model mlp_standard --out "$T" --name mlp$s --quiet --seed $s)"
+    done
+    run "mlp_standard test RMSE within 5% of Python PyTorch's" "$PY" tests/peers/mlp_reference.py $MR
+else
+    echo "####################################################################" >&2
+    echo "peers.sh: SKIPPED mlp_reference.py: $PY cannot import torch" >&2
+    echo "peers.sh: install python3-torch" >&2
+    echo "####################################################################" >&2
+fi
 [ $FAIL -eq 0 ]

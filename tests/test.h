@@ -19,6 +19,7 @@ Suite *suite_store(void);
 Suite *suite_xgboost(void);
 Suite *suite_train(void);
 Suite *suite_args(void);
+Suite *suite_mlp(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \
