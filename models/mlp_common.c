@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,11 +245,9 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     }
     mlp_set_threads(m->threads);
     char blas[512];
-    static int warned;
-    if (!mlp_blas(blas, sizeof blas) && !warned) {
-        warned = 1;
+    static atomic_int warned;
+    if (!mlp_blas(blas, sizeof blas) && atomic_exchange(&warned, 1) == 0)
         fc_warn("%s: libtorch calls %s", m->name, blas);
-    }
     int rc = -1;
     float *x = mlp_inputs(m, ds, in->rows, n), *y, *w;
     float *xv = mlp_inputs(m, ds, in->val_rows, nv), *yv, *wv;
@@ -325,7 +324,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                 torch_fail(m);
                 goto out;
             }
-        } else if (nv && m->patience > 0 && ++since_best >= m->patience) {
+        } else if (nv && isfinite(val) && m->patience > 0 && ++since_best >= m->patience) {
             break;
         }
     }
@@ -460,6 +459,18 @@ static const cJSON *need_number(const cJSON *obj, const char *key, const char *p
     return it;
 }
 
+/* an integer count in [1, max], checked before any cast */
+static int need_count(const cJSON *obj, const char *key, const char *path, double max,
+                      size_t *out)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(it) || !(it->valuedouble >= 1 && it->valuedouble <= max) ||
+        it->valuedouble != floor(it->valuedouble))
+        return fc_error("%s: %s: expected an integer in [1, %.0f]", path, key, max);
+    *out = (size_t)it->valuedouble;
+    return 0;
+}
+
 struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                      const struct fc_params *p, const struct fc_model_ctx *ctx)
 {
@@ -471,21 +482,20 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
     int ok = 0;
     if (!meta)
         goto out;
-    const cJSON *nf = need_number(meta, "n_features", path, 1),
-                *ni = need_number(meta, "n_inputs", path, 1),
-                *hid = need_number(meta, "hidden_size", path, 1),
-                *no = need_number(meta, "n_outputs", path, 1),
-                *ym = need_number(meta, "target_mean", path, -INFINITY),
+    size_t F, n_inputs, hidden, outputs;
+    const cJSON *ym = need_number(meta, "target_mean", path, -INFINITY),
                 *ys = need_number(meta, "target_sd", path, 0);
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(meta, "inputs");
-    if (!nf || !ni || !hid || !no || !ym || !ys)
+    if (need_count(meta, "n_features", path, 1 << 20, &F) ||
+        need_count(meta, "n_inputs", path, 1 << 21, &n_inputs) ||
+        need_count(meta, "hidden_size", path, 65536, &hidden) ||
+        need_count(meta, "n_outputs", path, 4096, &outputs) || !ym || !ys)
         goto out;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");
     if (!cJSON_IsString(model) || strcmp(model->valuestring, name) != 0) {
         fc_error("%s: model: expected \"%s\"", path, name);
         goto out;
     }
-    size_t F = (size_t)nf->valuedouble;
     if (!cJSON_IsArray(inputs) || (size_t)cJSON_GetArraySize(inputs) != F) {
         fc_error("%s: inputs: expected an array of %zu features", path, F);
         goto out;
@@ -504,8 +514,9 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         const cJSON *mu = cJSON_GetObjectItemCaseSensitive(f, "mean");
         const cJSON *sd = cJSON_GetObjectItemCaseSensitive(f, "sd");
         const cJSON *mi = cJSON_GetObjectItemCaseSensitive(f, "missing_indicator");
-        if (!cJSON_IsString(fn) || !cJSON_IsNumber(mu) || !cJSON_IsNumber(sd) ||
-            !(sd->valuedouble > 0) || !cJSON_IsBool(mi)) {
+        if (!cJSON_IsString(fn) || !cJSON_IsNumber(mu) || !isfinite(mu->valuedouble) ||
+            !cJSON_IsNumber(sd) || !(sd->valuedouble > 0 && isfinite(sd->valuedouble)) ||
+            !cJSON_IsBool(mi)) {
             fc_error("%s: inputs[%zu]: expected {feature, mean, sd > 0, missing_indicator}",
                      path, j);
             goto out;
@@ -517,16 +528,16 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         m->n_inputs += m->indicator[j];
         j++;
     }
-    m->hidden = (int)hid->valuedouble;
+    m->hidden = (int)hidden;
     m->y_mean = ym->valuedouble;
     m->y_sd = ys->valuedouble;
-    if (m->n_inputs != (size_t)ni->valuedouble || !(m->y_sd > 0)) {
+    if (m->n_inputs != n_inputs || !(m->y_sd > 0)) {
         fc_error("%s: n_inputs or target_sd disagree with the inputs", path);
         goto out;
     }
-    if ((size_t)no->valuedouble != n_out(m)) {
-        fc_error("%s: the model has %g outputs; this run expects %zu (its quantile levels)",
-                 path, no->valuedouble, n_out(m));
+    if (outputs != n_out(m)) {
+        fc_error("%s: the model has %zu outputs; this run expects %zu (its quantile levels)",
+                 path, outputs, n_out(m));
         goto out;
     }
     if (quantile) {
@@ -545,13 +556,9 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
     buf = fc_read_file(wpath, &len);
     if (!buf)
         goto out;
-    m->net = fct_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
-                            quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
-    if (!m->net) {
-        torch_fail(m);
-        goto out;
-    }
-    size_t np = fct_mlp_n_params(m->net);
+    /* everything is checked against the file before the network exists, so
+     * a damaged meta.json cannot make it allocate a huge one */
+    size_t np = n_inputs * hidden + hidden + hidden * hidden + hidden + outputs * hidden + outputs;
     uint32_t dims[4];
     uint64_t count;
     size_t head = 8 + sizeof dims + sizeof count;
@@ -566,12 +573,23 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                  dims[0], WEIGHTS_VERSION);
         goto out;
     }
-    if (dims[1] != m->n_inputs || dims[2] != (uint32_t)m->hidden || dims[3] != n_out(m) ||
-        count != np || len != head + np * sizeof(float)) {
+    if (dims[1] != n_inputs || dims[2] != hidden || dims[3] != outputs || count != np ||
+        len != head + np * sizeof(float)) {
         fc_error("%s: shape %ux%ux%u with %llu weights (%zu bytes) does not match meta.json "
-                 "(%zux%dx%zu, %zu weights)",
-                 wpath, dims[1], dims[2], dims[3], (unsigned long long)count, len, m->n_inputs,
-                 m->hidden, n_out(m), np);
+                 "(%zux%zux%zu, %zu weights)",
+                 wpath, dims[1], dims[2], dims[3], (unsigned long long)count, len, n_inputs,
+                 hidden, outputs, np);
+        goto out;
+    }
+    m->net = fct_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
+                            quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
+    if (!m->net) {
+        torch_fail(m);
+        goto out;
+    }
+    if (fct_mlp_n_params(m->net) != np) {
+        fc_error("%s: libtorch's network has %zu weights, the file %zu", wpath,
+                 fct_mlp_n_params(m->net), np);
         goto out;
     }
     float *w = xmalloc(np * sizeof *w);

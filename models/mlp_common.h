@@ -41,8 +41,9 @@ extern const char *const fc_mlp_devices[];
      .doc = "seed of the initial weights, dropout masks and batch order; -1 = the run's "  \
             "seed"},                                                                       \
     {.name = "threads", .type = FC_PARAM_INT, .def = 1, .min = 0, .max = 4096,             \
-     .doc = "libtorch and OpenBLAS threads per model; 0 = all cores in the combined "      \
-            "strategy, 1 in the individual one; the default network trains fastest on 1"}, \
+     .doc = "libtorch and OpenBLAS threads (process-wide settings); 0 = all cores in the "  \
+            "combined strategy, 1 in the individual one; the default network trains "      \
+            "fastest on 1"},                                                               \
     {.name = "device", .type = FC_PARAM_ENUM, .def_str = "cpu", .choices = fc_mlp_devices, \
      .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"}
 

@@ -22,16 +22,17 @@
 
 namespace {
 
-thread_local std::string last_error;
+/* a fixed buffer: recording an error never allocates, so it cannot throw
+ * from inside a catch handler (e.g. after std::bad_alloc) */
+thread_local char last_error[512];
 
-int fail(const char *what)
+int fail(const char *what) noexcept
 {
     /* keep the first line: libtorch appends a C++ backtrace */
-    std::string s(what ? what : "unknown error");
-    size_t nl = s.find('\n');
-    if (nl != std::string::npos)
-        s.resize(nl);
-    last_error = "libtorch: " + s;
+    if (!what)
+        what = "unknown error";
+    int len = (int)std::strcspn(what, "\n");
+    snprintf(last_error, sizeof last_error, "libtorch: %.*s", len, what);
     return -1;
 }
 
@@ -54,7 +55,8 @@ int fail(const char *what)
         return failure;                                                                  \
     }
 
-const int64_t kChunk = 16384; /* rows per forward pass when evaluating */
+const int64_t kChunk = 16384;      /* rows per forward pass when evaluating */
+const int64_t kPredictRows = 1024; /* rows of every forward pass when predicting */
 
 /* Every step allocates and frees activations of batch x hidden floats. With
  * glibc's defaults, blocks above 128 KiB are mmap'ed and the heap top is
@@ -81,29 +83,39 @@ struct fct_mlp {
     torch::Tensor levels;               /* (1, n_out) for the pinball loss */
     std::vector<torch::Tensor> params;  /* W1 b1 W2 b2 W3 b3 */
     /* Adam, as torch.optim.Adam (L2 weight decay added to the gradient,
-     * betas 0.9 / 0.999, eps 1e-8), one fused loop per weight tensor */
+     * betas 0.9 / 0.999, eps 1e-8): on the CPU one fused loop per weight
+     * tensor (a step of the default network is dominated by per-op
+     * overhead), elsewhere the same tensor ops as PyTorch's */
     bool has_opt = false;
     double lr = 1e-3, weight_decay = 0;
     int64_t t = 0;
-    std::vector<std::vector<float>> exp_avg, exp_avg_sq;
+    std::vector<torch::Tensor> exp_avg, exp_avg_sq; /* beside each weight */
 
     void adam_step()
     {
         t++;
         const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
         const double bc1 = 1 - std::pow(b1, (double)t), bc2 = 1 - std::pow(b2, (double)t);
-        const float step = (float)(lr / bc1), inv_sqrt_bc2 = (float)(1 / std::sqrt(bc2));
-        const float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
-        const float wd = (float)weight_decay;
         torch::NoGradGuard no_grad;
         for (size_t k = 0; k < params.size(); k++) {
             auto &p = params[k];
             auto g = p.grad();
             if (!g.defined())
                 continue;
+            if (!device.is_cpu()) { /* torch.optim.Adam's tensor ops */
+                auto gi = weight_decay != 0 ? g.add(p, weight_decay) : g;
+                exp_avg[k].mul_(b1).add_(gi, 1 - b1);
+                exp_avg_sq[k].mul_(b2).addcmul_(gi, gi, 1 - b2);
+                auto denom = (exp_avg_sq[k].sqrt() / std::sqrt(bc2)).add_(eps);
+                p.addcdiv_(exp_avg[k], denom, -lr / bc1);
+                continue;
+            }
+            const float step = (float)(lr / bc1), inv_sqrt_bc2 = (float)(1 / std::sqrt(bc2));
+            const float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
+            const float wd = (float)weight_decay;
             float *pw = p.data_ptr<float>();
             const float *pg = g.data_ptr<float>();
-            float *m = exp_avg[k].data(), *v = exp_avg_sq[k].data();
+            float *m = exp_avg[k].data_ptr<float>(), *v = exp_avg_sq[k].data_ptr<float>();
             int64_t n = p.numel();
             for (int64_t i = 0; i < n; i++) {
                 float gi = pg[i] + wd * pw[i];
@@ -199,7 +211,7 @@ extern "C" {
 
 const char *fct_last_error(void)
 {
-    return last_error.empty() ? "libtorch: no error recorded" : last_error.c_str();
+    return last_error[0] ? last_error : "libtorch: no error recorded";
 }
 
 void fct_version(char *buf, size_t n)
@@ -272,16 +284,15 @@ void fct_mlp_free(fct_mlp *m)
 int fct_mlp_set_optimizer(fct_mlp *m, double learning_rate, double weight_decay)
 {
     SHIM_TRY
-    if (!m->device.is_cpu())
-        return fail("the fused Adam step needs the weights on the CPU");
+    m->has_opt = false;
     m->lr = learning_rate;
     m->weight_decay = weight_decay;
     m->t = 0;
     m->exp_avg.clear();
     m->exp_avg_sq.clear();
     for (const auto &p : m->params) {
-        m->exp_avg.emplace_back((size_t)p.numel(), 0.0f);
-        m->exp_avg_sq.emplace_back((size_t)p.numel(), 0.0f);
+        m->exp_avg.push_back(torch::zeros_like(p).detach());
+        m->exp_avg_sq.push_back(torch::zeros_like(p).detach());
     }
     m->has_opt = true;
     return 0;
@@ -343,9 +354,20 @@ int fct_mlp_predict(fct_mlp *m, const float *x, size_t n, float *out)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
-    for (int64_t off = 0; off < (int64_t)n; off += kChunk) {
-        int64_t k = std::min<int64_t>(kChunk, (int64_t)n - off);
-        auto o = m->forward(m->input(x + off * m->n_in, k, m->n_in), false)
+    /* BLAS picks its kernels and blocking by matrix shape, so a row's float
+     * rounding would depend on how many rows come with it. Every forward
+     * pass here has kPredictRows rows (the last one zero-padded): a row's
+     * prediction is the same bits whichever rows it is predicted with. */
+    std::vector<float> pad;
+    for (int64_t off = 0; off < (int64_t)n; off += kPredictRows) {
+        int64_t k = std::min<int64_t>(kPredictRows, (int64_t)n - off);
+        const float *src = x + off * m->n_in;
+        if (k < kPredictRows) {
+            pad.assign((size_t)(kPredictRows * m->n_in), 0.0f);
+            std::memcpy(pad.data(), src, (size_t)(k * m->n_in) * sizeof(float));
+            src = pad.data();
+        }
+        auto o = m->forward(m->input(src, kPredictRows, m->n_in), false)
                      .to(torch::kCPU)
                      .contiguous();
         std::memcpy(out + off * m->n_out, o.data_ptr<float>(),

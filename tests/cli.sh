@@ -196,6 +196,52 @@ expect_fail "xgboost hyperparameter range" "models.xgboost_standard.subsample: e
 expect_fail "xgboost objective" 'models.xgboost_standard.objective: expected one of "reg:squarederror"' \
     "$BIN" train --model xgboost_standard --set models.xgboost_standard.objective=reg:quantileerror $O
 
+# ---- MLP plugins (libtorch): train, determinism, predict, individual, errors ----
+# the BLAS libtorch calls is visible, and it is OpenBLAS (scripts/deps.sh)
+grep -q "^  libtorch 1\.13.*BLAS OpenBLAS" "$T/v" && ok || { bad "--version shows libtorch on OpenBLAS"; cat "$T/v" >&2; }
+MS="--model mlp_standard --set models.mlp_standard.max_epochs=8"
+RM1=$("$BIN" train $MS --name mlp1 --verbose 2>"$T/mlp_err")
+M=$RM1/mlp_standard/combined/model
+for f in weights.bin meta.json training_curve.csv manifest.json; do
+    [ -s "$M/$f" ] && ok || bad "mlp_standard model lacks $f"
+done
+# per-epoch progress at --verbose: loss, validation loss, seconds
+[ "$(grep -c "epoch [0-9]*: train loss .*, validation loss .*, .* s$" "$T/mlp_err")" -eq 8 ] \
+    && ok || { bad "8 epoch progress lines at --verbose"; cat "$T/mlp_err" >&2; }
+[ "$(wc -l <"$M/training_curve.csv")" -eq 9 ] && ok || bad "training curve has 8 epochs"
+grep -q '"best_epoch":' "$M/meta.json" && ok || bad "meta.json records the best epoch"
+RM2=$("$BIN" train $MS --name mlp2 --quiet)
+cmp -s "$RM1/mlp_standard/combined/predictions.csv" "$RM2/mlp_standard/combined/predictions.csv" \
+    && ok || bad "mlp_standard: same seed and threads, identical predictions"
+RM3=$("$BIN" train $MS --name mlp3 --quiet --seed 43)
+cmp -s "$RM1/mlp_standard/combined/predictions.csv" "$RM3/mlp_standard/combined/predictions.csv" \
+    && bad "mlp_standard: another seed, other predictions" || ok
+"$BIN" predict --run "$RM1" --data data/sample.csv --out "$T/pm.csv" --quiet && ok || bad "predict mlp_standard"
+tail -n +2 "$RM1/mlp_standard/combined/predictions.csv" >"$T/a"
+grep -F -x -f "$T/a" "$T/pm.csv" | wc -l | grep -qx "$(wc -l <"$T/a")" && ok \
+    || bad "mlp predict gives the run's predictions for every test row"
+cp -r "$RM1" "$T/mtrunc"
+head -c 200 "$M/weights.bin" >"$T/mtrunc/mlp_standard/combined/model/weights.bin"
+expect_fail "truncated MLP weights" "weights.bin: size or checksum does not match" \
+    "$BIN" predict --run "$T/mtrunc" --data data/sample.csv --out "$T/out"
+expect_fail "device cuda without CUDA" 'models.mlp_standard.device: expected "cpu": the linked libtorch' \
+    "$BIN" train --model mlp_standard --set models.mlp_standard.device=cuda $O
+expect_fail "MLP hyperparameter range" "models.mlp_quantile.dropout: expected a number in [0, 1), got 1" \
+    "$BIN" train --model mlp_quantile --set models.mlp_quantile.dropout=1 $O
+RMQ=$("$BIN" train --model mlp_quantile --strategy individual --jobs 2 --name mlpq --quiet \
+    --set models.mlp_quantile.max_epochs=5)
+P=$RMQ/mlp_quantile/individual/predictions.csv
+head -1 "$P" | grep -qx "product_id,store_id,date,actual,q0.1,q0.5,q0.9" && ok || bad "mlp_quantile predictions header"
+[ "$(ls "$RMQ/mlp_quantile/individual/series" | wc -l)" -eq 30 ] && ok || bad "mlp_quantile: one model per series"
+awk -F, 'NR > 1 && ($5 > $6 || $6 > $7) { bad = 1 } END { exit bad }' "$P" && ok || bad "mlp quantiles monotone"
+grep -q '"crossing_rate":[[:space:]]*0[,}]' "$RMQ/mlp_quantile/individual/metrics.json" \
+    && ok || bad "mlp_quantile crossing rate 0 (monotone by construction)"
+RMQ1=$("$BIN" train --model mlp_quantile --strategy individual --jobs 1 --name mlpq1 --quiet \
+    --set models.mlp_quantile.max_epochs=5)
+cmp -s "$P" "$RMQ1/mlp_quantile/individual/predictions.csv" && ok \
+    || bad "mlp_quantile individual: --jobs 1 and --jobs 2 give identical predictions"
+"$BIN" predict --run "$RMQ" --data data/sample.csv --out "$T/pq.csv" --quiet && ok || bad "predict mlp_quantile individual"
+
 # ---- individual strategy at scale: --jobs, kill -9 + resume, lock, shards ----
 Q="--model xgboost_quantile --strategy individual --set models.xgboost_quantile.n_estimators=40"
 REF=$("$BIN" train $Q --jobs 1 --name ref --quiet)
