@@ -11,6 +11,7 @@
  *     predictions, another seed -> different ones; mlp_quantile's outputs
  *     never cross and cover about their levels on y = a + u;
  *   - save / load round trip, damaged or mismatched files refused;
+ *   - row weights: the fit moves from the mean to the weighted mean;
  *   - device "cuda" refused at config time on this CPU-only libtorch.
  * The comparison with Python PyTorch is tests/peers/mlp_reference.py.
  */
@@ -409,6 +410,59 @@ START_TEST(test_quantile_monotone_and_covers)
 }
 END_TEST
 
+START_TEST(test_weights_in_the_loss)
+{
+    /* one constant feature; targets alternate 0 (weight 3) and 4 (weight
+     * 1): the weighted squared error is least at the weighted mean
+     * (3*0 + 1*4) / 4 = 1, the unweighted at 2 */
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_puts(&b, "date,product_id,store_id,y,w,x\n");
+    for (int i = 0; i < 400; i++) {
+        char d[11];
+        fc_format_date(16436 + i, d);
+        fc_buf_printf(&b, "%s,P,0,%d,%d,1\n", d, i % 2 ? 4 : 0, i % 2 ? 1 : 3);
+    }
+    free(test_write(dir, "w.csv", b.s));
+    fc_buf_free(&b);
+    char *idc[] = {"product_id", "store_id"};
+    char *p = fc_xasprintf("%s/w.csv", dir);
+    const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
+    struct fc_params par = params_for(ops, "{\"max_epochs\": 40, \"dropout\": 0, "
+                                           "\"learning_rate\": 0.01, \"batch_size\": 40}");
+    struct fc_model_ctx ctx = {NULL, 0, 5, 1};
+    for (int weighted = 0; weighted < 2; weighted++) {
+        struct fc_data_spec spec = {.path = p, .series_cols = idc, .n_series_cols = 2,
+                                    .date_col = "date", .target_col = "y",
+                                    .weight_col = weighted ? "w" : NULL, .cache = 0};
+        char *ign[] = {"w"};
+        if (!weighted) {
+            spec.ignore = ign;
+            spec.n_ignore = 1;
+        }
+        struct fc_dataset *d = fc_dataset_load(&spec, 1);
+        ck_assert_ptr_nonnull(d);
+        uint32_t *rows = malloc(d->n_rows * sizeof *rows);
+        for (size_t i = 0; i < d->n_rows; i++)
+            rows[i] = (uint32_t)i;
+        struct fc_fit_input in = {d, rows, d->n_rows, NULL, 0};
+        void *m = ops->create(&par, &ctx);
+        ck_assert_int_eq(ops->fit(m, &in), 0);
+        struct fc_pred pr;
+        fc_pred_alloc(&pr, 1, 0, 1);
+        ck_assert_int_eq(ops->predict(m, d, rows, 1, &pr), 0);
+        ck_assert_msg(fabs(pr.point[0] - (weighted ? 1.0 : 2.0)) < 0.1,
+                      "weighted %d: prediction %g", weighted, pr.point[0]);
+        fc_pred_free(&pr);
+        ops->free(m);
+        free(rows);
+        fc_dataset_free(d);
+    }
+    free(p);
+    fc_params_free(&par);
+}
+END_TEST
+
 START_TEST(test_cuda_refused_without_cuda)
 {
     const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
@@ -437,6 +491,7 @@ Suite *suite_mlp(void)
     tcase_add_test(t, test_scaler_by_hand);
     tcase_add_test(t, test_standard_learns_and_is_deterministic);
     tcase_add_test(t, test_quantile_monotone_and_covers);
+    tcase_add_test(t, test_weights_in_the_loss);
     tcase_add_test(t, test_cuda_refused_without_cuda);
     suite_add_tcase(s, t);
     return s;
