@@ -58,10 +58,10 @@ int main(int argc, char **argv)
     void (*blas_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
     if (blas_threads)
         blas_threads(1);
-    fct_set_threads(1);
-    fct_mlp *m = fct_mlp_create((int)F, hidden, 0.1, NULL, 0, 42, "cpu");
-    if (!m || fct_mlp_set_optimizer(m, 1e-3, 0)) {
-        fprintf(stderr, "mlp_step: %s\n", fct_last_error());
+    fc_torch_set_threads(1);
+    struct fc_torch_mlp *m = fc_torch_mlp_create((int)F, hidden, 0.1, NULL, 0, 42, "cpu");
+    if (!m || fc_torch_mlp_set_optimizer(m, 1e-3, 0)) {
+        fprintf(stderr, "mlp_step: %s\n", fc_torch_last_error());
         return 1;
     }
     uint32_t *perm = malloc(n * sizeof *perm);
@@ -90,8 +90,8 @@ int main(int argc, char **argv)
                 yb[i] = y[perm[off + i]];
             }
             off += B;
-            if (fct_mlp_step(m, xb, yb, NULL, (int)B, &loss)) {
-                fprintf(stderr, "mlp_step: %s\n", fct_last_error());
+            if (fc_torch_mlp_step(m, xb, yb, NULL, (int)B, &loss)) {
+                fprintf(stderr, "mlp_step: %s\n", fc_torch_last_error());
                 return 1;
             }
         }
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     }
     qsort(block, 5, sizeof *block, cmp);
     printf("{\"step_ms\": %.6f, \"loss\": %.6f}\n", block[2], loss);
-    fct_mlp_free(m);
+    fc_torch_mlp_free(m);
     free(x);
     free(y);
     free(perm);

@@ -55,22 +55,22 @@ void mlp_set_threads(int n)
     void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
     if (set)
         set(n);
-    fct_set_threads(n);
+    fc_torch_set_threads(n);
 }
 
 void mlp_version(char *buf, size_t n)
 {
     char t[64], b[512];
-    fct_version(t, sizeof t);
+    fc_torch_version(t, sizeof t);
     mlp_blas(b, sizeof b);
     snprintf(buf, n, "%s, %s", t, b);
 }
 
 int mlp_check(const struct fc_params *p, const char **param, char *expected, size_t n)
 {
-    if (strcmp(fc_params_str(p, "device"), "cuda") == 0 && !fct_cuda_available()) {
+    if (strcmp(fc_params_str(p, "device"), "cuda") == 0 && !fc_torch_cuda_available()) {
         char v[64];
-        fct_version(v, sizeof v);
+        fc_torch_version(v, sizeof v);
         *param = "device";
         snprintf(expected, n, "\"cpu\": the linked %s has no usable CUDA device", v);
         return -1;
@@ -114,7 +114,7 @@ void mlp_free(struct mlp *m)
 {
     if (!m)
         return;
-    fct_mlp_free(m->net);
+    fc_torch_mlp_free(m->net);
     for (size_t j = 0; m->names && j < m->n_features; j++)
         free(m->names[j]);
     free(m->names);
@@ -222,7 +222,10 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static int torch_fail(const struct mlp *m) { return fc_error("%s: %s", m->name, fct_last_error()); }
+static int torch_fail(const struct mlp *m)
+{
+    return fc_error("%s: %s", m->name, fc_torch_last_error());
+}
 
 int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
 {
@@ -260,13 +263,13 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     float *best = NULL;
     for (size_t i = 0; i < n; i++)
         perm[i] = (uint32_t)i;
-    m->net = fct_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
-                            (int)m->L, m->seed, m->device);
-    if (!m->net || fct_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
+    m->net = fc_torch_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
+                                 (int)m->L, m->seed, m->device);
+    if (!m->net || fc_torch_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
         torch_fail(m);
         goto out;
     }
-    best = xmalloc(fct_mlp_n_params(m->net) * sizeof *best);
+    best = xmalloc(fc_torch_mlp_n_params(m->net) * sizeof *best);
     m->curve = xmalloc(3 * (size_t)m->max_epochs * sizeof *m->curve);
     m->best_val = INFINITY;
     uint64_t rng = m->seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
@@ -289,7 +292,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                     wb[i] = w[r];
             }
             double loss;
-            if (fct_mlp_step(m->net, xb, yb, wb, (int)k, &loss)) {
+            if (fc_torch_mlp_step(m->net, xb, yb, wb, (int)k, &loss)) {
                 torch_fail(m);
                 goto out;
             }
@@ -303,7 +306,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         }
         if (nv) {
             double ls, ws;
-            if (fct_mlp_eval(m->net, xv, yv, wv, nv, &ls, &ws)) {
+            if (fc_torch_mlp_eval(m->net, xv, yv, wv, nv, &ls, &ws)) {
                 torch_fail(m);
                 goto out;
             }
@@ -320,7 +323,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
             m->best_val = val;
             m->best_epoch = ep;
             since_best = 0;
-            if (fct_mlp_get_params(m->net, best)) {
+            if (fc_torch_mlp_get_params(m->net, best)) {
                 torch_fail(m);
                 goto out;
             }
@@ -329,7 +332,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         }
     }
     if (m->best_epoch >= 0 && m->best_epoch + 1 < m->epochs &&
-        fct_mlp_set_params(m->net, best)) {
+        fc_torch_mlp_set_params(m->net, best)) {
         torch_fail(m);
         goto out;
     }
@@ -359,7 +362,7 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
         return 0;
     mlp_set_threads(m->threads);
     float *x = mlp_inputs(m, ds, rows, n);
-    int rc = fct_mlp_predict(m->net, x, n, out);
+    int rc = fc_torch_mlp_predict(m->net, x, n, out);
     free(x);
     if (rc)
         return torch_fail(m);
@@ -373,9 +376,9 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
 
 int mlp_save(const struct mlp *m, const char *dir)
 {
-    size_t np = fct_mlp_n_params(m->net);
+    size_t np = fc_torch_mlp_n_params(m->net);
     float *params = xmalloc(np * sizeof *params);
-    if (fct_mlp_get_params(m->net, params)) {
+    if (fc_torch_mlp_get_params(m->net, params)) {
         free(params);
         return torch_fail(m);
     }
@@ -414,7 +417,7 @@ int mlp_save(const struct mlp *m, const char *dir)
 
     cJSON *meta = cJSON_CreateObject();
     char lib[64];
-    fct_version(lib, sizeof lib);
+    fc_torch_version(lib, sizeof lib);
     cJSON_AddStringToObject(meta, "model", m->name);
     cJSON_AddStringToObject(meta, "library", lib);
     cJSON_AddNumberToObject(meta, "n_features", (double)m->n_features);
@@ -581,15 +584,15 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                  hidden, outputs, np);
         goto out;
     }
-    m->net = fct_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
-                            quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
+    m->net = fc_torch_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
+                                 quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
     if (!m->net) {
         torch_fail(m);
         goto out;
     }
-    if (fct_mlp_n_params(m->net) != np) {
+    if (fc_torch_mlp_n_params(m->net) != np) {
         fc_error("%s: libtorch's network has %zu weights, the file %zu", wpath,
-                 fct_mlp_n_params(m->net), np);
+                 fc_torch_mlp_n_params(m->net), np);
         goto out;
     }
     float *w = xmalloc(np * sizeof *w);
@@ -600,7 +603,7 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
             free(w);
             goto out;
         }
-    if (fct_mlp_set_params(m->net, w)) {
+    if (fc_torch_mlp_set_params(m->net, w)) {
         free(w);
         torch_fail(m);
         goto out;

@@ -68,7 +68,7 @@ struct mlp {
     int epochs, best_epoch; /* best_epoch -1: no validation rows */
     double best_val;
     double *curve;         /* (epochs, 3): train loss, validation loss, seconds */
-    fct_mlp *net;
+    struct fc_torch_mlp *net;
 };
 
 struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p,

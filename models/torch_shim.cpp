@@ -1,7 +1,7 @@
 /*
  * torch_shim.cpp — the thin C shim over libtorch (see torch_shim.h). Every
  * entry point catches every exception and turns it into -1 / NULL with the
- * message kept for fct_last_error(). Nothing here knows about datasets,
+ * message kept for fc_torch_last_error(). Nothing here knows about datasets,
  * files or configuration: that stays in C (mlp_common.c).
  */
 #include "torch_shim.h"
@@ -74,7 +74,7 @@ void tune_malloc()
 
 } // namespace
 
-struct fct_mlp {
+struct fc_torch_mlp {
     int n_in, hidden, n_out;
     double dropout;
     bool quantile;
@@ -209,25 +209,25 @@ struct fct_mlp {
 
 extern "C" {
 
-const char *fct_last_error(void)
+const char *fc_torch_last_error(void)
 {
     return last_error[0] ? last_error : "libtorch: no error recorded";
 }
 
-void fct_version(char *buf, size_t n)
+void fc_torch_version(char *buf, size_t n)
 {
     snprintf(buf, n, "libtorch %d.%d.%d", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
              TORCH_VERSION_PATCH);
 }
 
-int fct_cuda_available(void)
+int fc_torch_cuda_available(void)
 {
     SHIM_TRY
     return torch::cuda::is_available() ? 1 : 0;
     SHIM_CATCH(0)
 }
 
-void fct_set_threads(int n)
+void fc_torch_set_threads(int n)
 {
     try {
         if (n >= 1 && at::get_num_threads() != n)
@@ -236,8 +236,8 @@ void fct_set_threads(int n)
     }
 }
 
-fct_mlp *fct_mlp_create(int n_in, int hidden, double dropout, const double *levels,
-                        int n_levels, uint64_t seed, const char *device)
+fc_torch_mlp *fc_torch_mlp_create(int n_in, int hidden, double dropout, const double *levels,
+                                  int n_levels, uint64_t seed, const char *device)
 {
     SHIM_TRY
     if (n_in < 1 || hidden < 1 || (levels && n_levels < 1) || !(dropout >= 0 && dropout < 1)) {
@@ -245,7 +245,7 @@ fct_mlp *fct_mlp_create(int n_in, int hidden, double dropout, const double *leve
         return nullptr;
     }
     tune_malloc();
-    auto m = std::make_unique<fct_mlp>();
+    auto m = std::make_unique<fc_torch_mlp>();
     m->n_in = n_in;
     m->hidden = hidden;
     m->quantile = levels != nullptr;
@@ -273,7 +273,7 @@ fct_mlp *fct_mlp_create(int n_in, int hidden, double dropout, const double *leve
     SHIM_CATCH(nullptr)
 }
 
-void fct_mlp_free(fct_mlp *m)
+void fc_torch_mlp_free(fc_torch_mlp *m)
 {
     try {
         delete m;
@@ -281,7 +281,7 @@ void fct_mlp_free(fct_mlp *m)
     }
 }
 
-int fct_mlp_set_optimizer(fct_mlp *m, double learning_rate, double weight_decay)
+int fc_torch_mlp_set_optimizer(fc_torch_mlp *m, double learning_rate, double weight_decay)
 {
     SHIM_TRY
     m->has_opt = false;
@@ -299,8 +299,8 @@ int fct_mlp_set_optimizer(fct_mlp *m, double learning_rate, double weight_decay)
     SHIM_CATCH(-1)
 }
 
-int fct_mlp_step(fct_mlp *m, const float *x, const float *y, const float *w, int n,
-                 double *loss)
+int fc_torch_mlp_step(fc_torch_mlp *m, const float *x, const float *y, const float *w, int n,
+                      double *loss)
 {
     SHIM_TRY
     if (!m->has_opt)
@@ -325,8 +325,8 @@ int fct_mlp_step(fct_mlp *m, const float *x, const float *y, const float *w, int
     SHIM_CATCH(-1)
 }
 
-int fct_mlp_eval(fct_mlp *m, const float *x, const float *y, const float *w, size_t n,
-                 double *loss_sum, double *weight_sum)
+int fc_torch_mlp_eval(fc_torch_mlp *m, const float *x, const float *y, const float *w, size_t n,
+                      double *loss_sum, double *weight_sum)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
@@ -350,7 +350,7 @@ int fct_mlp_eval(fct_mlp *m, const float *x, const float *y, const float *w, siz
     SHIM_CATCH(-1)
 }
 
-int fct_mlp_predict(fct_mlp *m, const float *x, size_t n, float *out)
+int fc_torch_mlp_predict(fc_torch_mlp *m, const float *x, size_t n, float *out)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
@@ -377,7 +377,7 @@ int fct_mlp_predict(fct_mlp *m, const float *x, size_t n, float *out)
     SHIM_CATCH(-1)
 }
 
-size_t fct_mlp_n_params(const fct_mlp *m)
+size_t fc_torch_mlp_n_params(const fc_torch_mlp *m)
 {
     size_t total = 0;
     for (const auto &p : m->params)
@@ -385,7 +385,7 @@ size_t fct_mlp_n_params(const fct_mlp *m)
     return total;
 }
 
-int fct_mlp_get_params(const fct_mlp *m, float *buf)
+int fc_torch_mlp_get_params(const fc_torch_mlp *m, float *buf)
 {
     SHIM_TRY
     for (const auto &p : m->params) {
@@ -397,7 +397,7 @@ int fct_mlp_get_params(const fct_mlp *m, float *buf)
     SHIM_CATCH(-1)
 }
 
-int fct_mlp_set_params(fct_mlp *m, const float *buf)
+int fc_torch_mlp_set_params(fc_torch_mlp *m, const float *buf)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;

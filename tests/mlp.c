@@ -35,39 +35,39 @@ static double softplus(double x) { return log1p(exp(x)); }
 
 /* n_in 2, hidden 2, identity-like first layers, so the output is
  * w3 . relu(relu(x)) + b3 */
-static fct_mlp *tiny(const double *levels, int L, const float *w3, const float *b3)
+static struct fc_torch_mlp *tiny(const double *levels, int L, const float *w3, const float *b3)
 {
-    fct_mlp *m = fct_mlp_create(2, 2, 0.0, levels, L, 1, "cpu");
+    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 2, 0.0, levels, L, 1, "cpu");
     ck_assert_ptr_nonnull(m);
     int K = levels ? L : 1;
-    ck_assert_uint_eq(fct_mlp_n_params(m), 4 + 2 + 4 + 2 + 2 * (size_t)K + (size_t)K);
+    ck_assert_uint_eq(fc_torch_mlp_n_params(m), 4 + 2 + 4 + 2 + 2 * (size_t)K + (size_t)K);
     float p[32] = {1, 0, 0, 1, 0, 0, /* W1 = I, b1 = 0 */
                    1, 0, 0, 1, 0, 0}; /* W2 = I, b2 = 0 */
     memcpy(p + 12, w3, 2 * (size_t)K * sizeof *p);
     memcpy(p + 12 + 2 * K, b3, (size_t)K * sizeof *p);
-    ck_assert_int_eq(fct_mlp_set_params(m, p), 0);
+    ck_assert_int_eq(fc_torch_mlp_set_params(m, p), 0);
     return m;
 }
 
 START_TEST(test_shim_forward_and_losses)
 {
     float w3[2] = {2, -1}, b3[1] = {0.5f};
-    fct_mlp *m = tiny(NULL, 0, w3, b3);
+    struct fc_torch_mlp *m = tiny(NULL, 0, w3, b3);
     float x[6] = {1, 2, -1, 3, 4, -2}, out[3];
-    ck_assert_int_eq(fct_mlp_predict(m, x, 3, out), 0);
+    ck_assert_int_eq(fc_torch_mlp_predict(m, x, 3, out), 0);
     /* 2*relu(a) - relu(b) + 0.5 */
     ck_assert_close(out[0], 2 - 2 + 0.5, 1e-6);
     ck_assert_close(out[1], 0 - 3 + 0.5, 1e-6);
     ck_assert_close(out[2], 8 - 0 + 0.5, 1e-6);
     float y[3] = {1, 0, 8}, w[3] = {1, 2, 3};
     double ls, ws;
-    ck_assert_int_eq(fct_mlp_eval(m, x, y, NULL, 3, &ls, &ws), 0);
+    ck_assert_int_eq(fc_torch_mlp_eval(m, x, y, NULL, 3, &ls, &ws), 0);
     ck_assert_close(ls, 0.25 + 6.25 + 0.25, 1e-6);
     ck_assert_close(ws, 3, 0);
-    ck_assert_int_eq(fct_mlp_eval(m, x, y, w, 3, &ls, &ws), 0);
+    ck_assert_int_eq(fc_torch_mlp_eval(m, x, y, w, 3, &ls, &ws), 0);
     ck_assert_close(ls, 0.25 + 2 * 6.25 + 3 * 0.25, 1e-6);
     ck_assert_close(ws, 6, 0);
-    fct_mlp_free(m);
+    fc_torch_mlp_free(m);
 
     /* quantile head, levels 0.1 / 0.9: z = (w3 . h + b3); out0 = z0,
      * out1 = z0 + softplus(z1) */
@@ -75,19 +75,19 @@ START_TEST(test_shim_forward_and_losses)
     float w3q[4] = {1, 0, 0, 0}, b3q[2] = {0, -1};
     m = tiny(lv, 2, w3q, b3q);
     float xq[2] = {3, 7}, oq[2];
-    ck_assert_int_eq(fct_mlp_predict(m, xq, 1, oq), 0);
+    ck_assert_int_eq(fc_torch_mlp_predict(m, xq, 1, oq), 0);
     ck_assert_close(oq[0], 3, 1e-6);
     ck_assert_close(oq[1], 3 + softplus(-1), 1e-6);
     /* pinball: e = y - q; l = max(a e, (a - 1) e), mean over levels */
     float yq[1] = {5};
-    ck_assert_int_eq(fct_mlp_eval(m, xq, yq, NULL, 1, &ls, &ws), 0);
+    ck_assert_int_eq(fc_torch_mlp_eval(m, xq, yq, NULL, 1, &ls, &ws), 0);
     double q1 = 3 + softplus(-1);
     double want = (0.1 * (5 - 3) + 0.9 * (5 - q1)) / 2;
     ck_assert_close(ls, want, 1e-6);
     yq[0] = 1; /* below both: (1 - a)(q - y) */
-    ck_assert_int_eq(fct_mlp_eval(m, xq, yq, NULL, 1, &ls, &ws), 0);
+    ck_assert_int_eq(fc_torch_mlp_eval(m, xq, yq, NULL, 1, &ls, &ws), 0);
     ck_assert_close(ls, (0.9 * 2 + 0.1 * (q1 - 1)) / 2, 1e-6);
-    fct_mlp_free(m);
+    fc_torch_mlp_free(m);
 }
 END_TEST
 
@@ -97,16 +97,16 @@ START_TEST(test_shim_adam_first_step)
      * m / sqrt(v) = sign(g), so every weight with a nonzero gradient moves
      * by lr (up to eps / |g|) against the gradient */
     float w3[2] = {1, 1}, b3[1] = {0};
-    fct_mlp *m = tiny(NULL, 0, w3, b3);
-    ck_assert_int_eq(fct_mlp_set_optimizer(m, 0.01, 0), 0);
-    size_t np = fct_mlp_n_params(m);
+    struct fc_torch_mlp *m = tiny(NULL, 0, w3, b3);
+    ck_assert_int_eq(fc_torch_mlp_set_optimizer(m, 0.01, 0), 0);
+    size_t np = fc_torch_mlp_n_params(m);
     float before[32], after[32];
-    ck_assert_int_eq(fct_mlp_get_params(m, before), 0);
+    ck_assert_int_eq(fc_torch_mlp_get_params(m, before), 0);
     float x[2] = {1, 2}, y[1] = {10}; /* prediction 3 < 10: loss falls as w3 grows */
     double loss;
-    ck_assert_int_eq(fct_mlp_step(m, x, y, NULL, 1, &loss), 0);
+    ck_assert_int_eq(fc_torch_mlp_step(m, x, y, NULL, 1, &loss), 0);
     ck_assert_close(loss, 49, 1e-6);
-    ck_assert_int_eq(fct_mlp_get_params(m, after), 0);
+    ck_assert_int_eq(fc_torch_mlp_get_params(m, after), 0);
     /* dL/dw3 = 2 (pred - y) h = -14 * (1, 2): both rise by lr */
     ck_assert_close(after[12] - before[12], 0.01, 1e-5);
     ck_assert_close(after[13] - before[13], 0.01, 1e-5);
@@ -116,26 +116,26 @@ START_TEST(test_shim_adam_first_step)
     for (size_t k = 0; k < np; k++)
         ck_assert_msg(fabsf(after[k] - before[k]) <= 0.01f + 1e-6f, "weight %zu moved %g", k,
                       after[k] - before[k]);
-    fct_mlp_free(m);
+    fc_torch_mlp_free(m);
 }
 END_TEST
 
 START_TEST(test_shim_errors_are_returns)
 {
-    ck_assert_ptr_null(fct_mlp_create(0, 4, 0.1, NULL, 0, 1, "cpu"));
-    ck_assert(strstr(fct_last_error(), "shape") != NULL);
+    ck_assert_ptr_null(fc_torch_mlp_create(0, 4, 0.1, NULL, 0, 1, "cpu"));
+    ck_assert(strstr(fc_torch_last_error(), "shape") != NULL);
     /* an unknown device string throws inside libtorch */
-    ck_assert_ptr_null(fct_mlp_create(2, 4, 0.1, NULL, 0, 1, "gpu7"));
-    ck_assert(strncmp(fct_last_error(), "libtorch: ", 10) == 0);
-    ck_assert(strchr(fct_last_error(), '\n') == NULL);
-    fct_mlp *m = fct_mlp_create(2, 4, 0.1, NULL, 0, 1, "cpu");
+    ck_assert_ptr_null(fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "gpu7"));
+    ck_assert(strncmp(fc_torch_last_error(), "libtorch: ", 10) == 0);
+    ck_assert(strchr(fc_torch_last_error(), '\n') == NULL);
+    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "cpu");
     float x[2] = {0, 0}, y[1] = {0};
     double loss;
-    ck_assert_int_eq(fct_mlp_step(m, x, y, NULL, 1, &loss), -1); /* no optimiser */
-    ck_assert(strstr(fct_last_error(), "optimiser") != NULL);
-    fct_mlp_free(m);
+    ck_assert_int_eq(fc_torch_mlp_step(m, x, y, NULL, 1, &loss), -1); /* no optimiser */
+    ck_assert(strstr(fc_torch_last_error(), "optimiser") != NULL);
+    fc_torch_mlp_free(m);
     char v[64];
-    fct_version(v, sizeof v);
+    fc_torch_version(v, sizeof v);
     ck_assert(strncmp(v, "libtorch 1.", 11) == 0);
 }
 END_TEST
@@ -468,7 +468,7 @@ START_TEST(test_cuda_refused_without_cuda)
     const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
     cJSON *models = cJSON_Parse("{\"mlp_standard\": {\"device\": \"cuda\"}}");
     struct fc_params p;
-    ck_assert_int_eq(fct_cuda_available(), 0); /* Debian's libtorch is CPU-only */
+    ck_assert_int_eq(fc_torch_cuda_available(), 0); /* Debian's libtorch is CPU-only */
     ck_assert_int_eq(fc_config_model_params(models, ops, "cfg.json", &p), -1);
     ck_assert_msg(strstr(fc_last_error, "models.mlp_standard.device") &&
                       strstr(fc_last_error, "CUDA"),
