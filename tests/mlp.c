@@ -5,6 +5,9 @@
  *     monotone quantile head with hand-set weights;
  *   - Adam's first step moves every weight with a nonzero gradient by
  *     exactly learning_rate against its gradient's sign;
+ *   - three steps of each loss (squared error, weighted, pinball with the
+ *     monotone head) give PyTorch's losses, weights and outputs
+ *     (tests/fixtures/mlp_expected.json from make_mlp_golden.py);
  *   - exceptions inside libtorch come back as error returns with a message;
  *   - the scaler: means, population sds and indicator inputs of a tiny table;
  *   - mlp_standard learns y = 2a - b (no noise); same seed -> identical
@@ -117,6 +120,63 @@ START_TEST(test_shim_adam_first_step)
         ck_assert_msg(fabsf(after[k] - before[k]) <= 0.01f + 1e-6f, "weight %zu moved %g", k,
                       after[k] - before[k]);
     fc_torch_mlp_free(m);
+}
+END_TEST
+
+/* floats of a JSON array into out (n of them) */
+static void floats(const cJSON *doc, const char *key, float *out, size_t n)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, key);
+    ck_assert_msg(cJSON_IsArray(a) && (size_t)cJSON_GetArraySize(a) == n, "fixture %s", key);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)cJSON_GetArrayItem(a, (int)i)->valuedouble;
+}
+
+/* three Adam steps against torch.optim.Adam in PyTorch
+ * (tests/fixtures/make_mlp_golden.py): losses, weights, outputs */
+START_TEST(test_shim_against_pytorch)
+{
+    cJSON *doc = fc_read_json("fixtures/mlp_expected.json");
+    ck_assert_ptr_nonnull(doc);
+    float x[18], y[6], w[6], p1[41], p3[51];
+    floats(doc, "x", x, 18);
+    floats(doc, "y", y, 6);
+    floats(doc, "w", w, 6);
+    floats(doc, "params_k1", p1, 41);
+    floats(doc, "params_k3", p3, 51);
+    double levels[3] = {0.1, 0.5, 0.9};
+    const char *cases[3] = {"mse", "mse_weighted", "pinball"};
+    for (int c = 0; c < 3; c++) {
+        int quantile = c == 2, K = quantile ? 3 : 1;
+        size_t np = quantile ? 51 : 41;
+        struct fc_torch_mlp *m =
+            fc_torch_mlp_create(3, 4, 0.0, quantile ? levels : NULL, quantile ? 3 : 0, 1, "cpu");
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_eq(fc_torch_mlp_n_params(m), np);
+        ck_assert_int_eq(fc_torch_mlp_set_params(m, quantile ? p3 : p1), 0);
+        ck_assert_int_eq(fc_torch_mlp_set_optimizer(m, 0.05, 0.01), 0);
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(doc, cases[c]);
+        float losses[3], after[51], outputs[18], got[51], out[18];
+        floats(want, "losses", losses, 3);
+        floats(want, "params_after", after, np);
+        floats(want, "outputs", outputs, 6 * (size_t)K);
+        for (int st = 0; st < 3; st++) {
+            double loss;
+            ck_assert_int_eq(fc_torch_mlp_step(m, x, y, c == 1 ? w : NULL, 6, &loss), 0);
+            ck_assert_msg(fabs(loss - losses[st]) <= 1e-6 * fmax(1, fabs(losses[st])),
+                          "%s step %d: loss %.9g, PyTorch %.9g", cases[c], st, loss, losses[st]);
+        }
+        ck_assert_int_eq(fc_torch_mlp_get_params(m, got), 0);
+        for (size_t k = 0; k < np; k++)
+            ck_assert_msg(fabsf(got[k] - after[k]) <= 2e-6f, "%s weight %zu: %.9g, PyTorch %.9g",
+                          cases[c], k, got[k], after[k]);
+        ck_assert_int_eq(fc_torch_mlp_predict(m, x, 6, out), 0);
+        for (int i = 0; i < 6 * K; i++)
+            ck_assert_msg(fabsf(out[i] - outputs[i]) <= 1e-5f, "%s output %d: %.9g, PyTorch %.9g",
+                          cases[c], i, out[i], outputs[i]);
+        fc_torch_mlp_free(m);
+    }
+    cJSON_Delete(doc);
 }
 END_TEST
 
@@ -483,6 +543,7 @@ Suite *suite_mlp(void)
     TCase *t = tcase_create("shim");
     tcase_add_test(t, test_shim_forward_and_losses);
     tcase_add_test(t, test_shim_adam_first_step);
+    tcase_add_test(t, test_shim_against_pytorch);
     tcase_add_test(t, test_shim_errors_are_returns);
     suite_add_tcase(s, t);
     t = tcase_create("plugins");
