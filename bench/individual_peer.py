@@ -194,7 +194,8 @@ def load_slices(cfg, data):
     wanted = set(cfg.get("series") or [])
     slices, counts, skipped = [], {"fit": 0, "val": 0, "test": 0}, 0
     for key, g in df.groupby(ids, sort=False):
-        key = ":".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        key = ":".join(str(k).replace("\\", "\\\\").replace(":", "\\:")
+                       for k in (key if isinstance(key, tuple) else (key,)))
         if wanted and key not in wanted:
             continue
         g = g.sort_values(dcol, kind="stable")

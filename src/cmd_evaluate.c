@@ -73,7 +73,7 @@ static uint32_t intern(struct ev *E, char **f)
     struct fc_buf k;
     fc_buf_init(&k);
     for (size_t j = 0; j < E->n_ids; j++)
-        fc_buf_printf(&k, "%s%s", j ? ":" : "", f[E->id_pos[j]]);
+        fc_buf_put_key_part(&k, f[E->id_pos[j]], j == 0);
     struct keytab *t = E->kt;
     long s = fc_strmap_get(&t->map, k.s);
     if (s >= 0) {

@@ -421,7 +421,7 @@ static uint32_t intern_series(struct loader *L, char **parts)
     struct fc_buf key;
     fc_buf_init(&key);
     for (size_t k = 0; k < ds->n_id_cols; k++)
-        fc_buf_printf(&key, "%s%s", k ? ":" : "", parts[k]);
+        fc_buf_put_key_part(&key, parts[k], k == 0);
     long idx = fc_strmap_get(&ds->key_index, key.s);
     if (idx >= 0) {
         fc_buf_free(&key);

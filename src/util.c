@@ -183,6 +183,17 @@ void fc_buf_put_double(struct fc_buf *b, double v)
     fc_buf_printf(b, "%.17g", v);
 }
 
+void fc_buf_put_key_part(struct fc_buf *b, const char *part, int first)
+{
+    if (!first)
+        fc_buf_putc(b, ':');
+    for (; *part; part++) {
+        if (*part == ':' || *part == '\\')
+            fc_buf_putc(b, '\\');
+        fc_buf_putc(b, *part);
+    }
+}
+
 void fc_buf_put_csv_field(struct fc_buf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {

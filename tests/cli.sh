@@ -400,6 +400,25 @@ expect_fail "bad input writes no cache" 'series "1:1" is not in' "$BIN" train --
 "$BIN" train --data "$T/fresh.csv" --no-cache --name nocache --quiet >/dev/null
 [ -e "$T/fresh.csv.fccache" ] && bad "--no-cache wrote a cache" || ok
 
+# ---- series keys: ids containing ':' never collide ----
+# ("a:b", "1") and ("a", "b:1") would both join to "a:b:1"; escaped they are
+# "a\:b:1" and "a:b\:1"
+awk 'BEGIN { print "date,product_id,store_id,sales,x";
+    for (d = 1; d <= 28; d++) {
+        printf "2015-01-%02d,a:b,1,%d,%d\n", d, 10 + d % 3, d % 7;
+        printf "2015-01-%02d,a,b:1,%d,%d\n", d, 50 + d % 5, d % 7 } }' >"$T/colon.csv"
+RC=$("$BIN" train --data "$T/colon.csv" --split-date 2015-01-22 --set split.val_days=0 \
+    --set split.min_train_rows=5 --set 'data.features=["x"]' --set 'data.ignore=[]' \
+    --name colon --quiet --no-cache) && ok || bad "ids containing ':' load as two series"
+grep -q '^a:b,1,2015-01-22,' "$RC/statquant/combined/predictions.csv" \
+    && grep -q '^a,b:1,2015-01-22,' "$RC/statquant/combined/predictions.csv" \
+    && ok || bad "both series predicted with their own ids"
+RC2=$("$BIN" train --data "$T/colon.csv" --split-date 2015-01-22 --set split.val_days=0 \
+    --set split.min_train_rows=5 --set 'data.features=["x"]' --set 'data.ignore=[]' \
+    --sku 'a:b\:1' --name colon2 --quiet --no-cache) \
+    && [ "$(tail -n +2 "$RC2/statquant/combined/predictions.csv" | cut -d, -f1-2 | sort -u)" = "a,b:1" ] \
+    && ok || bad "--sku with an escaped ':' selects that series"
+
 # ---- the parallel parse (files over 8 MB) equals the sequential one ----
 awk 'BEGIN { print "date,product_id,store_id,item_name,sales,price,promo,feature_a";
     for (i = 0; i < 260000; i++) {

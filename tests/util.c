@@ -93,6 +93,23 @@ START_TEST(test_strmap)
 }
 END_TEST
 
+START_TEST(test_series_key_parts)
+{
+    const char *cases[][3] = {{"80558", "2", "80558:2"},
+                              {"a:b", "1", "a\\:b:1"},
+                              {"a", "b:1", "a:b\\:1"},
+                              {"x\\", "y", "x\\\\:y"}};
+    for (size_t i = 0; i < 4; i++) {
+        struct fc_buf b;
+        fc_buf_init(&b);
+        fc_buf_put_key_part(&b, cases[i][0], 1);
+        fc_buf_put_key_part(&b, cases[i][1], 0);
+        ck_assert_str_eq(b.s, cases[i][2]);
+        fc_buf_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(test_buf_csv_field)
 {
     struct fc_buf b;
@@ -161,6 +178,7 @@ Suite *suite_util(void)
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_dates);
+    tcase_add_test(tc, test_series_key_parts);
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_numbers_exact);
     tcase_add_test(tc, test_suggest);

@@ -15,7 +15,7 @@
 #include "forecast/config.h"
 #include "forecast/dataset.h"
 
-#define FC_CACHE_VERSION 1
+#define FC_CACHE_VERSION 2 /* 2: series keys escape ':' and '\\' */
 
 /* Where the cache of spec lives (caller frees). */
 char *fc_cache_path(const struct fc_data_spec *spec);

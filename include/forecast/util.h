@@ -71,6 +71,10 @@ void fc_buf_printf(struct fc_buf *b, const char *fmt, ...)
 void fc_buf_put_double(struct fc_buf *b, double v);
 /* Append a CSV field, quoted when it contains , " or newline. */
 void fc_buf_put_csv_field(struct fc_buf *b, const char *s);
+/* Appends one id value to a series key: values are joined by ':', and a
+ * ':' or '\\' inside a value is escaped with '\\' ("a:b", "1" -> "a\\:b:1"),
+ * so different id tuples never make the same key. */
+void fc_buf_put_key_part(struct fc_buf *b, const char *part, int first);
 
 /* ---- parsing ---- */
 /* Whole-string number parsers; return 0 on success, -1 if not a number. */

@@ -11,7 +11,8 @@ src/dataset.c and src/split.c exactly:
   (src/util.c fc_is_missing); numbers are parsed as double, then rounded to
   float32 (features, target, weight), as the C loader does;
 - dates: the first 10 characters (YYYY-MM-DD) of the date cell;
-- a series key is its id values joined with ':'; series are numbered in order
+- a series key is its id values joined with ':' (a ':' or '\\' inside a value
+  escaped with '\\'); series are numbered in order
   of first appearance among the kept rows (rows with a dropped missing
   target never create a series), rows within a series are sorted by date;
 - per series: train = date < split_date; test = split_date <= date
@@ -251,9 +252,12 @@ def load_dataset(cfg, path=None, exact=True):
         if (df[c] == "").any():
             raise PeerError("%s: empty series id in column %r" % (path, c))
 
-    key = df[ids[0]].astype(str)
+    def part(c):  # src/util.c fc_buf_put_key_part: ':' and '\\' escaped with '\\'
+        return df[c].astype(str).str.replace("\\", "\\\\", regex=False).str.replace(
+            ":", "\\:", regex=False)
+    key = part(ids[0])
     for c in ids[1:]:
-        key = key.str.cat(df[c].astype(str), sep=":")
+        key = key.str.cat(part(c), sep=":")
     code, uniques = pd.factorize(key, sort=False)
     day = pd.to_datetime(df[d["date_column"]].str.slice(0, 10), format="%Y-%m-%d")
     day = ((day.values.astype("datetime64[D]") - EPOCH).astype(np.int64))
