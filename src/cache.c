@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,10 @@ struct header {
     char magic[8];
     uint32_t version, bom;
     uint64_t spec_hash;
+    /* loaded for train (target required) or predict (target optional);
+     * complete: every row has its target (and weight), so the dataset is
+     * the same either way and serves both */
+    uint32_t need_target, complete;
     struct fingerprint data, target;
     uint64_t payload_len, payload_hash;
 };
@@ -58,7 +63,7 @@ static int fingerprint_of(const char *path, struct fingerprint *f)
     return 0;
 }
 
-static uint64_t spec_hash(const struct fc_data_spec *s, int need_target)
+static uint64_t spec_hash(const struct fc_data_spec *s)
 {
     XXH3_state_t *h = XXH3_createState();
     XXH3_64bits_reset(h);
@@ -83,7 +88,6 @@ static uint64_t spec_hash(const struct fc_data_spec *s, int need_target)
         PUT(s->ignore[i]);
     PUT("|");
     PUT(s->drop_missing_target ? "drop" : "error");
-    PUT(need_target ? "target" : "no-target");
 #undef PUT
     uint64_t v = XXH3_64bits_digest(h);
     XXH3_freeState(h);
@@ -200,8 +204,14 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
         snprintf(why, why_len, "the data changed since %s was written", path);
         goto out;
     }
-    if (h.spec_hash != spec_hash(spec, need_target)) {
+    if (h.spec_hash != spec_hash(spec)) {
         snprintf(why, why_len, "the column roles changed since %s was written", path);
+        goto out;
+    }
+    if (h.need_target != (uint32_t)(need_target != 0) && !h.complete) {
+        snprintf(why, why_len, "%s was built %s and some targets are missing", path,
+                 h.need_target ? "for training (rows without a target dropped)"
+                               : "for prediction (targets optional)");
         goto out;
     }
     const char *payload = (const char *)map + sizeof h;
@@ -325,7 +335,11 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
     memcpy(h.magic, MAGIC, 8);
     h.version = FC_CACHE_VERSION;
     h.bom = BOM;
-    h.spec_hash = spec_hash(spec, need_target);
+    h.spec_hash = spec_hash(spec);
+    h.need_target = need_target != 0;
+    h.complete = ds->has_target && ds->n_dropped == 0 && (!spec->weight_col || ds->weight);
+    for (size_t i = 0; h.complete && i < ds->n_rows; i++)
+        h.complete = !isnan(ds->target[i]);
     if (fingerprint_of(spec->path, &h.data) || fingerprint_of(spec->target_path, &h.target)) {
         fc_error("%s: cannot stat the data for its cache: %s", spec->path, strerror(errno));
         goto out;

@@ -394,6 +394,19 @@ expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of
 "$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 9 features.*(binary cache)" \
     && ok || bad "inspect reads the binary cache"
 "$BIN" inspect --no-cache --quiet | grep -q "(binary cache)" && bad "--no-cache ignores the cache" || ok
+# one cache serves train and predict when every row has its target ...
+before=$(stat -c '%i %Y' data/sample.csv.fccache)
+"$BIN" predict --run "$RUN" --data data/sample.csv --out "$T/pc.csv" --quiet \
+    && [ "$(stat -c '%i %Y' data/sample.csv.fccache)" = "$before" ] && ok \
+    || bad "predict reuses the cache train wrote (complete targets)"
+# ... and not when train dropped rows without a target: predict keeps them
+awk -F, -v OFS=, 'NR == 1 || !($2 == 80558 && $3 == 1 && $1 == "2015-12-10") { print; next }
+    { $5 = ""; print }' data/sample.csv >"$T/holes.csv"
+RH=$("$BIN" train --data "$T/holes.csv" --set data.missing_target=drop --name holes --quiet) \
+    && "$BIN" predict --run "$RH" --data "$T/holes.csv" --out "$T/ph.csv" --quiet \
+    && grep -q '^80558,1,2015-12-10,,' "$T/ph.csv" \
+    && [ "$(wc -l <"$T/ph.csv")" -eq 20677 ] && ok \
+    || bad "predict on a train cache with dropped rows rebuilds and keeps every row"
 cp data/sample.csv "$T/fresh.csv"
 expect_fail "bad input writes no cache" 'series "1:1" is not in' "$BIN" train --data "$T/fresh.csv" --sku 1:1 $O
 [ -e "$T/fresh.csv.fccache" ] && bad "a cache was written on bad input" || ok
