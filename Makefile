@@ -11,19 +11,22 @@ CXXFLAGS ?= $(CFLAGS)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imodels
 # libtorch's C++ API headers are treated as system headers (their own
-# warnings are not ours); only models/torch_shim.cpp includes them.
+# warnings are not ours); only models/torch_shim.cpp includes them. The
+# shim is a shared object linked with the C++ driver against libtorch and
+# embedded in the binary, which loads it on first use (models/torch_shim.h):
+# forecast itself does not link libtorch.
 TORCH_CPPFLAGS = -isystem /usr/include/torch/csrc/api/include
+TORCH_LIBS = -ltorch -ltorch_cpu -lc10
 CXXWARN  = -Wall -Wextra -Werror -Wshadow
-LIBS     = -lxgboost -ltorch -ltorch_cpu -lc10 -lcjson -lcsv -lcrypto -lz -lxxhash -ldl -lm
+LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -ldl -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard models/*.c)
-CXXSRC = $(wildcard models/*.cpp)
 TSRC = $(wildcard tests/*.c)
 HDR  = $(wildcard include/forecast/*.h) $(wildcard models/*.h)
 
 BUILD ?= build
-OBJ  = $(SRC:%.c=$(BUILD)/%.o) $(CXXSRC:%.cpp=$(BUILD)/%.o)
+OBJ  = $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/models/torch_shim_blob.o
 TOBJ = $(TSRC:%.c=$(BUILD)/%.o)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -32,24 +35,30 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 all: forecast
 
-# linked with the C++ driver: the libtorch shim needs the C++ runtime
 forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
-	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.cpp $(HDR)
+# the libtorch shim: a shared object, linked with the C++ driver ...
+$(BUILD)/models/torch_shim.so: models/torch_shim.cpp models/torch_shim.h
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
-	@$(CXX) -std=c++17 -Imodels $(TORCH_CPPFLAGS) $(CXXFLAGS) $(CXXWARN) -c -o $@ $<
+	@$(CXX) -std=c++17 -fPIC -shared -fvisibility=hidden -Imodels $(TORCH_CPPFLAGS) \
+		$(CXXFLAGS) $(CXXWARN) $(LDFLAGS) -o $@ $< $(TORCH_LIBS)
+
+# ... whose bytes the binary carries (models/torch_shim_blob.S)
+$(BUILD)/models/torch_shim_blob.o: models/torch_shim_blob.S $(BUILD)/models/torch_shim.so
+	@echo "  AS      $<"
+	@$(CC) -c -DSHIM_SO='"$(BUILD)/models/torch_shim.so"' -o $@ $<
 
 $(BUILD)/run_tests: $(OBJ) $(TOBJ)
 	@echo "  LD      $@"
-	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
 deps:
 	@scripts/deps.sh
@@ -73,9 +82,10 @@ bench: forecast $(BUILD)/bench/mlp_step
 	bench/run
 
 # bench/mlp.sh's timing program: the shim's training step, nothing else
-$(BUILD)/bench/mlp_step: $(BUILD)/bench/mlp_step.o $(BUILD)/models/torch_shim.o
+$(BUILD)/bench/mlp_step: $(BUILD)/bench/mlp_step.o $(BUILD)/models/torch_loader.o \
+		$(BUILD)/models/torch_shim_blob.o
 	@echo "  LD      $@"
-	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldl -lpthread
 
 # Sanitizer build in its own tree, so it never mixes with the normal objects.
 check-asan: deps
@@ -87,7 +97,7 @@ check-asan: deps
 
 build-asan/forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
-	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 demo: deps forecast
 	./forecast train --model statquant

@@ -10,8 +10,6 @@
  * bench/mlp_peer.py --generate). Runs on one thread (libtorch and OpenBLAS)
  * and prints one JSON line: {"step_ms": median over 5 blocks, "loss": last}.
  */
-#define _GNU_SOURCE
-#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +53,7 @@ int main(int argc, char **argv)
     size_t B = strtoul(argv[5], NULL, 10);
     int steps = atoi(argv[6]), warmup = atoi(argv[7]), hidden = atoi(argv[8]);
     float *x = load(argv[1], n * F), *y = load(argv[2], n);
-    void (*blas_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-    if (blas_threads)
-        blas_threads(1);
-    fc_torch_set_threads(1);
+    fc_torch_set_threads(1); /* libtorch's and OpenBLAS's threads (loads the shim) */
     struct fc_torch_mlp *m = fc_torch_mlp_create((int)F, hidden, 0.1, NULL, 0, 42, "cpu");
     if (!m || fc_torch_mlp_set_optimizer(m, 1e-3, 0)) {
         fprintf(stderr, "mlp_step: %s\n", fc_torch_last_error());

@@ -2,12 +2,9 @@
  * mlp_common.c — the MLP plugins' shared part (see mlp_common.h): scaling,
  * the epoch loop with early stopping, model files, BLAS detection.
  */
-#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
 #include "mlp_common.h"
 
 #include <cjson/cJSON.h>
-#include <dlfcn.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,48 +26,35 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- BLAS: which library libtorch's sgemm_ resolves to ---- */
+/* ---- libtorch and its BLAS ---- */
 
-int mlp_blas(char *buf, size_t n)
-{
-    void *sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
-    Dl_info di;
-    char real[PATH_MAX];
-    const char *path = "not found";
-    if (sgemm && dladdr(sgemm, &di) && di.dli_fname)
-        path = realpath(di.dli_fname, real) ? real : di.dli_fname;
-    char *(*config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
-    int (*threads)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
-    if (config) {
-        snprintf(buf, n, "BLAS %s, %d threads (%s)", config(), threads ? threads() : 0, path);
-        return 1;
-    }
-    snprintf(buf, n, "BLAS %s: not OpenBLAS, about 8x slower (install libopenblas0-pthread)",
-             path);
-    return 0;
-}
+int mlp_blas(char *buf, size_t n) { return fc_torch_blas(buf, n); }
 
-void mlp_set_threads(int n)
-{
-    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-    if (set)
-        set(n);
-    fc_torch_set_threads(n);
-}
+void mlp_set_threads(int n) { fc_torch_set_threads(n); }
 
 void mlp_version(char *buf, size_t n)
 {
     char t[64], b[512];
-    fc_torch_version(t, sizeof t);
-    mlp_blas(b, sizeof b);
+    if (fc_torch_version(t, sizeof t)) {
+        snprintf(buf, n, "libtorch not loadable (%s)", fc_torch_last_error());
+        return;
+    }
+    fc_torch_blas(b, sizeof b);
     snprintf(buf, n, "%s, %s", t, b);
 }
 
-int mlp_check(const struct fc_params *p, const char **param, char *expected, size_t n)
+int mlp_check(const struct fc_params *p, int will_run, const char **param, char *expected,
+              size_t n)
 {
+    char v[64];
+    if (will_run && fc_torch_version(v, sizeof v)) {
+        *param = NULL;
+        snprintf(expected, n, "%s", fc_torch_last_error());
+        return -1;
+    }
     if (strcmp(fc_params_str(p, "device"), "cuda") == 0 && !fc_torch_cuda_available()) {
-        char v[64];
-        fc_torch_version(v, sizeof v);
+        if (fc_torch_version(v, sizeof v))
+            snprintf(v, sizeof v, "libtorch (not loadable)");
         *param = "device";
         snprintf(expected, n, "\"cpu\": the linked %s has no usable CUDA device", v);
         return -1;
@@ -246,7 +230,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                             s);
         w_mean = s / (double)n;
     }
-    mlp_set_threads(m->threads);
+    mlp_set_threads(m->threads); /* loads libtorch, or fails below with why */
     char blas[512];
     static atomic_int warned;
     if (!mlp_blas(blas, sizeof blas) && atomic_exchange(&warned, 1) == 0)
@@ -417,7 +401,8 @@ int mlp_save(const struct mlp *m, const char *dir)
 
     cJSON *meta = cJSON_CreateObject();
     char lib[64];
-    fc_torch_version(lib, sizeof lib);
+    if (fc_torch_version(lib, sizeof lib))
+        snprintf(lib, sizeof lib, "libtorch");
     cJSON_AddStringToObject(meta, "model", m->name);
     cJSON_AddStringToObject(meta, "library", lib);
     cJSON_AddNumberToObject(meta, "n_features", (double)m->n_features);

@@ -86,8 +86,9 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
 float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
                   size_t n);
 
-/* Config check: device cuda without CUDA. */
-int mlp_check(const struct fc_params *p, const char **param, char *expected, size_t n);
+/* Config check: libtorch loads (will_run), device cuda without CUDA. */
+int mlp_check(const struct fc_params *p, int will_run, const char **param, char *expected,
+              size_t n);
 
 /* "libtorch 1.13.1, BLAS: OpenBLAS 0.3.21 ... (path)". */
 void mlp_version(char *buf, size_t n);

@@ -1,8 +1,10 @@
 /*
- * torch_shim.cpp — the thin C shim over libtorch (see torch_shim.h). Every
- * entry point catches every exception and turns it into -1 / NULL with the
- * message kept for fc_torch_last_error(). Nothing here knows about datasets,
- * files or configuration: that stays in C (mlp_common.c).
+ * torch_shim.cpp — the thin C shim over libtorch (see torch_shim.h), built
+ * as a shared object whose only exported symbol is fc_torch_shim_api(), the
+ * table of the functions below. Every one catches every exception and
+ * turns it into -1 / NULL with the message kept for fc_torch_last_error().
+ * Nothing here knows about datasets, files or configuration: that stays in
+ * C (mlp_common.c).
  */
 #include "torch_shim.h"
 
@@ -11,7 +13,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <malloc.h>
+#include <stdlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -207,37 +212,62 @@ struct fc_torch_mlp {
     }
 };
 
-extern "C" {
+namespace {
 
-const char *fc_torch_last_error(void)
+const char *shim_last_error(void)
 {
     return last_error[0] ? last_error : "libtorch: no error recorded";
 }
 
-void fc_torch_version(char *buf, size_t n)
+void shim_version(char *buf, size_t n)
 {
     snprintf(buf, n, "libtorch %d.%d.%d", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
              TORCH_VERSION_PATCH);
 }
 
-int fc_torch_cuda_available(void)
+int shim_cuda_available(void)
 {
     SHIM_TRY
     return torch::cuda::is_available() ? 1 : 0;
     SHIM_CATCH(0)
 }
 
-void fc_torch_set_threads(int n)
+void shim_set_threads(int n)
 {
+    if (n < 1)
+        return;
+    /* OpenBLAS keeps its own pool, whichever thread calls it */
+    auto set_blas = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (set_blas)
+        set_blas(n);
     try {
-        if (n >= 1 && at::get_num_threads() != n)
+        if (at::get_num_threads() != n)
             at::set_num_threads(n);
     } catch (...) {
     }
 }
 
-fc_torch_mlp *fc_torch_mlp_create(int n_in, int hidden, double dropout, const double *levels,
-                                  int n_levels, uint64_t seed, const char *device)
+int shim_blas(char *buf, size_t n)
+{
+    void *sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info di;
+    char real[PATH_MAX];
+    const char *path = "not found";
+    if (sgemm && dladdr(sgemm, &di) && di.dli_fname)
+        path = realpath(di.dli_fname, real) ? real : di.dli_fname;
+    auto config = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
+    auto threads = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    if (config) {
+        snprintf(buf, n, "BLAS %s, %d threads (%s)", config(), threads ? threads() : 0, path);
+        return 1;
+    }
+    snprintf(buf, n, "BLAS %s: not OpenBLAS, about 8x slower (install libopenblas0-pthread)",
+             path);
+    return 0;
+}
+
+fc_torch_mlp *shim_mlp_create(int n_in, int hidden, double dropout, const double *levels,
+                              int n_levels, uint64_t seed, const char *device)
 {
     SHIM_TRY
     if (n_in < 1 || hidden < 1 || (levels && n_levels < 1) || !(dropout >= 0 && dropout < 1)) {
@@ -273,7 +303,7 @@ fc_torch_mlp *fc_torch_mlp_create(int n_in, int hidden, double dropout, const do
     SHIM_CATCH(nullptr)
 }
 
-void fc_torch_mlp_free(fc_torch_mlp *m)
+void shim_mlp_free(fc_torch_mlp *m)
 {
     try {
         delete m;
@@ -281,7 +311,7 @@ void fc_torch_mlp_free(fc_torch_mlp *m)
     }
 }
 
-int fc_torch_mlp_set_optimizer(fc_torch_mlp *m, double learning_rate, double weight_decay)
+int shim_mlp_set_optimizer(fc_torch_mlp *m, double learning_rate, double weight_decay)
 {
     SHIM_TRY
     m->has_opt = false;
@@ -299,8 +329,8 @@ int fc_torch_mlp_set_optimizer(fc_torch_mlp *m, double learning_rate, double wei
     SHIM_CATCH(-1)
 }
 
-int fc_torch_mlp_step(fc_torch_mlp *m, const float *x, const float *y, const float *w, int n,
-                      double *loss)
+int shim_mlp_step(fc_torch_mlp *m, const float *x, const float *y, const float *w, int n,
+                  double *loss)
 {
     SHIM_TRY
     if (!m->has_opt)
@@ -325,8 +355,8 @@ int fc_torch_mlp_step(fc_torch_mlp *m, const float *x, const float *y, const flo
     SHIM_CATCH(-1)
 }
 
-int fc_torch_mlp_eval(fc_torch_mlp *m, const float *x, const float *y, const float *w, size_t n,
-                      double *loss_sum, double *weight_sum)
+int shim_mlp_eval(fc_torch_mlp *m, const float *x, const float *y, const float *w, size_t n,
+                  double *loss_sum, double *weight_sum)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
@@ -350,7 +380,7 @@ int fc_torch_mlp_eval(fc_torch_mlp *m, const float *x, const float *y, const flo
     SHIM_CATCH(-1)
 }
 
-int fc_torch_mlp_predict(fc_torch_mlp *m, const float *x, size_t n, float *out)
+int shim_mlp_predict(fc_torch_mlp *m, const float *x, size_t n, float *out)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
@@ -377,7 +407,7 @@ int fc_torch_mlp_predict(fc_torch_mlp *m, const float *x, size_t n, float *out)
     SHIM_CATCH(-1)
 }
 
-size_t fc_torch_mlp_n_params(const fc_torch_mlp *m)
+size_t shim_mlp_n_params(const fc_torch_mlp *m)
 {
     size_t total = 0;
     for (const auto &p : m->params)
@@ -385,7 +415,7 @@ size_t fc_torch_mlp_n_params(const fc_torch_mlp *m)
     return total;
 }
 
-int fc_torch_mlp_get_params(const fc_torch_mlp *m, float *buf)
+int shim_mlp_get_params(const fc_torch_mlp *m, float *buf)
 {
     SHIM_TRY
     for (const auto &p : m->params) {
@@ -397,7 +427,7 @@ int fc_torch_mlp_get_params(const fc_torch_mlp *m, float *buf)
     SHIM_CATCH(-1)
 }
 
-int fc_torch_mlp_set_params(fc_torch_mlp *m, const float *buf)
+int shim_mlp_set_params(fc_torch_mlp *m, const float *buf)
 {
     SHIM_TRY
     torch::NoGradGuard no_grad;
@@ -410,4 +440,28 @@ int fc_torch_mlp_set_params(fc_torch_mlp *m, const float *buf)
     SHIM_CATCH(-1)
 }
 
-} // extern "C"
+const struct fc_torch_api api = {
+    FC_TORCH_API_VERSION,
+    sizeof(struct fc_torch_api),
+    shim_last_error,
+    shim_version,
+    shim_cuda_available,
+    shim_set_threads,
+    shim_blas,
+    shim_mlp_create,
+    shim_mlp_free,
+    shim_mlp_set_optimizer,
+    shim_mlp_step,
+    shim_mlp_eval,
+    shim_mlp_predict,
+    shim_mlp_n_params,
+    shim_mlp_get_params,
+    shim_mlp_set_params,
+};
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) const struct fc_torch_api *fc_torch_shim_api(void)
+{
+    return &api;
+}

@@ -173,7 +173,7 @@ static char *make_run_id(const struct fc_config *cfg, const struct fc_dataset *d
     return fc_xasprintf("%s-%.6s", stamp, hex);
 }
 
-static void add_versions(cJSON *run)
+static void add_versions(cJSON *run, const struct fc_config *cfg)
 {
     cJSON *v = cJSON_AddObjectToObject(run, "versions");
     cJSON_AddStringToObject(v, "forecast", FC_VERSION);
@@ -182,12 +182,14 @@ static void add_versions(cJSON *run)
     snprintf(csv, sizeof csv, "%d.%d.%d", CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
     cJSON_AddStringToObject(v, "libcsv", csv);
     cJSON_AddStringToObject(v, "openssl", OpenSSL_version(OPENSSL_VERSION));
-    /* the libraries behind the plugins: "xgboost 1.7.4" -> "xgboost": "1.7.4" */
-    for (size_t i = 0; fc_models[i]; i++) {
-        if (!fc_models[i]->version)
+    /* the libraries behind the run's models: "xgboost 1.7.4" -> "xgboost":
+     * "1.7.4" (only those: asking the MLP plugin loads libtorch) */
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const struct fc_model_ops *ops = cfg->models[i].ops;
+        if (!ops->version)
             continue;
         char lib[512];
-        fc_models[i]->version(lib, sizeof lib);
+        ops->version(lib, sizeof lib);
         char *space = strchr(lib, ' ');
         if (!space)
             continue;
@@ -216,7 +218,7 @@ static cJSON *run_json(const char *id, const struct fc_config *cfg, const struct
     cJSON_AddItemToArray(cmd, cJSON_CreateString("forecast"));
     for (int i = 0; i < argc; i++)
         cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
-    add_versions(run);
+    add_versions(run, cfg);
     cJSON_AddNumberToObject(run, "seed", (double)cfg->seed);
     cJSON *d = cJSON_AddObjectToObject(run, "data");
     cJSON_AddStringToObject(d, "path", ds->path);

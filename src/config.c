@@ -312,14 +312,14 @@ static void param_defaults(const struct fc_model_ops *ops, struct fc_params *out
 }
 
 static int model_params(const struct vctx *v, const cJSON *models,
-                        const struct fc_model_ops *ops, struct fc_params *out)
+                        const struct fc_model_ops *ops, int will_run, struct fc_params *out)
 {
     param_defaults(ops, out);
     const cJSON *obj = models ? cJSON_GetObjectItemCaseSensitive(models, ops->name) : NULL;
-    if (!obj)
-        return 0;
     char *path = fc_xasprintf("models.%s", ops->name);
     int rc = -1;
+    if (!obj)
+        goto check;
     if (!cJSON_IsObject(obj)) {
         bad(v, path, "an object of hyperparameters", obj);
         goto out;
@@ -339,12 +339,17 @@ static int model_params(const struct vctx *v, const cJSON *models,
         if (r)
             goto out;
     }
-    /* what this build can do (e.g. a CUDA device) */
+check:;
+    /* what this build can do (e.g. a CUDA device, a library that loads) */
     const char *param = NULL;
-    char expected[256];
-    if (ops->check && ops->check(out, &param, expected, sizeof expected)) {
+    char expected[768];
+    if (ops->check && ops->check(out, will_run, &param, expected, sizeof expected)) {
+        if (!param) {
+            fc_error("model %s cannot run here: %s", ops->name, expected);
+            goto out;
+        }
         char *p = join_path(path, param);
-        bad(v, p, expected, cJSON_GetObjectItemCaseSensitive(obj, param));
+        bad(v, p, expected, obj ? cJSON_GetObjectItemCaseSensitive(obj, param) : NULL);
         free(p);
         goto out;
     }
@@ -360,7 +365,7 @@ int fc_config_model_params(const cJSON *models, const struct fc_model_ops *ops,
                            const char *source, struct fc_params *out)
 {
     struct vctx v = {source ? source : "config", NULL, 0};
-    return model_params(&v, models, ops, out);
+    return model_params(&v, models, ops, 0, out);
 }
 
 static void params_to_json(const struct fc_params *p, cJSON *obj)
@@ -741,13 +746,13 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
             return -1;
         }
         struct fc_params tmp;
-        if (model_params(v, models, ops, &tmp))
+        if (model_params(v, models, ops, 0, &tmp))
             return -1;
         fc_params_free(&tmp);
     }
     for (size_t k = 0; k < c->n_models; k++) {
         struct fc_model_choice *mc = &c->models[k];
-        if (model_params(v, models, mc->ops, &mc->params))
+        if (model_params(v, models, mc->ops, 1, &mc->params))
             return -1;
         /* Save the resolved hyperparameters so run.json is self-contained. */
         cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, mc->ops->name);

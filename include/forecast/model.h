@@ -103,9 +103,13 @@ struct fc_model_ops {
     /* Optional: the library the plugin wraps, e.g. "xgboost 1.7.4". */
     void (*version)(char *buf, size_t n);
     /* Optional: checks resolved hyperparameters against what this build can
-     * do (e.g. device "cuda" without CUDA) when the config is validated.
-     * Returns 0, or -1 naming the parameter and filling expected. */
-    int (*check)(const struct fc_params *p, const char **param, char *expected, size_t n);
+     * do (e.g. device "cuda" without CUDA) when the config is validated;
+     * will_run: the command is going to train or load this model (its
+     * library must load). Returns 0, or -1 filling expected and naming the
+     * parameter at fault (NULL: the model as a whole; expected then says
+     * why it cannot run). */
+    int (*check)(const struct fc_params *p, int will_run, const char **param, char *expected,
+                 size_t n);
 };
 
 /* fc_pred helpers */
