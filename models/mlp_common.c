@@ -81,8 +81,17 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
     long seed = (long)fc_params_num(p, "seed");
     m->seed = seed < 0 ? ctx->seed : (uint64_t)seed;
     m->threads = (int)fc_params_num(p, "threads");
-    if (m->threads == 0)
+    if (ctx->individual) {
+        /* the workers run in parallel; each model trains on one thread */
+        static atomic_int told;
+        if (m->threads > 1 && atomic_exchange(&told, 1) == 0)
+            fc_warn("%s: threads=%d applies to the combined strategy; in the individual "
+                    "strategy each model trains on one thread (--jobs sets the workers)",
+                    name, m->threads);
+        m->threads = 1;
+    } else if (m->threads == 0) {
         m->threads = ctx->threads > 0 ? ctx->threads : 1;
+    }
     m->device = fc_params_str(p, "device");
     if (quantile) {
         m->L = ctx->n_quantiles;
@@ -235,6 +244,11 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     static atomic_int warned;
     if (!mlp_blas(blas, sizeof blas) && atomic_exchange(&warned, 1) == 0)
         fc_warn("%s: libtorch calls %s", m->name, blas);
+    static atomic_int no_val_told;
+    if (nv == 0 && atomic_exchange(&no_val_told, 1) == 0)
+        fc_warn("%s: no validation rows (split.val_days 0?): no early stopping, the weights "
+                "after max_epochs (%d) are kept",
+                m->name, m->max_epochs);
     int rc = -1;
     float *x = mlp_inputs(m, ds, in->rows, n), *y, *w;
     float *xv = mlp_inputs(m, ds, in->val_rows, nv), *yv, *wv;
@@ -342,6 +356,11 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
     if (ds->n_features != m->n_features)
         return fc_error("%s: the data has %zu features, the model %zu", m->name,
                         ds->n_features, m->n_features);
+    for (size_t j = 0; j < m->n_features; j++)
+        if (strcmp(ds->feature_names[j], m->names[j]) != 0)
+            return fc_error("%s: feature %zu is \"%s\" in the data, \"%s\" in the model's "
+                            "meta.json",
+                            m->name, j + 1, ds->feature_names[j], m->names[j]);
     if (n == 0)
         return 0;
     mlp_set_threads(m->threads);
@@ -476,7 +495,7 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(meta, "inputs");
     if (need_count(meta, "n_features", path, 1 << 20, &F) ||
         need_count(meta, "n_inputs", path, 1 << 21, &n_inputs) ||
-        need_count(meta, "hidden_size", path, 65536, &hidden) ||
+        need_count(meta, "hidden_size", path, 8192, &hidden) ||
         need_count(meta, "n_outputs", path, 4096, &outputs) || !ym || !ys)
         goto out;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");

@@ -19,7 +19,7 @@
 extern const char *const fc_mlp_devices[];
 
 #define MLP_PARAMS                                                                         \
-    {.name = "hidden_size", .type = FC_PARAM_INT, .def = 64, .min = 1, .max = 65536,       \
+    {.name = "hidden_size", .type = FC_PARAM_INT, .def = 64, .min = 1, .max = 8192,        \
      .doc = "units in each of the two hidden layers"},                                     \
     {.name = "learning_rate", .type = FC_PARAM_DOUBLE, .def = 0.001, .min = 0, .max = 10,  \
      .min_open = 1, .doc = "Adam step size"},                                              \
@@ -41,9 +41,9 @@ extern const char *const fc_mlp_devices[];
      .doc = "seed of the initial weights, dropout masks and batch order; -1 = the run's "  \
             "seed"},                                                                       \
     {.name = "threads", .type = FC_PARAM_INT, .def = 1, .min = 0, .max = 4096,             \
-     .doc = "libtorch and OpenBLAS threads (process-wide settings); 0 = all cores in the "  \
-            "combined strategy, 1 in the individual one; the default network trains "      \
-            "fastest on 1"},                                                               \
+     .doc = "libtorch and OpenBLAS threads in the combined strategy (0 = all cores; the "   \
+            "default network trains fastest on 1); in the individual strategy each model " \
+            "uses one"},                                                                   \
     {.name = "device", .type = FC_PARAM_ENUM, .def_str = "cpu", .choices = fc_mlp_devices, \
      .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"}
 

@@ -232,12 +232,43 @@ int shim_cuda_available(void)
     SHIM_CATCH(0)
 }
 
+/* The library libtorch's sgemm_ comes from (libblas.so.3, whichever the
+ * alternatives select), opened again without loading anything, so that
+ * OpenBLAS is recognised by that library and its dependencies only: with
+ * the reference BLAS selected, OpenBLAS may still be in the process
+ * through another library (liblapack.so.3) while sgemm_ is the slow one. */
+struct blas_lib {
+    void *handle = nullptr;
+    char path[PATH_MAX] = "not found";
+};
+
+const blas_lib &blas()
+{
+    static const blas_lib lib = [] {
+        blas_lib b;
+        void *sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+        Dl_info di;
+        if (sgemm && dladdr(sgemm, &di) && di.dli_fname) {
+            b.handle = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+            if (!realpath(di.dli_fname, b.path))
+                snprintf(b.path, sizeof b.path, "%s", di.dli_fname);
+        }
+        return b;
+    }();
+    return lib;
+}
+
+template <typename F> F blas_fn(const char *name)
+{
+    return blas().handle ? (F)dlsym(blas().handle, name) : nullptr;
+}
+
 void shim_set_threads(int n)
 {
     if (n < 1)
         return;
-    /* OpenBLAS keeps its own pool, whichever thread calls it */
-    auto set_blas = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    /* OpenBLAS keeps one pool for the process, whichever thread calls it */
+    auto set_blas = blas_fn<void (*)(int)>("openblas_set_num_threads");
     if (set_blas)
         set_blas(n);
     try {
@@ -249,20 +280,15 @@ void shim_set_threads(int n)
 
 int shim_blas(char *buf, size_t n)
 {
-    void *sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
-    Dl_info di;
-    char real[PATH_MAX];
-    const char *path = "not found";
-    if (sgemm && dladdr(sgemm, &di) && di.dli_fname)
-        path = realpath(di.dli_fname, real) ? real : di.dli_fname;
-    auto config = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
-    auto threads = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    auto config = blas_fn<char *(*)(void)>("openblas_get_config");
+    auto threads = blas_fn<int (*)(void)>("openblas_get_num_threads");
     if (config) {
-        snprintf(buf, n, "BLAS %s, %d threads (%s)", config(), threads ? threads() : 0, path);
+        snprintf(buf, n, "BLAS %s, %d threads (%s)", config(), threads ? threads() : 0,
+                 blas().path);
         return 1;
     }
     snprintf(buf, n, "BLAS %s: not OpenBLAS, about 8x slower (install libopenblas0-pthread)",
-             path);
+             blas().path);
     return 0;
 }
 

@@ -44,9 +44,9 @@ static void range_text(const struct fc_param_spec *s, char *buf, size_t n)
             snprintf(buf + l, n - l, "%s%s", i ? "|" : "", s->choices[i]);
         }
     } else if (isinf(s->max)) {
-        snprintf(buf, n, "%s %g", s->min_open ? ">" : ">=", s->min);
+        snprintf(buf, n, "%s %.10g", s->min_open ? ">" : ">=", s->min);
     } else {
-        snprintf(buf, n, "%c%g, %g%c", s->min_open ? '(' : '[', s->min, s->max,
+        snprintf(buf, n, "%c%.10g, %.10g%c", s->min_open ? '(' : '[', s->min, s->max,
                  s->max_open ? ')' : ']');
     }
 }
@@ -58,7 +58,7 @@ static void default_text(const struct fc_param_spec *s, char *buf, size_t n)
     else if (s->type == FC_PARAM_BOOL)
         snprintf(buf, n, "%s", s->def ? "true" : "false");
     else
-        snprintf(buf, n, "%g", s->def);
+        snprintf(buf, n, "%.10g", s->def);
 }
 
 /* ---- list-models ---- */

@@ -282,10 +282,10 @@ static int check_param(const struct vctx *v, const struct fc_param_spec *s,
     case FC_PARAM_DOUBLE: {
         const char *kind = s->type == FC_PARAM_INT ? "an integer" : "a number";
         if (isinf(s->max))
-            snprintf(expected, sizeof expected, "%s %s %g", kind, s->min_open ? ">" : ">=",
+            snprintf(expected, sizeof expected, "%s %s %.10g", kind, s->min_open ? ">" : ">=",
                      s->min);
         else
-            snprintf(expected, sizeof expected, "%s in %c%g, %g%c", kind,
+            snprintf(expected, sizeof expected, "%s in %c%.10g, %.10g%c", kind,
                      s->min_open ? '(' : '[', s->min, s->max, s->max_open ? ')' : ']');
         if (!cJSON_IsNumber(it))
             return bad(v, path, expected, it);

@@ -49,7 +49,8 @@ char *fc_series_dirname(const char *key)
 
 static struct fc_model_ctx model_ctx(const struct fc_config *cfg, int threads)
 {
-    struct fc_model_ctx ctx = {cfg->quantiles, cfg->n_quantiles, cfg->seed, threads};
+    struct fc_model_ctx ctx = {cfg->quantiles, cfg->n_quantiles, cfg->seed, threads,
+                               cfg->strategy == FC_INDIVIDUAL};
     return ctx;
 }
 
@@ -341,12 +342,20 @@ static void train_one(struct pool *P, size_t i)
         fc_error("injected failure (FORECAST_TEST_FAIL_SERIES=%s)", key);
         sl->state = FAILED;
         sl->reason = xstrdup(fc_last_error);
-    } else if (fit_save_predict(P->cfg, P->ds, rows, nf, rows + nf, nv, rows + nf + nv, nt, mdir, key,
-                         1, &sl->pred, &sl->fit_s, &sl->pred_s) == 0) {
-        sl->state = DONE;
     } else {
-        sl->state = FAILED;
-        sl->reason = xstrdup(fc_last_error);
+        /* a failure is reported once, with its series, when results are
+         * collected ("series KEY failed: why"), not here as well */
+        int saved = fc_error_silent;
+        fc_error_silent = 1;
+        int rc = fit_save_predict(P->cfg, P->ds, rows, nf, rows + nf, nv, rows + nf + nv, nt,
+                                  mdir, key, 1, &sl->pred, &sl->fit_s, &sl->pred_s);
+        fc_error_silent = saved;
+        if (rc == 0) {
+            sl->state = DONE;
+        } else {
+            sl->state = FAILED;
+            sl->reason = xstrdup(fc_last_error);
+        }
     }
     free(mdir);
     free(rows);

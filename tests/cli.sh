@@ -224,6 +224,23 @@ cp -r "$RM1" "$T/mtrunc"
 head -c 200 "$M/weights.bin" >"$T/mtrunc/mlp_standard/combined/model/weights.bin"
 expect_fail "truncated MLP weights" "weights.bin: size or checksum does not match" \
     "$BIN" predict --run "$T/mtrunc" --data data/sample.csv --out "$T/out"
+rm "$T/mtrunc/mlp_standard/combined/model/weights.bin"
+expect_fail "missing MLP weights (one message)" "weights.bin: listed in" \
+    "$BIN" predict --run "$T/mtrunc" --data data/sample.csv --out "$T/out"
+# the reference BLAS, when it is what sgemm_ resolves to, is named as such
+# (OpenBLAS may still be loaded through liblapack.so.3: that does not count)
+REFBLAS=/usr/lib/x86_64-linux-gnu/blas
+if [ -e "$REFBLAS/libblas.so.3" ]; then
+    LD_LIBRARY_PATH=$REFBLAS "$BIN" --version | grep -q "BLAS $REFBLAS/libblas.so.3.*: not OpenBLAS" \
+        && ok || bad "--version names the reference BLAS when it is active"
+    LD_LIBRARY_PATH=$REFBLAS "$BIN" train $MS --set models.mlp_standard.max_epochs=1 --out "$T/rb" \
+        2>&1 >/dev/null | grep -q "warning: mlp_standard: libtorch calls BLAS .*not OpenBLAS" \
+        && ok || bad "training on the reference BLAS warns"
+else
+    echo "cli.sh: note: $REFBLAS/libblas.so.3 absent, reference-BLAS detection not tested" >&2
+fi
+"$BIN" train $MS --set split.val_days=0 --out "$T/nv" 2>&1 >/dev/null \
+    | grep -q "no validation rows .*no early stopping" && ok || bad "MLP without validation rows warns"
 expect_fail "device cuda without CUDA" 'models.mlp_standard.device: expected "cpu": the linked libtorch' \
     "$BIN" train --model mlp_standard --set models.mlp_standard.device=cuda $O
 expect_fail "MLP hyperparameter range" "models.mlp_quantile.dropout: expected a number in [0, 1), got 1" \
@@ -236,6 +253,9 @@ head -1 "$P" | grep -qx "product_id,store_id,date,actual,q0.1,q0.5,q0.9" && ok |
 awk -F, 'NR > 1 && ($5 > $6 || $6 > $7) { bad = 1 } END { exit bad }' "$P" && ok || bad "mlp quantiles monotone"
 grep -q '"crossing_rate":[[:space:]]*0[,}]' "$RMQ/mlp_quantile/individual/metrics.json" \
     && ok || bad "mlp_quantile crossing rate 0 (monotone by construction)"
+"$BIN" train --model mlp_quantile --strategy individual --jobs 1 --sku 80558:1 --out "$T/it" \
+    --set models.mlp_quantile.max_epochs=2 --set models.mlp_quantile.threads=2 2>&1 >/dev/null \
+    | grep -q "threads=2 applies to the combined strategy" && ok || bad "individual MLP: one thread per model, said"
 RMQ1=$("$BIN" train --model mlp_quantile --strategy individual --jobs 1 --name mlpq1 --quiet \
     --set models.mlp_quantile.max_epochs=5)
 cmp -s "$P" "$RMQ1/mlp_quantile/individual/predictions.csv" && ok \

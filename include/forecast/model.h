@@ -53,6 +53,7 @@ struct fc_model_ctx {
     size_t n_quantiles;
     uint64_t seed;
     int threads;             /* library threads this model may use */
+    int individual;          /* one model per series (the individual strategy) */
 };
 
 /* Rows are indices into ds; fit rows exclude the validation window. */
