@@ -42,8 +42,8 @@ struct cJSON;
     {.name = "tree_method", .type = FC_PARAM_ENUM, .def_str = "hist",                    \
      .choices = fc_xgb_tree_methods, .doc = "tree construction algorithm"},              \
     {.name = "nthread", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 4096,           \
-     .doc = "XGBoost threads; 0 = all cores in the combined strategy, 1 per model in "   \
-            "the individual strategy"},                                                  \
+     .doc = "XGBoost threads in the combined strategy (0 = all cores); in the "          \
+            "individual strategy each model uses one"},                                   \
     {.name = "seed", .type = FC_PARAM_INT, .def = -1, .min = -1, .max = 2147483647,      \
      .doc = "random seed for row / column sampling; -1 = the run's seed"},               \
     {.name = "early_stopping_rounds", .type = FC_PARAM_INT, .def = 50, .min = 0,         \
