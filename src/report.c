@@ -86,6 +86,81 @@ static void top_features(struct fc_buf *b, const char *model_dir)
                       rows[i].weight, rows[i].cover);
 }
 
+/* training_curve.csv -> per level (xgboost_quantile) or once: the steps
+ * run and the best validation value. Its header names the step column
+ * ("round" or "epoch"), an optional "level" column and a "val_*" column. */
+static void training_summary(struct fc_buf *b, const char *model_dir)
+{
+    char *path = fc_xasprintf("%s/model/training_curve.csv", model_dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return;
+    char line[1024], step_name[32] = "", val_name[64] = "";
+    int c_step = -1, c_val = -1, c_level = -1, nc = 0;
+    if (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *save = NULL;
+        for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), nc++) {
+            if (strcmp(t, "round") == 0 || strcmp(t, "epoch") == 0) {
+                c_step = nc;
+                snprintf(step_name, sizeof step_name, "%s", t);
+            } else if (strcmp(t, "level") == 0) {
+                c_level = nc;
+            } else if (strncmp(t, "val_", 4) == 0 && c_val < 0) {
+                c_val = nc;
+                snprintf(val_name, sizeof val_name, "%s", t);
+            }
+        }
+    }
+    struct grp {
+        double level, best, best_step, steps;
+    } g[64];
+    size_t ng = 0;
+    while (c_step >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
+        double v[16];
+        int k = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(line, ",\r\n", &save); t && k < 16;
+             t = strtok_r(NULL, ",\r\n", &save)) {
+            if (fc_parse_double(t, &v[k]) != 0)
+                v[k] = NAN;
+            k++;
+        }
+        if (k <= c_step || k <= c_val || (c_level >= 0 && k <= c_level))
+            continue;
+        double level = c_level >= 0 ? v[c_level] : 0;
+        size_t i;
+        for (i = 0; i < ng && g[i].level != level; i++)
+            ;
+        if (i == ng) {
+            if (ng == 64)
+                continue;
+            g[ng++] = (struct grp){level, NAN, NAN, 0};
+        }
+        g[i].steps++;
+        if (!isnan(v[c_val]) && (isnan(g[i].best) || v[c_val] < g[i].best)) {
+            g[i].best = v[c_val];
+            g[i].best_step = v[c_step];
+        }
+    }
+    fclose(f);
+    if (!ng)
+        return;
+    fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best %s |\n"
+                     "|%s---|---|---|\n",
+                  c_level >= 0 ? "level | " : "", step_name, step_name, val_name,
+                  c_level >= 0 ? "---|" : "");
+    for (size_t i = 0; i < ng; i++) {
+        if (c_level >= 0)
+            fc_buf_printf(b, "| %g ", g[i].level);
+        if (isnan(g[i].best))
+            fc_buf_printf(b, "| %.0f | n/a (no validation rows) | n/a |\n", g[i].steps);
+        else
+            fc_buf_printf(b, "| %.0f | %.0f | %.6g |\n", g[i].steps, g[i].best_step, g[i].best);
+    }
+}
+
 static void model_section(struct fc_buf *b, const char *name, const char *strategy,
                           const struct fc_train_result *res, const char *model_dir,
                           const struct fc_dataset *ds)
@@ -148,6 +223,7 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
         }
         free(idx);
     }
+    training_summary(b, model_dir);
     top_features(b, model_dir);
     if (res->n_failed) {
         fc_buf_printf(b, "\n### Failed series (%zu)\n\n| series | reason |\n|---|---|\n",

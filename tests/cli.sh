@@ -210,6 +210,11 @@ done
     && ok || { bad "8 epoch progress lines at --verbose"; cat "$T/mlp_err" >&2; }
 [ "$(wc -l <"$M/training_curve.csv")" -eq 9 ] && ok || bad "training curve has 8 epochs"
 grep -q '"best_epoch":' "$M/meta.json" && ok || bad "meta.json records the best epoch"
+# report.md's training summary: the epochs and the lowest val_loss, by awk
+want=$(awk -F, 'NR > 1 { n++; if (best == "" || $3 + 0 < best + 0) { best = $3; at = $1 } }
+    END { printf "| %d | %d |", n, at }' "$M/training_curve.csv")
+grep -A4 "### Training (training_curve.csv)" "$RM1/report.md" | grep -qF "$want" && ok \
+    || bad "report.md summarises the training curve ($want)"
 RM2=$("$BIN" train $MS --name mlp2 --quiet)
 cmp -s "$RM1/mlp_standard/combined/predictions.csv" "$RM2/mlp_standard/combined/predictions.csv" \
     && ok || bad "mlp_standard: same seed and threads, identical predictions"
