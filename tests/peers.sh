@@ -10,7 +10,7 @@
 #     (tests/peers/quantile_check.py; sklearn takes a few minutes);
 #   - the split (rows, order, skipped series) equals pandas' (split_check.py);
 #   - mlp_standard: the same network, hyperparameters and data in Python
-#     PyTorch (python3-torch) reach a median test RMSE over five seeds within
+#     PyTorch (python3-torch) reach a median test RMSE over seven seeds within
 #     5% of forecast's, in both directions (tests/peers/mlp_reference.py);
 #     skipped loudly without python3-torch.
 #   tests/peers.sh ./forecast
@@ -48,7 +48,7 @@ RQ=$("$BIN" train --model xgboost_quantile --out "$T" --name xq --quiet)
 run "xgboost_quantile coverage and pinball vs sklearn" "$PY" tests/peers/quantile_check.py "$RQ"
 if "$PY" -c 'import torch' 2>/dev/null; then
     MR=""
-    for s in 1 2 3 4 5; do
+    for s in 1 2 3 4 5 6 7; do
         MR="$MR $("$BIN" train --model mlp_standard --out "$T" --name mlp$s --quiet --seed $s)"
     done
     run "mlp_standard test RMSE within 5% of Python PyTorch's" "$PY" tests/peers/mlp_reference.py $MR
