@@ -86,38 +86,49 @@ static void top_features(struct fc_buf *b, const char *model_dir)
                       rows[i].weight, rows[i].cover);
 }
 
-/* training_curve.csv -> per level (xgboost_quantile) or once: the steps
- * run and the best validation value. Its header names the step column
- * ("round" or "epoch"), an optional "level" column and a "val_*" column. */
-static void training_summary(struct fc_buf *b, const char *model_dir)
+void fc_curves_free(struct fc_curve *c, size_t n)
 {
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].step);
+        free(c[i].train);
+        free(c[i].val);
+    }
+    free(c);
+}
+
+int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
     char *path = fc_xasprintf("%s/model/training_curve.csv", model_dir);
     FILE *f = fopen(path, "r");
     free(path);
     if (!f)
-        return;
-    char line[1024], step_name[32] = "", val_name[64] = "";
-    int c_step = -1, c_val = -1, c_level = -1, nc = 0;
+        return -1;
+    char line[1024], names[3][64] = {"", "", ""};
+    int c_step = -1, c_train = -1, c_val = -1, c_level = -1, nc = 0;
     if (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         char *save = NULL;
         for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), nc++) {
-            if (strcmp(t, "round") == 0 || strcmp(t, "epoch") == 0) {
+            if ((strcmp(t, "round") == 0 || strcmp(t, "epoch") == 0) && c_step < 0) {
                 c_step = nc;
-                snprintf(step_name, sizeof step_name, "%s", t);
+                snprintf(names[0], sizeof names[0], "%s", t);
             } else if (strcmp(t, "level") == 0) {
                 c_level = nc;
+            } else if (strncmp(t, "train_", 6) == 0 && c_train < 0) {
+                c_train = nc;
+                snprintf(names[1], sizeof names[1], "%s", t);
             } else if (strncmp(t, "val_", 4) == 0 && c_val < 0) {
                 c_val = nc;
-                snprintf(val_name, sizeof val_name, "%s", t);
+                snprintf(names[2], sizeof names[2], "%s", t);
             }
         }
     }
-    struct grp {
-        double level, best, best_step, steps;
-    } g[64];
+    struct fc_curve *g = NULL;
     size_t ng = 0;
-    while (c_step >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
+    size_t *cap = NULL;
+    while (c_step >= 0 && c_train >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
         double v[16];
         int k = 0;
         char *save = NULL;
@@ -127,38 +138,67 @@ static void training_summary(struct fc_buf *b, const char *model_dir)
                 v[k] = NAN;
             k++;
         }
-        if (k <= c_step || k <= c_val || (c_level >= 0 && k <= c_level))
+        if (k <= c_step || k <= c_train || k <= c_val || (c_level >= 0 && k <= c_level))
             continue;
-        double level = c_level >= 0 ? v[c_level] : 0;
+        double level = c_level >= 0 ? v[c_level] : NAN;
         size_t i;
-        for (i = 0; i < ng && g[i].level != level; i++)
+        for (i = 0; i < ng && !(g[i].level == level || (isnan(level) && isnan(g[i].level))); i++)
             ;
         if (i == ng) {
             if (ng == 64)
                 continue;
-            g[ng++] = (struct grp){level, NAN, NAN, 0};
+            g = xrealloc(g, (ng + 1) * sizeof *g);
+            cap = xrealloc(cap, (ng + 1) * sizeof *cap);
+            g[ng] = (struct fc_curve){.level = level, .best_val = NAN, .best_step = NAN};
+            for (int j = 0; j < 3; j++)
+                memcpy(g[ng].names[j], names[j], sizeof names[j]);
+            cap[ng++] = 0;
         }
-        g[i].steps++;
-        if (!isnan(v[c_val]) && (isnan(g[i].best) || v[c_val] < g[i].best)) {
-            g[i].best = v[c_val];
-            g[i].best_step = v[c_step];
+        struct fc_curve *c = &g[i];
+        if (c->n == cap[i]) {
+            cap[i] = cap[i] ? 2 * cap[i] : 64;
+            c->step = xrealloc(c->step, cap[i] * sizeof *c->step);
+            c->train = xrealloc(c->train, cap[i] * sizeof *c->train);
+            c->val = xrealloc(c->val, cap[i] * sizeof *c->val);
         }
+        c->step[c->n] = v[c_step];
+        c->train[c->n] = v[c_train];
+        c->val[c->n] = v[c_val];
+        if (!isnan(v[c_val]) && (isnan(c->best_val) || v[c_val] < c->best_val)) {
+            c->best_val = v[c_val];
+            c->best_step = v[c_step];
+        }
+        c->n++;
     }
     fclose(f);
-    if (!ng)
+    free(cap);
+    *out = g;
+    *n_out = ng;
+    return ng ? 0 : -1;
+}
+
+/* per level (xgboost_quantile) or once: the steps run and the best
+ * validation value */
+static void training_summary(struct fc_buf *b, const char *model_dir)
+{
+    struct fc_curve *g;
+    size_t ng;
+    if (fc_curves_read(model_dir, &g, &ng))
         return;
+    int levels = !isnan(g[0].level);
     fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best %s |\n"
                      "|%s---|---|---|\n",
-                  c_level >= 0 ? "level | " : "", step_name, step_name, val_name,
-                  c_level >= 0 ? "---|" : "");
+                  levels ? "level | " : "", g[0].names[0], g[0].names[0], g[0].names[2],
+                  levels ? "---|" : "");
     for (size_t i = 0; i < ng; i++) {
-        if (c_level >= 0)
+        if (levels)
             fc_buf_printf(b, "| %g ", g[i].level);
-        if (isnan(g[i].best))
-            fc_buf_printf(b, "| %.0f | n/a (no validation rows) | n/a |\n", g[i].steps);
+        if (isnan(g[i].best_val))
+            fc_buf_printf(b, "| %zu | n/a (no validation rows) | n/a |\n", g[i].n);
         else
-            fc_buf_printf(b, "| %.0f | %.0f | %.6g |\n", g[i].steps, g[i].best_step, g[i].best);
+            fc_buf_printf(b, "| %zu | %.0f | %.6g |\n", g[i].n, g[i].best_step, g[i].best_val);
     }
+    fc_curves_free(g, ng);
 }
 
 static void model_section(struct fc_buf *b, const char *name, const char *strategy,

@@ -308,6 +308,82 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
 #undef Y
 }
 
+/* Training curves of one model (report.h struct fc_curve): train and
+ * validation against the step, the best step marked; per level only the
+ * validation curve. */
+static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curve *c, size_t n)
+{
+    int W = 900, H = 240, L = 50, R = 200, T = 24, B = 30;
+    double s0 = INFINITY, s1 = -INFINITY, ymax = 0;
+    int levels = !isnan(c[0].level);
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < c[k].n; i++) {
+            s0 = fmin(s0, c[k].step[i]);
+            s1 = fmax(s1, c[k].step[i]);
+            if (!levels && isfinite(c[k].train[i]))
+                ymax = fmax(ymax, c[k].train[i]);
+            if (isfinite(c[k].val[i]))
+                ymax = fmax(ymax, c[k].val[i]);
+        }
+    if (!(s1 >= s0) || !(ymax > 0))
+        return;
+    ymax = nice_max(ymax * 1.05);
+    double span = s1 > s0 ? s1 - s0 : 1;
+#define X(v) (L + ((v) - s0) / span * (W - L - R))
+#define Y(v) (T + (H - T - B) * (1 - (v) / ymax))
+    fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                     "role=\"img\"><title>",
+                  W, H);
+    esc(b, title);
+    fc_buf_puts(b, "</title><text x=\"0\" y=\"14\" font-weight=\"bold\">");
+    esc(b, title);
+    fc_buf_puts(b, "</text>");
+    for (int t = 0; t <= 4; t++) {
+        double v = ymax * t / 4;
+        fc_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                         "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>",
+                      L, Y(v), W - R, Y(v), L - 4, Y(v) + 4, v);
+    }
+    fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">%s %.0f</text><text x=\"%d\" y=\"%d\" "
+                     "text-anchor=\"end\">%.0f</text>",
+                  L, H - 8, c[0].names[0], s0, W - R, H - 8, s1);
+    int ly = T + 4;
+    for (size_t k = 0; k < n; k++)
+        for (int which = levels ? 1 : 0; which < 2; which++) {
+            const double *y = which ? c[k].val : c[k].train;
+            size_t color = levels ? k : (size_t)which;
+            int any = 0;
+            for (size_t i = 0; i < c[k].n; i++)
+                any |= isfinite(y[i]);
+            if (!any)
+                continue;
+            fc_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" "
+                             "points=\"",
+                          COLOR(color));
+            for (size_t i = 0; i < c[k].n; i++)
+                if (isfinite(y[i]))
+                    fc_buf_printf(b, "%.1f,%.1f ", X(c[k].step[i]), Y(y[i]));
+            fc_buf_printf(b, "\"/><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+                             "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">",
+                          W - R + 12, ly, W - R + 30, ly, COLOR(color), W - R + 34, ly + 4);
+            esc(b, c[k].names[which ? 2 : 1]);
+            if (levels)
+                fc_buf_printf(b, " (level %g)", c[k].level);
+            fc_buf_puts(b, "</text>");
+            ly += 16;
+        }
+    if (!levels && !isnan(c[0].best_step)) {
+        fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\" "
+                         "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" "
+                         "text-anchor=\"end\">best %.0f: %.4g</text>",
+                      X(c[0].best_step), T, X(c[0].best_step), H - B, X(c[0].best_step) - 4,
+                      T + 12, c[0].best_step, c[0].best_val);
+    }
+    fc_buf_puts(b, "</svg>\n");
+#undef X
+#undef Y
+}
+
 /* ---- the run report ---- */
 
 static double overall(const cJSON *m, const char *k)
@@ -643,6 +719,19 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
         free(band_name);
         free(ad);
         free(ay);
+    }
+
+    /* training curves, where a model has them (the combined strategy) */
+    for (size_t r = 0; r < n; r++) {
+        size_t k = order[r];
+        struct fc_curve *cv;
+        size_t nc;
+        if (fc_curves_read(model_dirs[k], &cv, &nc))
+            continue;
+        char *t = fc_xasprintf("Training curve: %s", cfg->models[k].ops->name);
+        svg_curves(&b, t, cv, nc);
+        free(t);
+        fc_curves_free(cv, nc);
     }
 
     /* feature importance, where a model has it */

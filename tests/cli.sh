@@ -215,6 +215,8 @@ want=$(awk -F, 'NR > 1 { n++; if (best == "" || $3 + 0 < best + 0) { best = $3; 
     END { printf "| %d | %d |", n, at }' "$M/training_curve.csv")
 grep -A4 "### Training (training_curve.csv)" "$RM1/report.md" | grep -qF "$want" && ok \
     || bad "report.md summarises the training curve ($want)"
+grep -q "<title>Training curve: mlp_standard</title>" "$RM1/report.html" && ok \
+    || bad "report.html charts the training curve"
 RM2=$("$BIN" train $MS --name mlp2 --quiet)
 cmp -s "$RM1/mlp_standard/combined/predictions.csv" "$RM2/mlp_standard/combined/predictions.csv" \
     && ok || bad "mlp_standard: same seed and threads, identical predictions"

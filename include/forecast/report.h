@@ -21,6 +21,22 @@ int fc_report_write(const char *path, const struct cJSON *run, const struct fc_c
                     const struct fc_train_result *res, const char *const *model_dirs,
                     size_t n);
 
+/* A model's training_curve.csv (<model_dir>/model/), one curve per level
+ * for xgboost_quantile's long format, else one: its header names the step
+ * ("round" or "epoch"), the train_* and the val_* columns. */
+struct fc_curve {
+    double level;          /* NAN without a level column */
+    char names[3][64];     /* step, train and validation column names */
+    size_t n;
+    double *step, *train, *val; /* (n); val NAN without validation rows */
+    double best_val, best_step; /* lowest validation value and its step; NAN if none */
+};
+
+/* 0 with *n >= 1 curves (free with fc_curves_free), -1 when there is no
+ * readable curve. */
+int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n);
+void fc_curves_free(struct fc_curve *c, size_t n);
+
 /* ---- report.html: the same content as report.md plus charts (inline SVG
  * written by report_html.c; one self-contained file, readable offline) ---- */
 
