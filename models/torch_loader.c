@@ -2,8 +2,9 @@
  * torch_loader.c — the functions of torch_shim.h, forwarded to the shim's
  * shared object, which is loaded on the first call: its bytes are embedded
  * in the binary (torch_shim_blob.S), written to an anonymous memory file
- * (memfd_create) and opened with dlopen, which also loads libtorch. If that
- * fails (libtorch not installed, say) every call fails with the reason.
+ * (memfd_create; a temporary file, removed at once, where that or /proc is
+ * missing) and opened with dlopen, which also loads libtorch. If that fails
+ * (libtorch not installed, say) every call fails with the reason.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <dlfcn.h>
@@ -34,27 +35,44 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* dlopen of the shim's bytes staged in fd, reachable as path */
+static void *open_staged(const char *path, int fd, size_t n)
+{
+    if (write_all(fd, fc_torch_shim_so, n) != 0)
+        return NULL;
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
 static void load(void)
 {
     size_t n = (size_t)(fc_torch_shim_so_end - fc_torch_shim_so);
+    void *h = NULL;
+    /* an anonymous memory file, opened through /proc ... */
     int fd = memfd_create("forecast-torch-shim", MFD_CLOEXEC);
-    if (fd < 0 || write_all(fd, fc_torch_shim_so, n) != 0) {
-        snprintf(load_error, sizeof load_error,
-                 "libtorch: cannot stage the libtorch shim in memory (memfd_create)");
-        if (fd >= 0)
-            close(fd);
-        return;
+    if (fd >= 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        h = open_staged(path, fd, n);
+        close(fd); /* the mapping keeps what dlopen needs */
     }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    close(fd); /* the mapping keeps what dlopen needs */
+    /* ... or, without memfd or /proc, a temporary file removed at once */
+    if (!h) {
+        const char *dir = getenv("TMPDIR");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/forecast-torch-XXXXXX", dir && *dir ? dir : "/tmp");
+        fd = mkstemp(path);
+        if (fd >= 0) {
+            h = open_staged(path, fd, n);
+            close(fd);
+            unlink(path);
+        }
+    }
     if (!h) {
         const char *why = dlerror();
         snprintf(load_error, sizeof load_error,
                  "libtorch cannot be loaded (the MLP models need it; scripts/deps.sh "
                  "installs libtorch-dev): %s",
-                 why ? why : "dlopen failed");
+                 why ? why : "cannot stage the shim in memory or in $TMPDIR");
         return;
     }
     const struct fc_torch_api *(*entry)(void) =
