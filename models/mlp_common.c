@@ -93,6 +93,8 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
         m->threads = ctx->threads > 0 ? ctx->threads : 1;
     }
     m->device = fc_params_str(p, "device");
+    if (ctx->series)
+        snprintf(m->prefix, sizeof m->prefix, "[%s] ", ctx->series);
     if (quantile) {
         m->L = ctx->n_quantiles;
         m->levels = xmalloc((m->L ? m->L : 1) * sizeof *m->levels);
@@ -315,8 +317,8 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         m->curve[3 * ep + 1] = val;
         m->curve[3 * ep + 2] = secs;
         m->epochs = ep + 1;
-        fc_info(2, "  epoch %d: train loss %.6g, validation loss %.6g, %.3f s", ep + 1, train,
-                val, secs);
+        fc_info(2, "  %sepoch %d: train loss %.6g, validation loss %.6g, %.3f s", m->prefix,
+                ep + 1, train, val, secs);
         if (nv && val < m->best_val) {
             m->best_val = val;
             m->best_epoch = ep;

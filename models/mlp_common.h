@@ -55,6 +55,7 @@ struct mlp {
     double lr, dropout, weight_decay;
     uint64_t seed;
     const char *device;
+    char prefix[96];       /* "[series] " for progress lines, or "" */
     double *levels;        /* (L) quantile levels, ascending */
     size_t L;
     /* input schema and scaling, from the training rows */

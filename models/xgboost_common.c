@@ -54,6 +54,9 @@ void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
     if (t->seed < 0)
         t->seed = (long)(ctx->seed & 0x7fffffff);
     t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
+    t->prefix[0] = '\0';
+    if (ctx->series)
+        snprintf(t->prefix, sizeof t->prefix, "[%s] ", ctx->series);
 }
 
 int xgb_set(BoosterHandle b, const char *key, const char *value)

@@ -332,7 +332,7 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         curve[2 * it] = pinball_mean(y, margin, w, n, a);
         curve[2 * it + 1] = vl;
         m->rounds[j] = it + 1;
-        fc_info(2, "  q%g round %d: train pinball %.6g, val pinball %.6g", a, it,
+        fc_info(2, "  %sq%g round %d: train pinball %.6g, val pinball %.6g", t->prefix, a, it,
                 curve[2 * it], vl);
         if (stop_early) {
             if (vl < best) {

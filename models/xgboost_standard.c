@@ -136,7 +136,8 @@ static int std_fit(void *model, const struct fc_fit_input *in)
         m->curve[2 * it] = tr;
         m->curve[2 * it + 1] = va;
         m->rounds = it + 1;
-        fc_info(2, "  round %d: train-%s %.6g, val-%s %.6g", it, m->metric, tr, m->metric, va);
+        fc_info(2, "  %sround %d: train-%s %.6g, val-%s %.6g", t->prefix, it, m->metric, tr,
+                m->metric, va);
         if (stop_early) {
             if (va < best) {
                 best = va;

@@ -151,6 +151,7 @@ static int fit_save_predict(const struct fc_config *cfg, const struct fc_dataset
 {
     const struct fc_model_ops *ops = cfg->model.ops;
     struct fc_model_ctx ctx = model_ctx(cfg, threads);
+    ctx.series = series_key; /* progress lines of parallel models say whose they are */
     void *model = ops->create(&cfg->model.params, &ctx);
     if (!model)
         return -1;

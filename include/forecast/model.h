@@ -54,6 +54,7 @@ struct fc_model_ctx {
     uint64_t seed;
     int threads;             /* library threads this model may use */
     int individual;          /* one model per series (the individual strategy) */
+    const char *series;      /* that series' key, for progress lines; NULL otherwise */
 };
 
 /* Rows are indices into ds; fit rows exclude the validation window. */
