@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return -1;
         p += w;
@@ -35,44 +39,68 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* dlopen of the shim's bytes staged in fd, reachable as path */
-static void *open_staged(const char *path, int fd, size_t n)
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* Linux 6.3: an executable memfd under vm.memfd_noexec */
+#endif
+
+/* Stages the shim's bytes in fd and dlopens them as path. NULL with why
+ * filled; *staging: the failure was in staging (not in loading libtorch). */
+static void *open_staged(const char *path, int fd, char *why, size_t n_why, int *staging)
 {
-    if (write_all(fd, fc_torch_shim_so, n) != 0)
+    size_t n = (size_t)(fc_torch_shim_so_end - fc_torch_shim_so);
+    if (write_all(fd, fc_torch_shim_so, n) != 0) {
+        snprintf(why, n_why, "cannot write the shim to %s: %s", path, strerror(errno));
+        *staging = 1;
         return NULL;
-    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    }
+    dlerror(); /* clear */
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(why, n_why, "%s", e ? e : "dlopen failed");
+        /* the staged file itself could not be opened (no /proc, noexec) */
+        *staging = strstr(why, path) == why;
+    }
+    return h;
 }
 
 static void load(void)
 {
-    size_t n = (size_t)(fc_torch_shim_so_end - fc_torch_shim_so);
     void *h = NULL;
+    char why[400] = "";
+    int staging = 1;
     /* an anonymous memory file, opened through /proc ... */
-    int fd = memfd_create("forecast-torch-shim", MFD_CLOEXEC);
+    int fd = memfd_create("forecast-torch-shim", MFD_CLOEXEC | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create("forecast-torch-shim", MFD_CLOEXEC);
     if (fd >= 0) {
         char path[64];
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        h = open_staged(path, fd, n);
+        h = open_staged(path, fd, why, sizeof why, &staging);
         close(fd); /* the mapping keeps what dlopen needs */
+    } else {
+        snprintf(why, sizeof why, "memfd_create: %s", strerror(errno));
     }
-    /* ... or, without memfd or /proc, a temporary file removed at once */
-    if (!h) {
+    /* ... or, where that cannot be staged, a temporary file removed at once */
+    if (!h && staging) {
         const char *dir = getenv("TMPDIR");
         char path[4096];
         snprintf(path, sizeof path, "%s/forecast-torch-XXXXXX", dir && *dir ? dir : "/tmp");
-        fd = mkstemp(path);
+        fd = mkostemp(path, O_CLOEXEC);
         if (fd >= 0) {
-            h = open_staged(path, fd, n);
+            h = open_staged(path, fd, why, sizeof why, &staging);
             close(fd);
             unlink(path);
+        } else {
+            snprintf(why, sizeof why, "cannot create a temporary file in %s: %s",
+                     dir && *dir ? dir : "/tmp", strerror(errno));
         }
     }
     if (!h) {
-        const char *why = dlerror();
         snprintf(load_error, sizeof load_error,
                  "libtorch cannot be loaded (the MLP models need it; scripts/deps.sh "
                  "installs libtorch-dev): %s",
-                 why ? why : "cannot stage the shim in memory or in $TMPDIR");
+                 why);
         return;
     }
     const struct fc_torch_api *(*entry)(void) =

@@ -116,7 +116,10 @@ struct fc_torch_mlp {
                 continue;
             }
             const float step = (float)(lr / bc1), inv_sqrt_bc2 = (float)(1 / std::sqrt(bc2));
+            /* the constants as torch's kernel has them: (float)(1 - b), not
+             * 1 - (float)b, which is 1.3e-8 off for 0.999 */
             const float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
+            const float c1 = (float)(1 - b1), c2 = (float)(1 - b2);
             const float wd = (float)weight_decay;
             float *pw = p.data_ptr<float>();
             const float *pg = g.data_ptr<float>();
@@ -124,8 +127,8 @@ struct fc_torch_mlp {
             int64_t n = p.numel();
             for (int64_t i = 0; i < n; i++) {
                 float gi = pg[i] + wd * pw[i];
-                m[i] = fb1 * m[i] + (1 - fb1) * gi;
-                v[i] = fb2 * v[i] + (1 - fb2) * gi * gi;
+                m[i] = fb1 * m[i] + c1 * gi;
+                v[i] = fb2 * v[i] + c2 * gi * gi;
                 pw[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + feps);
             }
         }

@@ -131,6 +131,8 @@ static int cmd_predict(int argc, char **argv)
         }
         cfg.model = cfg.models[k];
     }
+    if (fc_config_models_ready(&cfg.model, 1))
+        goto out;
     ds = fc_dataset_load(&cfg.data, 0);
     if (!ds)
         goto out;

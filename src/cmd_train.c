@@ -431,6 +431,8 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     }
     /* a shard always keeps the verified series of an earlier attempt, so a
      * requeued Slurm task or restarted pod picks up where it stopped */
+    if (!J->merge && fc_config_models_ready(J->cfg.models, J->cfg.n_models))
+        goto out;
     opts.resume = (J->resume_dir != NULL || J->shard_text != NULL) && !J->merge;
     opts.jobs = J->cfg.jobs;
     double t0 = wall();

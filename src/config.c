@@ -361,6 +361,17 @@ out:
     return rc;
 }
 
+int fc_config_models_ready(const struct fc_model_choice *m, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *param = NULL;
+        char why[768];
+        if (m[k].ops->check && m[k].ops->check(&m[k].params, 1, &param, why, sizeof why))
+            return fc_error("model %s cannot run here: %s", m[k].ops->name, why);
+    }
+    return 0;
+}
+
 int fc_config_model_params(const cJSON *models, const struct fc_model_ops *ops,
                            const char *source, struct fc_params *out)
 {
@@ -752,7 +763,7 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     }
     for (size_t k = 0; k < c->n_models; k++) {
         struct fc_model_choice *mc = &c->models[k];
-        if (model_params(v, models, mc->ops, 1, &mc->params))
+        if (model_params(v, models, mc->ops, 0, &mc->params))
             return -1;
         /* Save the resolved hyperparameters so run.json is self-contained. */
         cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, mc->ops->name);

@@ -129,16 +129,29 @@ int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n_out)
     size_t ng = 0;
     size_t *cap = NULL;
     while (c_step >= 0 && c_train >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
-        double v[16];
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') { /* too long: skip it all */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        double v[64];
         int k = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(line, ",\r\n", &save); t && k < 16;
-             t = strtok_r(NULL, ",\r\n", &save)) {
-            if (fc_parse_double(t, &v[k]) != 0)
+        /* fields split at every comma: an empty one is missing, not skipped */
+        for (char *p = line, *end; k < 64; p = end + 1) {
+            end = p + strcspn(p, ",");
+            char saved = *end;
+            *end = '\0';
+            if (fc_parse_double(p, &v[k]) != 0)
                 v[k] = NAN;
             k++;
+            if (!saved)
+                break;
         }
-        if (k <= c_step || k <= c_train || k <= c_val || (c_level >= 0 && k <= c_level))
+        if (k <= c_step || k <= c_train || k <= c_val || (c_level >= 0 && k <= c_level) ||
+            isnan(v[c_step]))
             continue;
         double level = c_level >= 0 ? v[c_level] : NAN;
         size_t i;

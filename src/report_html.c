@@ -313,9 +313,11 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
  * validation curve. */
 static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curve *c, size_t n)
 {
-    int W = 900, H = 240, L = 50, R = 200, T = 24, B = 30;
-    double s0 = INFINITY, s1 = -INFINITY, ymax = 0;
     int levels = !isnan(c[0].level);
+    int entries = levels ? (int)n : 2; /* legend lines */
+    int W = 900, H = 240 > 24 + 16 * entries + 30 ? 240 : 24 + 16 * entries + 30;
+    int L = 50, R = 200, T = 24, B = 30;
+    double s0 = INFINITY, s1 = -INFINITY, ymax = 0;
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < c[k].n; i++) {
             s0 = fmin(s0, c[k].step[i]);

@@ -248,6 +248,17 @@ else
 fi
 "$BIN" train $MS --set split.val_days=0 --out "$T/nv" 2>&1 >/dev/null \
     | grep -q "no validation rows .*no early stopping" && ok || bad "MLP without validation rows warns"
+# without a loadable libtorch (an empty libc10 first on the library path)
+# only the MLP models are refused, before anything is written
+mkdir -p "$T/fakelib" && : >"$T/fakelib/libc10.so.1.13"
+expect_fail "MLP without libtorch" "model mlp_standard cannot run here: libtorch cannot be loaded" \
+    env LD_LIBRARY_PATH="$T/fakelib" "$BIN" train --model mlp_standard $O
+LD_LIBRARY_PATH="$T/fakelib" "$BIN" train --model statquant --out "$T/nolib" --quiet >/dev/null \
+    && ok || bad "statquant trains without libtorch"
+RSM=$("$BIN" train --model statquant,mlp_standard --set models.mlp_standard.max_epochs=2 \
+    --name sqmlp --quiet)
+LD_LIBRARY_PATH="$T/fakelib" "$BIN" predict --run "$RSM" --model statquant --data data/sample.csv \
+    --out "$T/psq.csv" --quiet && ok || bad "predict with statquant from a run with an MLP, without libtorch"
 expect_fail "device cuda without CUDA" 'models.mlp_standard.device: expected "cpu": the linked libtorch' \
     "$BIN" train --model mlp_standard --set models.mlp_standard.device=cuda $O
 expect_fail "MLP hyperparameter range" "models.mlp_quantile.dropout: expected a number in [0, 1), got 1" \

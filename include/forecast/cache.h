@@ -15,7 +15,7 @@
 #include "forecast/config.h"
 #include "forecast/dataset.h"
 
-#define FC_CACHE_VERSION 2 /* 2: series keys escape ':' and '\\' */
+#define FC_CACHE_VERSION 3 /* 2: escaped series keys; 3: need_target and complete */
 
 /* Where the cache of spec lives (caller frees). */
 char *fc_cache_path(const struct fc_data_spec *spec);

@@ -89,6 +89,10 @@ int fc_config_load(struct fc_config *cfg, const char *file,
                    const struct fc_override *ov, size_t n_ov);
 void fc_config_free(struct fc_config *cfg);
 
+/* Checks that the libraries of the models a command is about to train or
+ * load can run here (libtorch for the MLPs); -1 after fc_error. */
+int fc_config_models_ready(const struct fc_model_choice *m, size_t n);
+
 /* Resolves the hyperparameters of one model from the "models" object of a
  * tree (NULL: defaults only). values are allocated into out. */
 int fc_config_model_params(const struct cJSON *models, const struct fc_model_ops *ops,
