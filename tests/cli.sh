@@ -347,6 +347,20 @@ grep -q '"status":[[:space:]]*"partial"' runs/failing/run.json && ok || bad "run
 [ "$(cut -d, -f1,2 runs/failing/statquant/individual/predictions.csv | sort -u | wc -l)" -eq 30 ] \
     && ok || bad "the 29 other series have predictions"
 
+# row weights of 0: a combined model with nothing to learn from is bad input;
+# in the individual strategy such a series fails, by name, the others train
+awk -F, -v OFS=, 'NR == 1 { print $0 ",wt"; next } { print $0 ",0" }' data/sample.csv >"$T/w0.csv"
+expect_fail "all fit weights 0" 'data.weight_column "wt": the weights of all 18996 fit rows are 0' \
+    "$BIN" train --data "$T/w0.csv" --set data.weight_column=wt --no-cache $O
+awk -F, -v OFS=, 'NR == 1 { print $0 ",wt"; next } { print $0 "," ($2 == 80558 && $3 == 1 ? 0 : 1) }' \
+    data/sample.csv >"$T/w1.csv"
+"$BIN" train --data "$T/w1.csv" --set data.weight_column=wt --strategy individual --no-cache \
+    --name zeroweight --quiet >/dev/null 2>&1
+rc=$?
+[ $rc -eq 3 ] && grep -q '"80558:1":[[:space:]]*"the weights of its 674 fit rows are all 0"' \
+    runs/zeroweight/statquant/individual/metrics.json && ok \
+    || bad "individual: a series whose fit rows all weigh 0 fails by name (exit $rc)"
+
 # several models in one run: the report ranks them, predict picks one
 RM=$("$BIN" train --model statquant,xgboost_standard --name multi --quiet \
     --set models.xgboost_standard.n_estimators=30)
