@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "forecast/store.h"
 #include "forecast/util.h"
@@ -19,18 +18,7 @@ const char *const fc_mlp_devices[] = {"cpu", "cuda", NULL};
 #define WEIGHTS_MAGIC "FCMLPW\0\0"
 #define WEIGHTS_VERSION 1u
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- libtorch and its BLAS ---- */
-
-int mlp_blas(char *buf, size_t n) { return fc_torch_blas(buf, n); }
-
-void mlp_set_threads(int n) { fc_torch_set_threads(n); }
 
 void mlp_version(char *buf, size_t n)
 {
@@ -80,21 +68,9 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
     m->missing_ind = fc_params_num(p, "missing_indicators") != 0;
     long seed = (long)fc_params_num(p, "seed");
     m->seed = seed < 0 ? ctx->seed : (uint64_t)seed;
-    m->threads = (int)fc_params_num(p, "threads");
-    if (ctx->individual) {
-        /* the workers run in parallel; each model trains on one thread */
-        static atomic_int told;
-        if (m->threads > 1 && atomic_exchange(&told, 1) == 0)
-            fc_warn("%s: threads=%d applies to the combined strategy; in the individual "
-                    "strategy each model trains on one thread (--jobs sets the workers)",
-                    name, m->threads);
-        m->threads = 1;
-    } else if (m->threads == 0) {
-        m->threads = ctx->threads > 0 ? ctx->threads : 1;
-    }
+    m->threads = fc_model_threads(ctx, "threads", (int)fc_params_num(p, "threads"));
     m->device = fc_params_str(p, "device");
-    if (ctx->series)
-        snprintf(m->prefix, sizeof m->prefix, "[%s] ", ctx->series);
+    m->prefix = ctx->log_prefix ? ctx->log_prefix : "";
     if (quantile) {
         m->L = ctx->n_quantiles;
         m->levels = xmalloc((m->L ? m->L : 1) * sizeof *m->levels);
@@ -241,10 +217,10 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                             s);
         w_mean = s / (double)n;
     }
-    mlp_set_threads(m->threads); /* loads libtorch, or fails below with why */
+    fc_torch_set_threads(m->threads); /* loads libtorch, or fails below with why */
     char blas[512];
     static atomic_int warned;
-    if (!mlp_blas(blas, sizeof blas) && atomic_exchange(&warned, 1) == 0)
+    if (!fc_torch_blas(blas, sizeof blas) && atomic_exchange(&warned, 1) == 0)
         fc_warn("%s: libtorch calls %s", m->name, blas);
     static atomic_int no_val_told;
     if (nv == 0 && atomic_exchange(&no_val_told, 1) == 0)
@@ -275,7 +251,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     uint64_t rng = m->seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
     int since_best = 0;
     for (int ep = 0; ep < m->max_epochs; ep++) {
-        double t0 = now(), sum = 0;
+        double t0 = fc_now(), sum = 0;
         for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
             size_t j = (size_t)(((unsigned __int128)splitmix64(&rng) * (i + 1)) >> 64);
             uint32_t t = perm[i];
@@ -312,7 +288,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
             }
             val = ws > 0 ? ls / ws : NAN;
         }
-        double secs = now() - t0;
+        double secs = fc_now() - t0;
         m->curve[3 * ep] = train;
         m->curve[3 * ep + 1] = val;
         m->curve[3 * ep + 2] = secs;
@@ -365,7 +341,7 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
                             m->name, j + 1, ds->feature_names[j], m->names[j]);
     if (n == 0)
         return 0;
-    mlp_set_threads(m->threads);
+    fc_torch_set_threads(m->threads);
     float *x = mlp_inputs(m, ds, rows, n);
     int rc = fc_torch_mlp_predict(m->net, x, n, out);
     free(x);
@@ -397,9 +373,7 @@ int mlp_save(const struct mlp *m, const char *dir)
     fc_buf_append(&b, (const char *)&count, sizeof count);
     fc_buf_append(&b, (const char *)params, np * sizeof *params);
     free(params);
-    char *path = fc_xasprintf("%s/weights.bin", dir);
-    int rc = fc_write_atomic(path, b.s, b.len);
-    free(path);
+    int rc = fc_write_in(dir, "weights.bin", b.s, b.len);
     fc_buf_free(&b);
     if (rc)
         return -1;
@@ -413,9 +387,7 @@ int mlp_save(const struct mlp *m, const char *dir)
         fc_buf_put_double(&b, m->curve[3 * ep + 1]);
         fc_buf_printf(&b, ",%.6f\n", m->curve[3 * ep + 2]);
     }
-    path = fc_xasprintf("%s/training_curve.csv", dir);
-    rc = fc_write_atomic(path, b.s, b.len);
-    free(path);
+    rc = fc_write_in(dir, "training_curve.csv", b.s, b.len);
     fc_buf_free(&b);
     if (rc)
         return -1;
@@ -450,7 +422,7 @@ int mlp_save(const struct mlp *m, const char *dir)
     } else {
         cJSON_AddNullToObject(meta, "best_epoch");
     }
-    path = fc_xasprintf("%s/meta.json", dir);
+    char *path = fc_xasprintf("%s/meta.json", dir);
     rc = fc_write_json(path, meta);
     free(path);
     cJSON_Delete(meta);

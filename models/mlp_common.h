@@ -55,7 +55,7 @@ struct mlp {
     double lr, dropout, weight_decay;
     uint64_t seed;
     const char *device;
-    char prefix[96];       /* "[series] " for progress lines, or "" */
+    const char *prefix;    /* starts progress lines (fc_model_ctx.log_prefix) */
     double *levels;        /* (L) quantile levels, ascending */
     size_t L;
     /* input schema and scaling, from the training rows */
@@ -93,9 +93,5 @@ int mlp_check(const struct fc_params *p, int will_run, const char **param, char 
 
 /* "libtorch 1.13.1, BLAS: OpenBLAS 0.3.21 ... (path)". */
 void mlp_version(char *buf, size_t n);
-/* Which BLAS libtorch calls: 1 OpenBLAS, 0 another (described in buf). */
-int mlp_blas(char *buf, size_t n);
-/* Sets libtorch's and OpenBLAS's thread counts. */
-void mlp_set_threads(int n);
 
 #endif

@@ -4,7 +4,6 @@
 #include "xgboost_common.h"
 
 #include <cjson/cJSON.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,25 +37,12 @@ void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
     t->gamma = fc_params_num(p, "gamma");
     t->max_bin = (int)fc_params_num(p, "max_bin");
     t->tree_method = fc_params_str(p, "tree_method");
-    t->nthread = (int)fc_params_num(p, "nthread");
-    if (ctx->individual) {
-        /* the workers run in parallel; each booster builds on one thread */
-        static atomic_int told;
-        if (t->nthread > 1 && atomic_exchange(&told, 1) == 0)
-            fc_warn("nthread=%d applies to the combined strategy; in the individual "
-                    "strategy each model uses one thread (--jobs sets the workers)",
-                    t->nthread);
-        t->nthread = 1;
-    } else if (t->nthread == 0) {
-        t->nthread = ctx->threads > 0 ? ctx->threads : 1;
-    }
+    t->nthread = fc_model_threads(ctx, "nthread", (int)fc_params_num(p, "nthread"));
     t->seed = (long)fc_params_num(p, "seed");
     if (t->seed < 0)
         t->seed = (long)(ctx->seed & 0x7fffffff);
     t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
-    t->prefix[0] = '\0';
-    if (ctx->series)
-        snprintf(t->prefix, sizeof t->prefix, "[%s] ", ctx->series);
+    t->prefix = ctx->log_prefix ? ctx->log_prefix : "";
 }
 
 int xgb_set(BoosterHandle b, const char *key, const char *value)

@@ -58,7 +58,7 @@ struct xgb_tree_params {
     double learning_rate, subsample, colsample, min_child_weight, lambda, alpha, gamma;
     const char *tree_method;
     long seed;
-    char prefix[96]; /* "[series] " for progress lines, or "" */
+    const char *prefix; /* starts progress lines (fc_model_ctx.log_prefix) */
 };
 
 void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,

@@ -211,9 +211,7 @@ static int std_save(void *model, const char *dir)
         fc_buf_put_double(&b, m->curve[2 * it + 1]);
         fc_buf_putc(&b, '\n');
     }
-    path = fc_xasprintf("%s/training_curve.csv", dir);
-    rc = fc_write_atomic(path, b.s, b.len);
-    free(path);
+    rc = fc_write_in(dir, "training_curve.csv", b.s, b.len);
     fc_buf_free(&b);
     if (rc)
         return -1;

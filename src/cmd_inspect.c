@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -77,13 +76,11 @@ static int cmd_inspect(int argc, char **argv)
     if (fc_config_load(&cfg, config, ov, n_ov))
         goto out;
     have_cfg = 1;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = fc_now();
     ds = fc_dataset_load(&cfg.data, 1);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!ds)
         goto out;
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    double secs = fc_now() - t0;
     fc_dataset_cache_store(&cfg.data, 1, ds);
     int32_t lo = ds->date[0], hi = ds->date[0];
     for (size_t i = 0; i < ds->n_rows; i++) {

@@ -53,13 +53,6 @@ static const struct fc_opt train_opts[] = {
     {"verbose", NULL, "print more progress"},
 };
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Maps the first-class flags onto config paths. */
 static int build_overrides(const struct fc_args *a, const char **config,
                            struct fc_override **out, size_t *n_out)
@@ -382,7 +375,7 @@ static int config_from_run(struct job *J, const char *dir, const char *why)
 
 static int run_pipeline(struct job *J, int argc, char **argv)
 {
-    double t_start = wall();
+    double t_start = fc_now();
     int rc = FC_EXIT_USAGE;
     struct fc_train_opts opts = {0};
     cJSON *old_run = NULL;
@@ -435,11 +428,11 @@ static int run_pipeline(struct job *J, int argc, char **argv)
         goto out;
     opts.resume = (J->resume_dir != NULL || J->shard_text != NULL) && !J->merge;
     opts.jobs = J->cfg.jobs;
-    double t0 = wall();
+    double t0 = fc_now();
     J->ds = fc_dataset_load(&J->cfg.data, 1);
     if (!J->ds)
         goto out;
-    double load_s = wall() - t0;
+    double load_s = fc_now() - t0;
     struct fc_dataset *ds = J->ds;
     fc_info(1, "loaded %s%s: %zu rows, %zu series, %zu features in %.2f s", ds->path,
             ds->from_cache ? " (binary cache)" : "", ds->n_rows, ds->n_series, ds->n_features,
@@ -582,7 +575,7 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     cJSON_AddNumberToObject(tm, "load_seconds", load_s);
     cJSON_AddNumberToObject(tm, "fit_seconds", fit_s);
     cJSON_AddNumberToObject(tm, "predict_seconds", pred_s);
-    cJSON_AddNumberToObject(tm, "total_seconds", wall() - t_start);
+    cJSON_AddNumberToObject(tm, "total_seconds", fc_now() - t_start);
     if (train_rc && opts.merge) {
         /* a missing or damaged shard is bad input: nothing was written */
         rc = FC_EXIT_USAGE;

@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "forecast/util.h"
@@ -19,13 +18,6 @@ struct fc_progress {
     double start, last_print;
 };
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct fc_progress *fc_progress_new(const char *label, size_t total, int quiet)
 {
     struct fc_progress *p = xcalloc(1, sizeof *p);
@@ -34,7 +26,7 @@ struct fc_progress *fc_progress_new(const char *label, size_t total, int quiet)
     p->total = total;
     p->quiet = quiet;
     p->tty = isatty(STDERR_FILENO);
-    p->start = p->last_print = mono();
+    p->start = p->last_print = fc_now();
     return p;
 }
 
@@ -65,7 +57,7 @@ void fc_progress_add(struct fc_progress *p, size_t n, int failed)
     p->done += n;
     if (failed)
         p->failed += n;
-    double now = mono();
+    double now = fc_now();
     if (!p->quiet && now - p->last_print >= (p->tty ? 0.1 : 5.0) && p->done < p->total)
         print_line(p, now, 0);
     pthread_mutex_unlock(&p->lock);
@@ -76,7 +68,7 @@ void fc_progress_end(struct fc_progress *p)
     if (!p)
         return;
     if (!p->quiet)
-        print_line(p, mono(), 1);
+        print_line(p, fc_now(), 1);
     pthread_mutex_destroy(&p->lock);
     free(p->label);
     free(p);

@@ -4,6 +4,7 @@
  */
 #include "forecast/registry.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,30 @@ double fc_params_num(const struct fc_params *p, const char *name)
 const char *fc_params_str(const struct fc_params *p, const char *name)
 {
     return find_value(p, name)->str;
+}
+
+int fc_model_threads(const struct fc_model_ctx *ctx, const char *param, int requested)
+{
+    if (!ctx->individual)
+        return requested > 0 ? requested : ctx->threads > 0 ? ctx->threads : 1;
+    if (requested > 1) { /* the workers run in parallel, each model on one thread */
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static const char *told[16];
+        static size_t n_told;
+        size_t k;
+        pthread_mutex_lock(&lock);
+        for (k = 0; k < n_told && strcmp(told[k], param) != 0; k++)
+            ;
+        int first = k == n_told && n_told < 16;
+        if (first)
+            told[n_told++] = param;
+        pthread_mutex_unlock(&lock);
+        if (first)
+            fc_warn("%s=%d applies to the combined strategy; in the individual strategy "
+                    "each model uses one thread (--jobs sets the workers)",
+                    param, requested);
+    }
+    return 1;
 }
 
 void fc_pred_alloc(struct fc_pred *p, size_t n, size_t n_quantiles, int point)

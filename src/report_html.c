@@ -206,6 +206,26 @@ static void svg_histograms(struct fc_buf *b, const char *what, const char *const
     fc_buf_puts(b, "</svg>\n");
 }
 
+/* <svg> with its title, and five horizontal grid lines labelled 0..ymax
+ * across the plot area (margins L, R, T, B). */
+static void svg_open(struct fc_buf *b, const char *title, int W, int H, int L, int R, int T,
+                     int B, double ymax)
+{
+    fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                     "role=\"img\"><title>",
+                  W, H);
+    esc(b, title);
+    fc_buf_puts(b, "</title><text x=\"0\" y=\"14\" font-weight=\"bold\">");
+    esc(b, title);
+    fc_buf_puts(b, "</text>");
+    for (int t = 0; t <= 4; t++) {
+        double v = ymax * t / 4, y = T + (H - T - B) * (1 - v / ymax);
+        fc_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                         "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>",
+                      L, y, W - R, y, L - 4, y + 4, v);
+    }
+}
+
 /* One series over time: the actual (history + test), each model's point
  * forecast, and a quantile band (the outermost levels of one model). */
 struct line {
@@ -237,19 +257,7 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
     double span = d1 > d0 ? (double)(d1 - d0) : 1;
 #define X(d) (L + ((double)(d) - d0) / span * (W - L - R))
 #define Y(v) (T + (H - T - B) * (1 - (v) / ymax))
-    fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                     "role=\"img\"><title>",
-                  W, H);
-    esc(b, title);
-    fc_buf_puts(b, "</title><text x=\"0\" y=\"14\" font-weight=\"bold\">");
-    esc(b, title);
-    fc_buf_puts(b, "</text>");
-    for (int t = 0; t <= 4; t++) {
-        double v = ymax * t / 4;
-        fc_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                         "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>",
-                      L, Y(v), W - R, Y(v), L - 4, Y(v) + 4, v);
-    }
+    svg_open(b, title, W, H, L, R, T, B, ymax);
     char ds0[11], ds1[11], dsp[11];
     fc_format_date(d0, ds0);
     fc_format_date(d1, ds1);
@@ -333,19 +341,7 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
     double span = s1 > s0 ? s1 - s0 : 1;
 #define X(v) (L + ((v) - s0) / span * (W - L - R))
 #define Y(v) (T + (H - T - B) * (1 - (v) / ymax))
-    fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                     "role=\"img\"><title>",
-                  W, H);
-    esc(b, title);
-    fc_buf_puts(b, "</title><text x=\"0\" y=\"14\" font-weight=\"bold\">");
-    esc(b, title);
-    fc_buf_puts(b, "</text>");
-    for (int t = 0; t <= 4; t++) {
-        double v = ymax * t / 4;
-        fc_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                         "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>",
-                      L, Y(v), W - R, Y(v), L - 4, Y(v) + 4, v);
-    }
+    svg_open(b, title, W, H, L, R, T, B, ymax);
     fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">%s %.0f</text><text x=\"%d\" y=\"%d\" "
                      "text-anchor=\"end\">%.0f</text>",
                   L, H - 8, c[0].names[0], s0, W - R, H - 8, s1);

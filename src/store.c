@@ -84,6 +84,14 @@ int fc_write_atomic(const char *path, const void *data, size_t len)
     return 0;
 }
 
+int fc_write_in(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = fc_xasprintf("%s/%s", dir, name);
+    int rc = fc_write_atomic(path, data, len);
+    free(path);
+    return rc;
+}
+
 int fc_write_json(const char *path, const cJSON *json)
 {
     char *text = cJSON_Print(json);

@@ -10,20 +10,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "forecast/progress.h"
 #include "forecast/registry.h"
 #include "forecast/store.h"
 #include "forecast/util.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int n_cores(void)
 {
@@ -50,7 +42,7 @@ char *fc_series_dirname(const char *key)
 static struct fc_model_ctx model_ctx(const struct fc_config *cfg, int threads)
 {
     struct fc_model_ctx ctx = {cfg->quantiles, cfg->n_quantiles, cfg->seed, threads,
-                               cfg->strategy == FC_INDIVIDUAL};
+                               cfg->strategy == FC_INDIVIDUAL, ""};
     return ctx;
 }
 
@@ -151,22 +143,25 @@ static int fit_save_predict(const struct fc_config *cfg, const struct fc_dataset
 {
     const struct fc_model_ops *ops = cfg->model.ops;
     struct fc_model_ctx ctx = model_ctx(cfg, threads);
-    ctx.series = series_key; /* progress lines of parallel models say whose they are */
+    char prefix[160] = ""; /* progress lines of parallel models say whose they are */
+    if (series_key)
+        snprintf(prefix, sizeof prefix, "[%s] ", series_key);
+    ctx.log_prefix = prefix;
     void *model = ops->create(&cfg->model.params, &ctx);
     if (!model)
         return -1;
     int rc = -1;
     struct fc_fit_input in = {ds, fit, n_fit, val, n_val};
-    double t0 = now();
+    double t0 = fc_now();
     if (ops->fit(model, &in))
         goto out;
-    *fit_s += now() - t0;
+    *fit_s += fc_now() - t0;
     if (fc_mkdir_p(mdir) || ops->save(model, mdir))
         goto out;
-    double t2 = now();
+    double t2 = fc_now();
     if (ops->predict(model, ds, test, n_test, out))
         goto out;
-    *pred_s += now() - t2;
+    *pred_s += fc_now() - t2;
     if (write_pred_file(mdir, out))
         goto out;
     cJSON *info = manifest_info(cfg, ds, series_key);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "forecast/config.h"
 #include "forecast/util.h"
 #include "test.h"
 
@@ -26,6 +29,17 @@ char *test_write(const char *dir, const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+struct fc_params test_params(const struct fc_model_ops *ops, const char *json)
+{
+    char *text = fc_xasprintf("{\"%s\": %s}", ops->name, json);
+    cJSON *models = cJSON_Parse(text);
+    struct fc_params p;
+    ck_assert_int_eq(fc_config_model_params(models, ops, "test", &p), 0);
+    cJSON_Delete(models);
+    free(text);
+    return p;
 }
 
 void test_rmtree(const char *dir)

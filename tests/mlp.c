@@ -256,17 +256,6 @@ static void teardown(void)
     free(dir);
 }
 
-static struct fc_params params_for(const struct fc_model_ops *ops, const char *json)
-{
-    char *text = fc_xasprintf("{\"%s\": %s}", ops->name, json);
-    cJSON *models = cJSON_Parse(text);
-    struct fc_params p;
-    ck_assert_int_eq(fc_config_model_params(models, ops, "test", &p), 0);
-    cJSON_Delete(models);
-    free(text);
-    return p;
-}
-
 /* rows 0..n-1 with every 8th row held out for validation */
 static void rows_of(const struct fc_dataset *d, uint32_t **fit, size_t *nf, uint32_t **val,
                     size_t *nv)
@@ -285,7 +274,7 @@ static void rows_of(const struct fc_dataset *d, uint32_t **fit, size_t *nf, uint
 START_TEST(test_scaler_by_hand)
 {
     const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
-    struct fc_params p = params_for(ops, "{\"max_epochs\": 1, \"threads\": 1}");
+    struct fc_params p = test_params(ops, "{\"max_epochs\": 1, \"threads\": 1}");
     struct fc_model_ctx ctx = {NULL, 0, 7, 1};
     struct mlp *m = ops->create(&p, &ctx);
     /* rows 0..6 of series P:0: a = 0..6; b = 0,1,2,missing,4,5,6; lin = 2a - b */
@@ -338,7 +327,7 @@ static double rmse_of(const struct fc_model_ops *ops, void *m, const uint32_t *r
 START_TEST(test_standard_learns_and_is_deterministic)
 {
     const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
-    struct fc_params p = params_for(ops, "{\"max_epochs\": 150, \"patience\": 30, "
+    struct fc_params p = test_params(ops, "{\"max_epochs\": 150, \"patience\": 30, "
                                          "\"dropout\": 0, \"learning_rate\": 0.01, "
                                          "\"batch_size\": 64}");
     struct fc_model_ctx ctx = {NULL, 0, 7, 1};
@@ -423,7 +412,7 @@ START_TEST(test_quantile_monotone_and_covers)
     fc_dataset_free(ds);
     ds = load("noisy"); /* y = a + 10u: the level-q quantile is a + 10q */
     const struct fc_model_ops *ops = fc_registry_find("mlp_quantile");
-    struct fc_params p = params_for(ops, "{\"max_epochs\": 150, \"patience\": 30, "
+    struct fc_params p = test_params(ops, "{\"max_epochs\": 150, \"patience\": 30, "
                                          "\"learning_rate\": 0.005, \"batch_size\": 64, "
                                          "\"dropout\": 0}");
     double lv[3] = {0.1, 0.5, 0.9};
@@ -495,7 +484,7 @@ START_TEST(test_weights_in_the_loss)
     char *idc[] = {"product_id", "store_id"};
     char *p = fc_xasprintf("%s/w.csv", dir);
     const struct fc_model_ops *ops = fc_registry_find("mlp_standard");
-    struct fc_params par = params_for(ops, "{\"max_epochs\": 40, \"dropout\": 0, "
+    struct fc_params par = test_params(ops, "{\"max_epochs\": 40, \"dropout\": 0, "
                                            "\"learning_rate\": 0.01, \"batch_size\": 40}");
     struct fc_model_ctx ctx = {NULL, 0, 5, 1};
     for (int weighted = 0; weighted < 2; weighted++) {

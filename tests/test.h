@@ -36,4 +36,10 @@ char *test_write(const char *dir, const char *name, const char *text);
 /* rm -rf */
 void test_rmtree(const char *dir);
 
+struct fc_model_ops;
+/* Resolved hyperparameters of a model from a JSON object of overrides, e.g.
+ * "{\"max_depth\": 3}" (defaults for the rest); the caller frees them with
+ * fc_params_free. */
+struct fc_params test_params(const struct fc_model_ops *ops, const char *json);
+
 #endif

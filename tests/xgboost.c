@@ -55,18 +55,6 @@ static void teardown(void)
     free(dir);
 }
 
-/* Resolved parameters of a model from a JSON text of overrides. */
-static struct fc_params params_for(const struct fc_model_ops *ops, const char *json)
-{
-    char *text = fc_xasprintf("{\"%s\": %s}", ops->name, json);
-    struct cJSON *models = cJSON_Parse(text);
-    struct fc_params p;
-    ck_assert_int_eq(fc_config_model_params(models, ops, "test", &p), 0);
-    cJSON_Delete(models);
-    free(text);
-    return p;
-}
-
 static uint32_t *all_rows(size_t *n)
 {
     *n = ds->n_rows;
@@ -84,7 +72,7 @@ START_TEST(test_standard_fits_and_roundtrips)
     memcpy(saved, ds->target, ds->n_rows * sizeof *saved);
     for (size_t i = 0; i < ds->n_rows; i++)
         ds->target[i] = 3.0f * ds->features[0][i];
-    struct fc_params p = params_for(ops, "{\"n_estimators\": 300, \"learning_rate\": 0.3, "
+    struct fc_params p = test_params(ops, "{\"n_estimators\": 300, \"learning_rate\": 0.3, "
                                          "\"subsample\": 1, \"colsample_bytree\": 1, "
                                          "\"early_stopping_rounds\": 0, \"nthread\": 1}");
     struct fc_model_ctx ctx = {NULL, 0, 1, 1};
@@ -123,7 +111,7 @@ END_TEST
 START_TEST(test_standard_early_stopping)
 {
     const struct fc_model_ops *ops = fc_registry_find("xgboost_standard");
-    struct fc_params p = params_for(ops, "{\"n_estimators\": 2000, \"learning_rate\": 0.3, "
+    struct fc_params p = test_params(ops, "{\"n_estimators\": 2000, \"learning_rate\": 0.3, "
                                          "\"early_stopping_rounds\": 5, \"nthread\": 1}");
     struct fc_model_ctx ctx = {NULL, 0, 1, 1};
     void *m = ops->create(&p, &ctx);
@@ -159,7 +147,7 @@ static void quantile_run(int refit, double *coverage, double *mean_err)
                               "\"early_stopping_rounds\": 0, \"nthread\": 1, "
                               "\"subsample\": 1, \"leaf_refit\": %s}",
                               refit ? "true" : "false");
-    struct fc_params p = params_for(ops, json);
+    struct fc_params p = test_params(ops, json);
     free(json);
     struct fc_model_ctx ctx = {levels, 3, 7, 1};
     void *m = ops->create(&p, &ctx);

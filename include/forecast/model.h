@@ -54,7 +54,8 @@ struct fc_model_ctx {
     uint64_t seed;
     int threads;             /* library threads this model may use */
     int individual;          /* one model per series (the individual strategy) */
-    const char *series;      /* that series' key, for progress lines; NULL otherwise */
+    const char *log_prefix;  /* starts the model's progress lines: "[series] " in the
+                              * individual strategy, else ""; outlives the model */
 };
 
 /* Rows are indices into ds; fit rows exclude the validation window. */
@@ -113,6 +114,12 @@ struct fc_model_ops {
     int (*check)(const struct fc_params *p, int will_run, const char **param, char *expected,
                  size_t n);
 };
+
+/* The library threads a model uses, from its threads parameter (named
+ * param, value requested; 0 = automatic): ctx->threads when automatic, one
+ * in the individual strategy whatever was asked (a warning, once per
+ * parameter, says so when it asked for more). */
+int fc_model_threads(const struct fc_model_ctx *ctx, const char *param, int requested);
 
 /* fc_pred helpers */
 void fc_pred_alloc(struct fc_pred *p, size_t n, size_t n_quantiles, int point);

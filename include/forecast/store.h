@@ -18,6 +18,8 @@ int fc_mkdir_p(const char *path);
 /* Writes data to path through a temporary file in the same directory,
  * fsyncs and renames: readers see the old file or the new one, never half. */
 int fc_write_atomic(const char *path, const void *data, size_t len);
+/* fc_write_atomic of dir/name. */
+int fc_write_in(const char *dir, const char *name, const void *data, size_t len);
 /* JSON, indented, atomically. */
 int fc_write_json(const char *path, const struct cJSON *json);
 /* Reads and parses a JSON file; NULL after fc_error naming it. */

@@ -47,6 +47,9 @@ int fc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fc_info prints when verbosity >= level (0 quiet, 1 normal, 2 verbose). */
 void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Seconds on the monotonic clock, for durations. */
+double fc_now(void);
 extern int fc_verbosity;
 /* Tests set this to keep expected errors off stderr (fc_last_error still set). */
 extern _Thread_local int fc_error_silent;
