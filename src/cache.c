@@ -149,26 +149,19 @@ static char *take_str(struct rd *r)
     return s;
 }
 
-/* Drops the whole pages of [p, p + n) of the mapping once copied out. */
-static void release(const char *p, size_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
 static void *take_array(struct rd *r, size_t count, size_t size)
 {
     if (count && size > SIZE_MAX / count) {
         r->bad = 1;
         return xmalloc(1);
     }
-    void *a = xmalloc(count > 0 && size > 0 ? count * size : 1);
+    /* the bytes must be there before anything is allocated for them: a
+     * damaged count cannot ask for more memory than the file holds */
     const void *p = take(r, count * size);
+    void *a = xmalloc(p && count > 0 && size > 0 ? count * size : 1);
     if (p) {
         memcpy(a, p, count * size);
-        release(p, count * size);
+        fc_release_pages(p, count * size);
     }
     return a;
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 
 #include "forecast/cli.h"
 #include "forecast/config.h"
@@ -54,21 +53,9 @@ static int cmd_inspect(int argc, char **argv)
                 goto out;
             n_ov++;
         } else if (!strcmp(nm, "data")) {
-            char *q = fc_xasprintf("data.path=%s", it->value);
-            fc_override_parse_set(q, &ov[n_ov]);
-            free(ov[n_ov].value);
-            free(ov[n_ov].flag);
-            cJSON *str = cJSON_CreateString(it->value);
-            ov[n_ov].value = cJSON_PrintUnformatted(str);
-            cJSON_Delete(str);
-            ov[n_ov].flag = xstrdup("--data");
-            n_ov++;
-            free(q);
+            fc_override_add_string(ov, &n_ov, "data.path", it->value, "--data");
         } else if (!strcmp(nm, "no-cache")) {
-            ov[n_ov].path = xstrdup("data.cache");
-            ov[n_ov].value = xstrdup("false");
-            ov[n_ov].flag = xstrdup("--no-cache");
-            n_ov++;
+            fc_override_add(ov, &n_ov, "data.cache", "false", "--no-cache");
         } else if (!strcmp(nm, "quiet")) {
             quiet = 1;
         }

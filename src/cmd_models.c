@@ -43,11 +43,8 @@ static void range_text(const struct fc_param_spec *s, char *buf, size_t n)
             size_t l = strlen(buf);
             snprintf(buf + l, n - l, "%s%s", i ? "|" : "", s->choices[i]);
         }
-    } else if (isinf(s->max)) {
-        snprintf(buf, n, "%s %.10g", s->min_open ? ">" : ">=", s->min);
     } else {
-        snprintf(buf, n, "%c%.10g, %.10g%c", s->min_open ? '(' : '[', s->min, s->max,
-                 s->max_open ? ')' : ']');
+        fc_param_range(s, buf, n);
     }
 }
 

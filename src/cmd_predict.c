@@ -25,15 +25,6 @@ static const struct fc_opt predict_opts[] = {
     {"quiet", NULL, "print only errors"},
 };
 
-static void add_override(struct fc_override *ov, size_t *n, const char *path,
-                         const char *json_value, const char *flag)
-{
-    ov[*n].path = xstrdup(path);
-    ov[*n].value = xstrdup(json_value);
-    ov[*n].flag = xstrdup(flag);
-    (*n)++;
-}
-
 static int cmd_predict(int argc, char **argv)
 {
     struct fc_args a;
@@ -99,15 +90,11 @@ static int cmd_predict(int argc, char **argv)
                  cJSON_IsString(status) ? status->valuestring : "unknown");
         goto out;
     }
-    cJSON *s = cJSON_CreateString(data);
-    char *quoted = cJSON_PrintUnformatted(s);
-    cJSON_Delete(s);
-    add_override(ov, &n_ov, "data.path", quoted, "--data");
-    free(quoted);
-    add_override(ov, &n_ov, "data.target_path", "null", "--data");
-    add_override(ov, &n_ov, "data.join_key", "null", "--data");
+    fc_override_add_string(ov, &n_ov, "data.path", data, "--data");
+    fc_override_add(ov, &n_ov, "data.target_path", "null", "--data");
+    fc_override_add(ov, &n_ov, "data.join_key", "null", "--data");
     if (no_cache)
-        add_override(ov, &n_ov, "data.cache", "false", "--no-cache");
+        fc_override_add(ov, &n_ov, "data.cache", "false", "--no-cache");
     if (fc_config_load(&cfg, run_file, ov, n_ov))
         goto out;
     have_cfg = 1;

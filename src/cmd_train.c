@@ -454,17 +454,12 @@ static int run_pipeline(struct job *J, int argc, char **argv)
                 J->sp.skipped[i].reason);
     /* a combined model whose fit rows all weigh 0 has nothing to learn from
      * (XGBoost would quietly predict its base score) */
-    if (ds->weight && J->cfg.strategy == FC_COMBINED) {
-        double total = 0;
-        for (size_t i = 0; i < J->sp.n_used; i++)
-            for (size_t r = J->sp.used[i].train_begin; r < J->sp.used[i].val_begin; r++)
-                total += ds->weight[r];
-        if (!(total > 0)) {
-            fc_error("data.weight_column \"%s\": the weights of all %zu fit rows are 0; "
-                     "there is nothing to train on",
-                     J->cfg.data.weight_col, J->sp.n_fit);
-            goto out;
-        }
+    if (ds->weight && J->cfg.strategy == FC_COMBINED &&
+        !(fc_split_fit_weight(ds, J->sp.used, J->sp.n_used) > 0)) {
+        fc_error("data.weight_column \"%s\": the weights of all %zu fit rows are 0; "
+                 "there is nothing to train on",
+                 J->cfg.data.weight_col, J->sp.n_fit);
+        goto out;
     }
 
     struct stat st;

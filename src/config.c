@@ -281,12 +281,9 @@ static int check_param(const struct vctx *v, const struct fc_param_spec *s,
     case FC_PARAM_INT:
     case FC_PARAM_DOUBLE: {
         const char *kind = s->type == FC_PARAM_INT ? "an integer" : "a number";
-        if (isinf(s->max))
-            snprintf(expected, sizeof expected, "%s %s %.10g", kind, s->min_open ? ">" : ">=",
-                     s->min);
-        else
-            snprintf(expected, sizeof expected, "%s in %c%.10g, %.10g%c", kind,
-                     s->min_open ? '(' : '[', s->min, s->max, s->max_open ? ')' : ']');
+        char range[96];
+        fc_param_range(s, range, sizeof range);
+        snprintf(expected, sizeof expected, "%s %s%s", kind, isinf(s->max) ? "" : "in ", range);
         if (!cJSON_IsNumber(it))
             return bad(v, path, expected, it);
         double x = it->valuedouble;
@@ -312,7 +309,7 @@ static void param_defaults(const struct fc_model_ops *ops, struct fc_params *out
 }
 
 static int model_params(const struct vctx *v, const cJSON *models,
-                        const struct fc_model_ops *ops, int will_run, struct fc_params *out)
+                        const struct fc_model_ops *ops, struct fc_params *out)
 {
     param_defaults(ops, out);
     const cJSON *obj = models ? cJSON_GetObjectItemCaseSensitive(models, ops->name) : NULL;
@@ -340,10 +337,11 @@ static int model_params(const struct vctx *v, const cJSON *models,
             goto out;
     }
 check:;
-    /* what this build can do (e.g. a CUDA device, a library that loads) */
+    /* what this build can do (e.g. a CUDA device); whether the model's
+     * library loads is asked only of models that run (fc_config_models_ready) */
     const char *param = NULL;
     char expected[768];
-    if (ops->check && ops->check(out, will_run, &param, expected, sizeof expected)) {
+    if (ops->check && ops->check(out, 0, &param, expected, sizeof expected)) {
         if (!param) {
             fc_error("model %s cannot run here: %s", ops->name, expected);
             goto out;
@@ -376,7 +374,7 @@ int fc_config_model_params(const cJSON *models, const struct fc_model_ops *ops,
                            const char *source, struct fc_params *out)
 {
     struct vctx v = {source ? source : "config", NULL, 0};
-    return model_params(&v, models, ops, 0, out);
+    return model_params(&v, models, ops, out);
 }
 
 static void params_to_json(const struct fc_params *p, cJSON *obj)
@@ -485,6 +483,23 @@ static int apply_override(cJSON *root, const struct fc_override *o)
     }
     free(path);
     return rc;
+}
+
+void fc_override_add(struct fc_override *ov, size_t *n, const char *path,
+                     const char *json_value, const char *flag)
+{
+    ov[*n] = (struct fc_override){xstrdup(path), xstrdup(json_value), xstrdup(flag), 0, 0};
+    (*n)++;
+}
+
+void fc_override_add_string(struct fc_override *ov, size_t *n, const char *path,
+                            const char *text, const char *flag)
+{
+    cJSON *s = cJSON_CreateString(text);
+    char *quoted = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    fc_override_add(ov, n, path, quoted, flag);
+    free(quoted);
 }
 
 int fc_override_parse_set(const char *arg, struct fc_override *ov)
@@ -757,13 +772,13 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
             return -1;
         }
         struct fc_params tmp;
-        if (model_params(v, models, ops, 0, &tmp))
+        if (model_params(v, models, ops, &tmp))
             return -1;
         fc_params_free(&tmp);
     }
     for (size_t k = 0; k < c->n_models; k++) {
         struct fc_model_choice *mc = &c->models[k];
-        if (model_params(v, models, mc->ops, 0, &mc->params))
+        if (model_params(v, models, mc->ops, &mc->params))
             return -1;
         /* Save the resolved hyperparameters so run.json is self-contained. */
         cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, mc->ops->name);

@@ -682,19 +682,6 @@ struct chunk {
 
 #define PIECE ((size_t)4 << 20)
 
-/* Drops the whole pages inside [p, p + n) of a read-only file mapping from
- * memory (they are read again from the file should anyone touch them). */
-static void release(const char *p, size_t n)
-{
-    static long page;
-    if (!page)
-        page = sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
 static void *chunk_main(void *arg)
 {
     struct chunk *c = arg;
@@ -718,7 +705,7 @@ static void *chunk_main(void *arg)
         size_t n = c->len - off < PIECE ? c->len - off : PIECE;
         if (csv_parse(&p, c->begin + off, n, on_field, on_record, &r) != n)
             r.failed = 1;
-        release(c->begin + off, n);
+        fc_release_pages(c->begin + off, n);
         off += n;
     }
     if (!r.failed && csv_fini(&p, on_field, on_record, &r) != 0)
@@ -746,7 +733,7 @@ static size_t count_release(const char *p, size_t n, char c)
     for (size_t off = 0; off < n; off += PIECE) {
         size_t m = n - off < PIECE ? n - off : PIECE;
         k += count_byte(p + off, m, c);
-        release(p + off, m);
+        fc_release_pages(p + off, m);
     }
     return k;
 }
@@ -897,7 +884,7 @@ static int parse_parallel(struct loader *L)
     for (size_t off = 0; off < size; off += PIECE) {
         size_t n = size - off < PIECE ? size - off : PIECE;
         fc_sha256_update(h, map + off, n);
-        release(map + off, n);
+        fc_release_pages(map + off, n);
     }
     fc_sha256_final(h, ds->sha256);
     ds->file_size = size;

@@ -4,7 +4,9 @@
  */
 #include "forecast/registry.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +69,15 @@ double fc_params_num(const struct fc_params *p, const char *name)
 const char *fc_params_str(const struct fc_params *p, const char *name)
 {
     return find_value(p, name)->str;
+}
+
+void fc_param_range(const struct fc_param_spec *s, char *buf, size_t n)
+{
+    if (isinf(s->max))
+        snprintf(buf, n, "%s %.10g", s->min_open ? ">" : ">=", s->min);
+    else
+        snprintf(buf, n, "%c%.10g, %.10g%c", s->min_open ? '(' : '[', s->min, s->max,
+                 s->max_open ? ')' : ']');
 }
 
 int fc_model_threads(const struct fc_model_ctx *ctx, const char *param, int requested)

@@ -131,3 +131,13 @@ uint32_t *fc_split_rows(const struct fc_split *sp, int part, size_t *n)
     *n = total;
     return rows;
 }
+
+double fc_split_fit_weight(const struct fc_dataset *ds, const struct fc_split_series *used,
+                           size_t n)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = used[i].train_begin; r < used[i].val_begin; r++)
+            total += ds->weight ? ds->weight[r] : 1;
+    return total;
+}

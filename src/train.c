@@ -334,14 +334,11 @@ static void train_one(struct pool *P, size_t i)
     char *mdir = series_dir(P->dir, key);
     /* fault injection for the tests: this series fails as a library error would */
     const char *inject = getenv("FORECAST_TEST_FAIL_SERIES");
-    double fit_weight = 0;
-    for (size_t r = 0; P->ds->weight && r < nf; r++)
-        fit_weight += P->ds->weight[rows[r]];
     if (inject && strcmp(inject, key) == 0) {
         fc_error("injected failure (FORECAST_TEST_FAIL_SERIES=%s)", key);
         sl->state = FAILED;
         sl->reason = xstrdup(fc_last_error);
-    } else if (P->ds->weight && !(fit_weight > 0)) {
+    } else if (!(fc_split_fit_weight(P->ds, u, 1) > 0)) {
         /* nothing to learn from: XGBoost would quietly predict its base score */
         sl->state = FAILED;
         sl->reason = fc_xasprintf("the weights of its %zu fit rows are all 0", nf);

@@ -446,6 +446,8 @@ expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of
 "$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 9 features.*(binary cache)" \
     && ok || bad "inspect reads the binary cache"
 "$BIN" inspect --no-cache --quiet | grep -q "(binary cache)" && bad "--no-cache ignores the cache" || ok
+(cd data && "$BIN" inspect --config ../config/default.json --data ../data/sample.csv --no-cache \
+    --quiet) | grep -q "^../data/sample.csv: 20676 rows" && ok || bad "inspect --data with a ../ path"
 # one cache serves train and predict when every row has its target ...
 before=$(stat -c '%i %Y' data/sample.csv.fccache)
 "$BIN" predict --run "$RUN" --data data/sample.csv --out "$T/pc.csv" --quiet \

@@ -99,6 +99,13 @@ int fc_config_model_params(const struct cJSON *models, const struct fc_model_ops
                            const char *source, struct fc_params *out);
 void fc_params_free(struct fc_params *p);
 
+/* Appends the override path = json_value (JSON text, e.g. "false"), named
+ * flag in messages, to ov[*n]; _string takes plain text and quotes it. */
+void fc_override_add(struct fc_override *ov, size_t *n, const char *path,
+                     const char *json_value, const char *flag);
+void fc_override_add_string(struct fc_override *ov, size_t *n, const char *path,
+                            const char *text, const char *flag);
+
 /* Parses "--set a.b=c" text into an override; -1 on a malformed one. */
 int fc_override_parse_set(const char *arg, struct fc_override *ov);
 void fc_override_free(struct fc_override *ov);

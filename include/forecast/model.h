@@ -115,6 +115,9 @@ struct fc_model_ops {
                  size_t n);
 };
 
+/* The bounds of an INT / DOUBLE parameter as text: ">= 0", "(0, 1]". */
+void fc_param_range(const struct fc_param_spec *s, char *buf, size_t n);
+
 /* The library threads a model uses, from its threads parameter (named
  * param, value requested; 0 = automatic): ctx->threads when automatic, one
  * in the individual strategy whatever was asked (a warning, once per

@@ -44,4 +44,9 @@ void fc_split_free(struct fc_split *sp);
  * part: 0 fit, 1 val, 2 test. Caller frees. */
 uint32_t *fc_split_rows(const struct fc_split *sp, int part, size_t *n);
 
+/* The summed weights of the fit rows of n used series (1 per row without a
+ * weight column): 0 means the fit has nothing to learn from. */
+double fc_split_fit_weight(const struct fc_dataset *ds, const struct fc_split_series *used,
+                           size_t n);
+
 #endif

@@ -48,6 +48,10 @@ void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fc_info prints when verbosity >= level (0 quiet, 1 normal, 2 verbose). */
 void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Drops the whole pages inside [p, p + n) of a read-only file mapping from
+ * memory (they are read again from the file should anyone touch them). */
+void fc_release_pages(const void *p, size_t n);
+
 /* Seconds on the monotonic clock, for durations. */
 double fc_now(void);
 extern int fc_verbosity;
