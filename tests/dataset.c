@@ -3,10 +3,12 @@
  * missing values, grouping and sorting, the separate target file, and every
  * kind of bad input reported with file:line:column.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "forecast/dataset.h"
 #include "forecast/util.h"
@@ -209,9 +211,16 @@ static void same_dataset(const struct fc_dataset *a, const struct fc_dataset *b)
         ck_assert_str_eq(a->feature_names[j], b->feature_names[j]);
         ck_assert_mem_eq(a->features[j], b->features[j], a->n_rows * sizeof **a->features);
     }
+    ck_assert_int_eq(a->has_target, b->has_target);
+    ck_assert_uint_eq(a->n_dropped, b->n_dropped);
+    ck_assert_int_eq(a->weight != NULL, b->weight != NULL);
+    if (a->weight)
+        ck_assert_mem_eq(a->weight, b->weight, a->n_rows * sizeof *a->weight);
+    ck_assert_uint_eq(a->n_id_cols, b->n_id_cols);
     for (size_t k = 0; k < a->n_series; k++) {
         ck_assert_str_eq(a->series_key[k], b->series_key[k]);
-        ck_assert_str_eq(a->series_parts[k][1], b->series_parts[k][1]);
+        for (size_t c = 0; c < a->n_id_cols; c++)
+            ck_assert_str_eq(a->series_parts[k][c], b->series_parts[k][c]);
         ck_assert_uint_eq(a->series_start[k], b->series_start[k]);
         ck_assert_uint_eq(a->series_len[k], b->series_len[k]);
     }
@@ -256,8 +265,24 @@ START_TEST(test_binary_cache)
     b = fc_dataset_load(&s, 1);
     ck_assert(b->from_cache);
     fc_dataset_free(b);
-    /* a changed source is not served from the old cache */
-    sleep(1); /* a new modification time even on coarse clocks */
+    /* a changed source is not served from the old cache, even when only its
+     * modification time tells: same size, same inode, one byte changed */
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    f = fopen(p, "r+b");
+    fseek(f, (long)strlen(HEADER) + (long)strlen("2015-01-02,FOODS_3_090,CA_3,a,"), SEEK_SET);
+    fputc('7', f); /* sales 3 -> 7 */
+    fclose(f);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    times[1].tv_sec += 5;
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, times, 0), 0);
+    b = fc_dataset_load(&s, 1);
+    ck_assert(!b->from_cache);
+    ck_assert_uint_eq(b->n_rows, 3);
+    long k = fc_dataset_find_series(b, "FOODS_3_090:CA_3");
+    ck_assert(b->target[b->series_start[k] + 1] == 7); /* the 2015-01-02 row */
+    fc_dataset_free(b);
+    /* a replaced source too */
     free(test_write(dir, "d.csv", HEADER "2015-01-01,1,1,x,9,1.5,0,1\n"));
     b = fc_dataset_load(&s, 1);
     ck_assert(!b->from_cache);
@@ -275,6 +300,42 @@ START_TEST(test_binary_cache)
     free(s.cache_dir);
     free(cp);
     fc_dataset_free(a);
+    free(p);
+}
+END_TEST
+
+/* one cache serves train (target required) and predict (optional) when
+ * every row has its target, and is rebuilt when some rows have none */
+START_TEST(test_cache_train_and_predict)
+{
+    char *p = test_write(dir, "t.csv", HEADER "2015-01-01,1,1,x,2,1.5,0,1\n"
+                                              "2015-01-02,1,1,x,3,1.5,0,1\n");
+    struct fc_data_spec s = spec_for(p);
+    s.cache = 1;
+    struct fc_dataset *a = fc_dataset_load(&s, 1);
+    fc_dataset_cache_store(&s, 1, a);
+    struct fc_dataset *b = fc_dataset_load(&s, 0);
+    ck_assert(b->from_cache);
+    same_dataset(a, b);
+    fc_dataset_free(a);
+    fc_dataset_free(b);
+    free(test_write(dir, "t.csv", HEADER "2015-01-01,1,1,x,2,1.5,0,1\n"
+                                         "2015-01-02,1,1,x,,1.5,0,1\n"));
+    s.drop_missing_target = 1;
+    a = fc_dataset_load(&s, 1); /* train: the row without a target dropped */
+    ck_assert_uint_eq(a->n_rows, 1);
+    fc_dataset_cache_store(&s, 1, a);
+    b = fc_dataset_load(&s, 0); /* predict: keeps it, so not from train's cache */
+    ck_assert(!b->from_cache);
+    ck_assert_uint_eq(b->n_rows, 2);
+    ck_assert(isnan(b->target[1]));
+    fc_dataset_cache_store(&s, 0, b);
+    fc_dataset_free(b);
+    b = fc_dataset_load(&s, 1); /* and train again: not from predict's */
+    ck_assert(!b->from_cache);
+    same_dataset(a, b);
+    fc_dataset_free(a);
+    fc_dataset_free(b);
     free(p);
 }
 END_TEST
@@ -308,6 +369,7 @@ Suite *suite_dataset(void)
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_predict_without_target);
     tcase_add_test(tc, test_binary_cache);
+    tcase_add_test(tc, test_cache_train_and_predict);
     tcase_add_test(tc, test_gzip_input);
     suite_add_tcase(s, tc);
     return s;
