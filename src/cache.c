@@ -322,7 +322,6 @@ static void put_str(struct wr *w, const char *s)
 int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct fc_dataset *ds)
 {
     char *path = fc_cache_path(spec);
-    char *tmp = fc_xasprintf("%s.tmp.%ld", path, (long)getpid());
     int rc = -1;
     struct header h = {0};
     memcpy(h.magic, MAGIC, 8);
@@ -339,12 +338,10 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
     }
     if (spec->cache_dir && fc_mkdir_p(spec->cache_dir))
         goto out;
-    struct wr w = {fopen(tmp, "wb"), XXH3_createState(), 0, 0};
-    if (!w.f) {
-        fc_error("%s: cannot write the cache: %s", tmp, strerror(errno));
-        XXH3_freeState(w.h);
+    struct fc_atomic file;
+    if (fc_atomic_open(&file, path))
         goto out;
-    }
+    struct wr w = {file.f, XXH3_createState(), 0, 0};
     XXH3_64bits_reset(w.h);
     if (fwrite(&h, sizeof h, 1, w.f) != 1)
         w.err = 1;
@@ -385,18 +382,8 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
     XXH3_freeState(w.h);
     if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, w.f) != 1))
         w.err = 1;
-    if (!w.err && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0))
-        w.err = 1;
-    if (fclose(w.f) != 0)
-        w.err = 1;
-    if (w.err || rename(tmp, path) != 0) {
-        fc_error("%s: cannot write the cache: %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    rc = 0;
+    rc = fc_atomic_close(&file, w.err);
 out:
-    free(tmp);
     free(path);
     return rc;
 }

@@ -43,45 +43,45 @@ int fc_mkdir_p(const char *path)
     return rc;
 }
 
+int fc_atomic_open(struct fc_atomic *a, const char *path)
+{
+    a->path = xstrdup(path);
+    a->tmp = fc_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) {
+        fc_error("%s: cannot write: %s", path, strerror(errno));
+        free(a->path);
+        free(a->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int fc_atomic_close(struct fc_atomic *a, int failed)
+{
+    int rc = -1;
+    int err = failed || ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
+    if (fclose(a->f) != 0)
+        err = 1;
+    if (err)
+        fc_error("%s: write failed: %s", a->path, errno ? strerror(errno) : "I/O error");
+    else if (rename(a->tmp, a->path) != 0)
+        fc_error("%s: cannot rename into place: %s", a->path, strerror(errno));
+    else
+        rc = 0;
+    if (rc)
+        unlink(a->tmp);
+    free(a->path);
+    free(a->tmp);
+    return rc;
+}
+
 int fc_write_atomic(const char *path, const void *data, size_t len)
 {
-    char *tmp = fc_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        fc_error("%s: cannot write: %s", path, strerror(errno));
-        free(tmp);
+    struct fc_atomic a;
+    if (fc_atomic_open(&a, path))
         return -1;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            fc_error("%s: write failed: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return -1;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fc_error("%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        fc_error("%s: cannot rename into place: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    return fc_atomic_close(&a, len && fwrite(data, 1, len, a.f) != len);
 }
 
 int fc_write_in(const char *dir, const char *name, const void *data, size_t len)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "forecast/store.h"
 #include "forecast/util.h"
@@ -39,6 +40,38 @@ START_TEST(test_atomic_and_mkdir)
     free(under);
     free(f);
     free(sub);
+}
+END_TEST
+
+/* a file written piece by piece: all of it or, on failure, the old one and
+ * no temporary file left */
+START_TEST(test_atomic_stream)
+{
+    char *f = fc_xasprintf("%s/s.bin", dir);
+    ck_assert_int_eq(fc_write_atomic(f, "old", 3), 0);
+    struct fc_atomic a;
+    ck_assert_int_eq(fc_atomic_open(&a, f), 0);
+    fputs("half", a.f);
+    fc_error_silent = 1;
+    ck_assert_int_eq(fc_atomic_close(&a, 1), -1);
+    fc_error_silent = 0;
+    size_t n;
+    char *text = fc_read_file(f, &n);
+    ck_assert_str_eq(text, "old");
+    free(text);
+    char *tmp = fc_xasprintf("%s.tmp.%ld", f, (long)getpid());
+    struct stat st;
+    ck_assert_int_ne(stat(tmp, &st), 0);
+    ck_assert_int_eq(fc_atomic_open(&a, f), 0);
+    fputs("new ", a.f);
+    fputs("text", a.f);
+    ck_assert_int_eq(fc_atomic_close(&a, 0), 0);
+    text = fc_read_file(f, &n);
+    ck_assert_str_eq(text, "new text");
+    ck_assert_int_ne(stat(tmp, &st), 0);
+    free(text);
+    free(tmp);
+    free(f);
 }
 END_TEST
 
@@ -104,6 +137,7 @@ Suite *suite_store(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_atomic_and_mkdir);
+    tcase_add_test(tc, test_atomic_stream);
     tcase_add_test(tc, test_manifest_roundtrip);
     tcase_add_test(tc, test_manifest_detects_damage);
     tcase_add_test(tc, test_manifest_future_version);

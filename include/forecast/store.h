@@ -8,6 +8,7 @@
 #define FORECAST_STORE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct cJSON;
 
@@ -18,6 +19,17 @@ int fc_mkdir_p(const char *path);
 /* Writes data to path through a temporary file in the same directory,
  * fsyncs and renames: readers see the old file or the new one, never half. */
 int fc_write_atomic(const char *path, const void *data, size_t len);
+
+/* The same for a file written piece by piece: open gives f (a temporary
+ * file beside path); close flushes, fsyncs and renames it into place, or
+ * removes it when failed is set or anything went wrong. 0 or -1 after
+ * fc_error. */
+struct fc_atomic {
+    FILE *f;
+    char *path, *tmp;
+};
+int fc_atomic_open(struct fc_atomic *a, const char *path);
+int fc_atomic_close(struct fc_atomic *a, int failed);
 /* fc_write_atomic of dir/name. */
 int fc_write_in(const char *dir, const char *name, const void *data, size_t len);
 /* JSON, indented, atomically. */
