@@ -726,16 +726,16 @@ static size_t count_byte(const char *p, size_t n, char c)
     return k;
 }
 
-/* count_byte in pieces, releasing each piece of the mapping after it */
-static size_t count_release(const char *p, size_t n, char c)
+/* The quotes and newlines of [p, p + n), counted piece by piece while each
+ * piece is in memory, and each piece of the mapping released after it */
+static void count_release(const char *p, size_t n, size_t *quotes, size_t *newlines)
 {
-    size_t k = 0;
     for (size_t off = 0; off < n; off += PIECE) {
         size_t m = n - off < PIECE ? n - off : PIECE;
-        k += count_byte(p + off, m, c);
+        *quotes += count_byte(p + off, m, '"');
+        *newlines += count_byte(p + off, m, '\n');
         fc_release_pages(p + off, m);
     }
-    return k;
 }
 
 static int n_cpus(void)
@@ -814,26 +814,32 @@ static int parse_parallel(struct loader *L)
     size_t start = hend, pos = hend;
     quoted = 0;
     for (int k = 0; k < threads && start < size; k++) {
-        size_t end = size;
+        /* one pass over the chunk: quotes and newlines up to the target
+         * size, then byte by byte to the first newline outside quotes */
+        size_t end = size, quotes = 0, nl = 0;
         if (k < threads - 1) {
             size_t target = hend + (size - hend) / (size_t)threads * (size_t)(k + 1);
             if (target < start)
                 target = start;
-            quoted ^= (int)(count_release(map + pos, target - pos, '"') & 1);
+            count_release(map + pos, target - pos, &quotes, &nl);
+            quoted ^= (int)(quotes & 1);
             pos = target;
             while (pos < size && !(map[pos] == '\n' && !quoted)) {
                 if (map[pos] == '"')
                     quoted = !quoted;
+                nl += map[pos] == '\n';
                 pos++;
             }
             end = pos < size ? pos + 1 : size;
+            nl += pos < size; /* the boundary newline itself */
             pos = end;
+        } else {
+            count_release(map + start, size - start, &quotes, &nl);
         }
         struct chunk *c = &ch[n_ch++];
         c->begin = map + start;
         c->len = end - start;
         c->line0 = line;
-        size_t nl = count_release(c->begin, c->len, '\n');
         c->ub = nl + 1;
         line += (long)nl;
         start = end;
