@@ -39,6 +39,7 @@ struct reader {
     int prev_term;
     long records;         /* non-blank records seen */
     int failed;
+    struct csv_parser p;  /* libcsv in strict mode */
 };
 
 static void on_field(void *s, size_t len, void *data)
@@ -89,6 +90,25 @@ static void on_record(int c, void *data)
     r->n_fields = 0;
     r->row.len = 0;
     r->row.s[0] = '\0';
+}
+
+/* A reader of records for fn(ctx, ...) whose first record starts on line0;
+ * 0, or -1 when libcsv cannot be set up. Close with reader_close. */
+static int reader_open(struct reader *r, const char *path, row_fn fn, void *ctx, long line0)
+{
+    *r = (struct reader){.path = path, .fn = fn, .ctx = ctx, .line = line0, .prev_term = -1};
+    if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+        return -1;
+    fc_buf_init(&r->row);
+    return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+    csv_free(&r->p);
+    fc_buf_free(&r->row);
+    free(r->offs);
+    free(r->ptrs);
 }
 
 /* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
@@ -164,18 +184,11 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
     struct source src;
     if (source_open(&src, path))
         return -1;
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
+    struct reader r;
+    if (reader_open(&r, path, fn, ctx, 1) != 0) {
         source_close(&src);
         return fc_error("%s: cannot initialise the CSV parser", path);
     }
-    struct reader r = {0};
-    r.path = path;
-    r.fn = fn;
-    r.ctx = ctx;
-    r.line = 1;
-    r.prev_term = -1;
-    fc_buf_init(&r.row);
     struct fc_sha256 *h = fc_sha256_new();
     static _Thread_local char buf[1 << 17];
     size_t total = 0;
@@ -184,10 +197,10 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
     while (!r.failed && (n = source_read(&src, path, buf, sizeof buf)) > 0) {
         fc_sha256_update(h, buf, (size_t)n);
         total += (size_t)n;
-        if (csv_parse(&p, buf, (size_t)n, on_field, on_record, &r) != (size_t)n && !r.failed) {
+        if (csv_parse(&r.p, buf, (size_t)n, on_field, on_record, &r) != (size_t)n && !r.failed) {
             fc_error("%s:%ld: malformed CSV: %s (a quote inside an unquoted field, or "
                      "text after a closing quote)",
-                     path, r.line + r.embedded_nl, csv_strerror(csv_error(&p)));
+                     path, r.line + r.embedded_nl, csv_strerror(csv_error(&r.p)));
             r.failed = 1;
         }
     }
@@ -202,7 +215,7 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
             r.failed = 1;
         }
     }
-    if (!r.failed && csv_fini(&p, on_field, on_record, &r) != 0 && !r.failed) {
+    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0 && !r.failed) {
         fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
                  r.line);
         r.failed = 1;
@@ -211,11 +224,8 @@ static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t
     fc_sha256_final(h, hex);
     *size = total;
     *records = r.records;
-    csv_free(&p);
+    reader_close(&r);
     source_close(&src);
-    fc_buf_free(&r.row);
-    free(r.offs);
-    free(r.ptrs);
     return rc;
 }
 
@@ -686,35 +696,24 @@ static void *chunk_main(void *arg)
 {
     struct chunk *c = arg;
     fc_error_silent = 1; /* this thread's errors: the sequential parse reports */
-    struct reader r = {0};
-    r.path = c->L.path;
-    r.fn = on_data_row;
-    r.ctx = &c->L;
-    r.line = c->line0;
-    r.prev_term = -1;
-    fc_buf_init(&r.row);
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
+    struct reader r;
+    if (reader_open(&r, c->L.path, on_data_row, &c->L, c->line0) != 0) {
         c->failed = 1;
-        fc_buf_free(&r.row);
         return NULL;
     }
     /* in pieces, handing each parsed piece of the mapping back to the kernel:
      * the file never sits whole in memory (libcsv copies what it keeps) */
     for (size_t off = 0; off < c->len && !r.failed;) {
         size_t n = c->len - off < PIECE ? c->len - off : PIECE;
-        if (csv_parse(&p, c->begin + off, n, on_field, on_record, &r) != n)
+        if (csv_parse(&r.p, c->begin + off, n, on_field, on_record, &r) != n)
             r.failed = 1;
         fc_release_pages(c->begin + off, n);
         off += n;
     }
-    if (!r.failed && csv_fini(&p, on_field, on_record, &r) != 0)
+    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0)
         r.failed = 1;
     c->failed = r.failed;
-    csv_free(&p);
-    fc_buf_free(&r.row);
-    free(r.offs);
-    free(r.ptrs);
+    reader_close(&r);
     return NULL;
 }
 
@@ -786,24 +785,15 @@ static int parse_parallel(struct loader *L)
         goto out;
     hend++;
     {
-        struct reader r = {0};
-        r.path = path;
-        r.fn = on_data_row;
-        r.ctx = L;
-        r.line = 1;
-        r.prev_term = -1;
-        fc_buf_init(&r.row);
-        struct csv_parser p;
-        int ok = csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) == 0;
+        struct reader r;
+        if (reader_open(&r, path, on_data_row, L, 1) != 0)
+            goto out;
         int saved = fc_error_silent;
         fc_error_silent = 1;
-        ok = ok && csv_parse(&p, map, hend, on_field, on_record, &r) == hend && !r.failed &&
-             L->names;
+        int ok = csv_parse(&r.p, map, hend, on_field, on_record, &r) == hend && !r.failed &&
+                 L->names;
         fc_error_silent = saved;
-        csv_free(&p);
-        fc_buf_free(&r.row);
-        free(r.offs);
-        free(r.ptrs);
+        reader_close(&r);
         if (!ok)
             goto out;
     }
