@@ -970,6 +970,32 @@ void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
                 fc_last_error);
 }
 
+static struct fc_dataset *dataset_new(const char *path)
+{
+    struct fc_dataset *ds = xcalloc(1, sizeof *ds);
+    ds->path = xstrdup(path);
+    fc_strmap_init(&ds->key_index);
+    return ds;
+}
+
+/* Forgets the data file's header and columns (not the target file's). */
+static void loader_reset_columns(struct loader *L)
+{
+    for (size_t i = 0; i < L->n_cols; i++)
+        free(L->names[i]);
+    free(L->names);
+    free(L->role);
+    free(L->slot);
+    free(L->line_of);
+    L->names = NULL;
+    L->role = NULL;
+    L->slot = NULL;
+    L->line_of = NULL;
+    L->n_cols = 0;
+    L->cap = L->cap_series = 0;
+    L->target_col = -1;
+}
+
 struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target)
 {
     if (spec->cache) {
@@ -981,9 +1007,7 @@ struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_tar
         }
         fc_info(2, "binary cache not used: %s", why);
     }
-    struct fc_dataset *ds = xcalloc(1, sizeof *ds);
-    ds->path = xstrdup(spec->path);
-    fc_strmap_init(&ds->key_index);
+    struct fc_dataset *ds = dataset_new(spec->path);
     struct loader L = {0};
     L.spec = spec;
     L.path = spec->path;
@@ -1004,30 +1028,14 @@ struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_tar
     }
     records = 1;
     if (!parse_parallel(&L)) {
-        /* the sequential parse, from a clean slate */
-        char tsha[65];
-        size_t tsize = ds->target_file_size;
-        memcpy(tsha, ds->target_sha256, sizeof tsha);
+        /* the sequential parse, from a clean slate (the target file's data
+         * are kept) */
+        struct fc_dataset *fresh = dataset_new(spec->path);
+        fresh->target_file_size = ds->target_file_size;
+        memcpy(fresh->target_sha256, ds->target_sha256, sizeof fresh->target_sha256);
         fc_dataset_free(ds);
-        for (size_t i = 0; i < L.n_cols; i++)
-            free(L.names[i]);
-        free(L.names);
-        free(L.role);
-        free(L.slot);
-        free(L.line_of);
-        ds = xcalloc(1, sizeof *ds);
-        ds->path = xstrdup(spec->path);
-        fc_strmap_init(&ds->key_index);
-        ds->target_file_size = tsize;
-        memcpy(ds->target_sha256, tsha, sizeof tsha);
-        L.ds = ds;
-        L.names = NULL;
-        L.role = NULL;
-        L.slot = NULL;
-        L.line_of = NULL;
-        L.n_cols = 0;
-        L.cap = L.cap_series = 0;
-        L.target_col = -1;
+        L.ds = ds = fresh;
+        loader_reset_columns(&L);
         if (read_csv(spec->path, on_data_row, &L, ds->sha256, &ds->file_size, &records))
             goto out;
     }
@@ -1045,12 +1053,7 @@ struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_tar
         goto out;
     rc = 0;
 out:
-    for (size_t i = 0; i < L.n_cols; i++)
-        free(L.names[i]);
-    free(L.names);
-    free(L.role);
-    free(L.slot);
-    free(L.line_of);
+    loader_reset_columns(&L);
     for (size_t i = 0; i < L.n_t; i++)
         free(L.tkeys[i]);
     free(L.tkeys);
