@@ -536,13 +536,16 @@ END_TEST
 Suite *suite_mlp(void)
 {
     Suite *s = suite_create("mlp");
+    /* tagged: make check-asan runs these in a process of their own */
     TCase *t = tcase_create("shim");
+    tcase_set_tags(t, "libtorch");
     tcase_add_test(t, test_shim_forward_and_losses);
     tcase_add_test(t, test_shim_adam_first_step);
     tcase_add_test(t, test_shim_against_pytorch);
     tcase_add_test(t, test_shim_errors_are_returns);
     suite_add_tcase(s, t);
     t = tcase_create("plugins");
+    tcase_set_tags(t, "libtorch");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 300);
     tcase_add_test(t, test_scaler_by_hand);
