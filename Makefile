@@ -9,6 +9,9 @@ CXX     ?= g++
 CFLAGS  ?= -O2 -g
 CXXFLAGS ?= $(CFLAGS)
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+# No FMA contraction: a float expression rounds the same whatever CPU the
+# binary was built for (models/mlp_forward.c relies on it)
+FPFLAGS  = -ffp-contract=off
 CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imodels
 # libtorch's C++ API headers are treated as system headers (their own
 # warnings are not ours); only models/torch_shim.cpp includes them. The
@@ -47,7 +50,7 @@ forecast: $(OBJ) $(BUILD)/src/main.o
 $(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(FPFLAGS) $(WARN) -c -o $@ $<
 
 # the libtorch shim: a shared object, linked with the C++ driver ...
 $(BUILD)/models/torch_shim.so: models/torch_shim.cpp models/torch_shim.h

@@ -3,6 +3,7 @@
  * the epoch loop with early stopping, model files, BLAS detection.
  */
 #include "mlp_common.h"
+#include "mlp_forward.h"
 
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
@@ -86,6 +87,7 @@ void mlp_free(struct mlp *m)
     if (!m)
         return;
     fc_torch_mlp_free(m->net);
+    free(m->params);
     for (size_t j = 0; m->names && j < m->n_features; j++)
         free(m->names[j]);
     free(m->names);
@@ -307,13 +309,19 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
             break;
         }
     }
-    if (m->best_epoch >= 0 && m->best_epoch + 1 < m->epochs &&
-        fc_torch_mlp_set_params(m->net, best)) {
+    /* the best epoch's weights (or the last), for prediction and saving */
+    m->n_params = fc_torch_mlp_n_params(m->net);
+    m->params = xmalloc(m->n_params * sizeof *m->params);
+    if (m->best_epoch >= 0 && m->best_epoch + 1 < m->epochs)
+        memcpy(m->params, best, m->n_params * sizeof *m->params);
+    else if (fc_torch_mlp_get_params(m->net, m->params)) {
         torch_fail(m);
         goto out;
     }
     rc = 0;
 out:
+    fc_torch_mlp_free(m->net); /* prediction and saving use m->params */
+    m->net = NULL;
     free(x);
     free(y);
     free(w);
@@ -341,12 +349,9 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
                             m->name, j + 1, ds->feature_names[j], m->names[j]);
     if (n == 0)
         return 0;
-    fc_torch_set_threads(m->threads);
     float *x = mlp_inputs(m, ds, rows, n);
-    int rc = fc_torch_mlp_predict(m->net, x, n, out);
+    mlp_forward(m->params, m->n_inputs, (size_t)m->hidden, n_out(m), m->quantile, x, n, out);
     free(x);
-    if (rc)
-        return torch_fail(m);
     size_t total = n * n_out(m);
     for (size_t i = 0; i < total; i++)
         out[i] = (float)(out[i] * m->y_sd + m->y_mean);
@@ -357,12 +362,7 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
 
 int mlp_save(const struct mlp *m, const char *dir)
 {
-    size_t np = fc_torch_mlp_n_params(m->net);
-    float *params = xmalloc(np * sizeof *params);
-    if (fc_torch_mlp_get_params(m->net, params)) {
-        free(params);
-        return torch_fail(m);
-    }
+    size_t np = m->n_params;
     struct fc_buf b;
     fc_buf_init(&b);
     uint32_t dims[4] = {WEIGHTS_VERSION, (uint32_t)m->n_inputs, (uint32_t)m->hidden,
@@ -371,8 +371,7 @@ int mlp_save(const struct mlp *m, const char *dir)
     fc_buf_append(&b, WEIGHTS_MAGIC, 8);
     fc_buf_append(&b, (const char *)dims, sizeof dims);
     fc_buf_append(&b, (const char *)&count, sizeof count);
-    fc_buf_append(&b, (const char *)params, np * sizeof *params);
-    free(params);
+    fc_buf_append(&b, (const char *)m->params, np * sizeof *m->params);
     int rc = fc_write_in(dir, "weights.bin", b.s, b.len);
     fc_buf_free(&b);
     if (rc)
@@ -562,31 +561,15 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                  hidden, outputs, np);
         goto out;
     }
-    m->net = fc_torch_mlp_create((int)m->n_inputs, m->hidden, m->dropout,
-                                 quantile ? m->levels : NULL, (int)m->L, m->seed, m->device);
-    if (!m->net) {
-        torch_fail(m);
-        goto out;
-    }
-    if (fc_torch_mlp_n_params(m->net) != np) {
-        fc_error("%s: libtorch's network has %zu weights, the file %zu", wpath,
-                 fc_torch_mlp_n_params(m->net), np);
-        goto out;
-    }
-    float *w = xmalloc(np * sizeof *w);
-    memcpy(w, buf + head, np * sizeof *w);
+    /* prediction runs in C (mlp_forward.h): no network is built */
+    m->n_params = np;
+    m->params = xmalloc(np * sizeof *m->params);
+    memcpy(m->params, buf + head, np * sizeof *m->params);
     for (size_t k = 0; k < np; k++)
-        if (!isfinite(w[k])) {
+        if (!isfinite(m->params[k])) {
             fc_error("%s: weight %zu is not finite", wpath, k);
-            free(w);
             goto out;
         }
-    if (fc_torch_mlp_set_params(m->net, w)) {
-        free(w);
-        torch_fail(m);
-        goto out;
-    }
-    free(w);
     ok = 1;
 out:
     free(buf);

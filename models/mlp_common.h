@@ -69,7 +69,10 @@ struct mlp {
     int epochs, best_epoch; /* best_epoch -1: no validation rows */
     double best_val;
     double *curve;         /* (epochs, 3): train loss, validation loss, seconds */
-    struct fc_torch_mlp *net;
+    struct fc_torch_mlp *net; /* while training (NULL after load) */
+    float *params;         /* (n_params) the weights predictions use: after fit the
+                            * best epoch's, after load the file's */
+    size_t n_params;
 };
 
 struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p,

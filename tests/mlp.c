@@ -2,7 +2,10 @@
  * mlp.c — the libtorch shim and the two MLP plugins, on values worked out
  * by hand:
  *   - the shim's forward pass, squared-error and pinball losses and the
- *     monotone quantile head with hand-set weights;
+ *     monotone quantile head with hand-set weights; the same for the C
+ *     forward pass predictions use (mlp_forward.c), which also gives
+ *     PyTorch's outputs and the same bits for a row whatever rows come
+ *     with it (the plugins' predictions likewise);
  *   - Adam's first step moves every weight with a nonzero gradient by
  *     exactly learning_rate against its gradient's sign;
  *   - three steps of each loss (squared error, weighted, pinball with the
@@ -29,6 +32,7 @@
 #include "forecast/store.h"
 #include "forecast/util.h"
 #include "mlp_common.h"
+#include "mlp_forward.h"
 #include "test.h"
 #include "torch_shim.h"
 
@@ -91,6 +95,69 @@ START_TEST(test_shim_forward_and_losses)
     ck_assert_int_eq(fc_torch_mlp_eval(m, xq, yq, NULL, 1, &ls, &ws), 0);
     ck_assert_close(ls, (0.9 * 2 + 0.1 * (q1 - 1)) / 2, 1e-6);
     fc_torch_mlp_free(m);
+}
+END_TEST
+
+/* mlp_forward on the same hand-set networks as above */
+START_TEST(test_forward_by_hand)
+{
+    float p[15] = {1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, /* W1 = W2 = I, b1 = b2 = 0 */
+                   2, -1, 0.5f};                      /* W3, b3 */
+    float x[6] = {1, 2, -1, 3, 4, -2}, out[3];
+    mlp_forward(p, 2, 2, 1, 0, x, 3, out);
+    ck_assert_close(out[0], 2 - 2 + 0.5, 1e-7); /* 2 relu(a) - relu(b) + 0.5 */
+    ck_assert_close(out[1], 0 - 3 + 0.5, 1e-7);
+    ck_assert_close(out[2], 8 - 0 + 0.5, 1e-7);
+    /* biases of the hidden layers, and ReLU between them: b1 = (-2, 0),
+     * b2 = (0, 1): h1 = relu(x - (2, 0)), h2 = h1 + (0, 1) */
+    float pb[15] = {1, 0, 0, 1, -2, 0, 1, 0, 0, 1, 0, 1, 2, -1, 0.5f};
+    mlp_forward(pb, 2, 2, 1, 0, x, 3, out);
+    ck_assert_close(out[0], 2 * 0 - 3 + 0.5, 1e-7);
+    ck_assert_close(out[2], 2 * 2 - 1 + 0.5, 1e-7);
+    /* quantile head: out0 = z0, out1 = z0 + softplus(z1) */
+    float q[18] = {1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, -1};
+    float xq[2] = {3, 7}, oq[2];
+    mlp_forward(q, 2, 2, 2, 1, xq, 1, oq);
+    ck_assert_close(oq[0], 3, 1e-7);
+    ck_assert_close(oq[1], 3 + softplus(-1), 1e-7);
+    /* without the monotone head the outputs are z itself */
+    mlp_forward(q, 2, 2, 2, 0, xq, 1, oq);
+    ck_assert_close(oq[1], -1, 0);
+}
+END_TEST
+
+/* A row's outputs are the same bits alone, at every position of a batch
+ * and after any number of other rows (random network: 13 inputs, 37
+ * hidden, 3 monotone outputs, 203 rows). */
+START_TEST(test_forward_row_independent)
+{
+    size_t n_in = 13, h = 37, K = 3, n = 203;
+    size_t np = h * n_in + h + h * h + h + K * h + K;
+    float *p = malloc(np * sizeof *p), *x = malloc(n * n_in * sizeof *x);
+    float *all = malloc(n * K * sizeof *all), *part = malloc(n * K * sizeof *part);
+    uint64_t s = 12345;
+    for (size_t i = 0; i < np; i++)
+        p[i] = (float)((double)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 11) /
+                           9007199254740992.0 - 0.5);
+    for (size_t i = 0; i < n * n_in; i++)
+        x[i] = (float)((double)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 11) /
+                           9007199254740992.0 * 6 - 3);
+    mlp_forward(p, n_in, h, K, 1, x, n, all);
+    for (size_t i = 0; i < n; i++) {
+        mlp_forward(p, n_in, h, K, 1, x + i * n_in, 1, part);
+        ck_assert_msg(memcmp(part, all + i * K, K * sizeof *part) == 0, "row %zu alone", i);
+    }
+    for (size_t off = 1; off < 20; off++) {
+        mlp_forward(p, n_in, h, K, 1, x + off * n_in, n - off, part);
+        ck_assert_msg(memcmp(part, all + off * K, (n - off) * K * sizeof *part) == 0,
+                      "rows from %zu", off);
+    }
+    for (size_t i = 0; i < n; i++)
+        ck_assert(all[i * K] <= all[i * K + 1] && all[i * K + 1] <= all[i * K + 2]);
+    free(p);
+    free(x);
+    free(all);
+    free(part);
 }
 END_TEST
 
@@ -178,6 +245,12 @@ START_TEST(test_shim_against_pytorch)
         for (int i = 0; i < 6 * K; i++)
             ck_assert_msg(fabsf(out[i] - outputs[i]) <= 1e-4f, "%s output %d: %.9g, PyTorch %.9g",
                           cases[c], i, out[i], outputs[i]);
+        /* the C forward pass predictions use, on PyTorch's weights */
+        mlp_forward(after, 3, 4, (size_t)K, quantile, x, 6, out);
+        for (int i = 0; i < 6 * K; i++)
+            ck_assert_msg(fabsf(out[i] - outputs[i]) <= 1e-5f * fmaxf(1, fabsf(outputs[i])),
+                          "%s: mlp_forward output %d: %.9g, PyTorch %.9g", cases[c], i, out[i],
+                          outputs[i]);
         fc_torch_mlp_free(m);
     }
     cJSON_Delete(doc);
@@ -352,6 +425,26 @@ START_TEST(test_standard_learns_and_is_deterministic)
         }
     ck_assert_uint_ge(k, 80); /* 100 validation rows, 20 without b */
     ck_assert_msg(sqrt(ss / (double)k) < 0.5, "validation RMSE %g", sqrt(ss / (double)k));
+    /* a row's prediction does not depend on the rows predicted with it
+     * (with libtorch's GEMM it did, on OpenBLAS's Haswell kernel): each
+     * validation row alone, and all of them after 1..9 fit rows */
+    for (size_t i = 0; i < nv; i++) {
+        float one;
+        rmse_of(ops, m, val + i, 1, &one);
+        ck_assert_msg(memcmp(&one, p1 + i, sizeof one) == 0, "row %zu alone: %.9g vs %.9g", i,
+                      one, p1[i]);
+    }
+    for (size_t before = 1; before < 10; before++) {
+        uint32_t *mix = malloc((before + nv) * sizeof *mix);
+        float *pm = malloc((before + nv) * sizeof *pm);
+        memcpy(mix, fit, before * sizeof *mix);
+        memcpy(mix + before, val, nv * sizeof *mix);
+        rmse_of(ops, m, mix, before + nv, pm);
+        ck_assert_msg(memcmp(pm + before, p1, nv * sizeof *pm) == 0,
+                      "validation rows after %zu others", before);
+        free(mix);
+        free(pm);
+    }
     char *mdir = fc_xasprintf("%s/m", dir);
     ck_assert_int_eq(fc_mkdir_p(mdir), 0);
     ck_assert_int_eq(ops->save(m, mdir), 0);
@@ -540,6 +633,8 @@ Suite *suite_mlp(void)
     TCase *t = tcase_create("shim");
     tcase_set_tags(t, "libtorch");
     tcase_add_test(t, test_shim_forward_and_losses);
+    tcase_add_test(t, test_forward_by_hand);
+    tcase_add_test(t, test_forward_row_independent);
     tcase_add_test(t, test_shim_adam_first_step);
     tcase_add_test(t, test_shim_against_pytorch);
     tcase_add_test(t, test_shim_errors_are_returns);
