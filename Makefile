@@ -24,9 +24,9 @@ CXXWARN  = -Wall -Wextra -Werror -Wshadow
 LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -ldl -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
-SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard models/*.c)
+SRC  = $(wildcard src/*/*.c) $(wildcard models/*.c)
 TSRC = $(wildcard tests/*.c)
-HDR  = $(wildcard include/forecast/*.h) $(wildcard models/*.h)
+HDR  = $(wildcard include/forecast/*/*.h) $(wildcard models/*.h)
 
 BUILD ?= build
 OBJ  = $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/models/torch_shim_blob.o

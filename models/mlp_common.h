@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "forecast/dataset.h"
-#include "forecast/model.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/model.h"
 #include "torch_shim.h"
 
 extern const char *const fc_mlp_devices[];

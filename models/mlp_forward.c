@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/util.h"
+#include "forecast/core/util.h"
 
 #define TILE 8 /* rows per pass: the innermost loop, vectorised by the compiler */
 

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/dataset.h"
-#include "forecast/model.h"
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/model.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 
 static const char *const point_choices[] = {"median", "mean", NULL};
 

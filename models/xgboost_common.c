@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 
 const char *const fc_xgb_tree_methods[] = {"hist", "approx", "exact", NULL};
 

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <xgboost/c_api.h>
 
-#include "forecast/dataset.h"
-#include "forecast/model.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/model.h"
 
 struct cJSON;
 

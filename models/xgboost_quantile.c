@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 #include "xgboost_common.h"
 
 static const char *const split_gradients[] = {"sign", "expectile", NULL};

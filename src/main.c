@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "forecast/cli.h"
-#include "forecast/util.h"
+#include "forecast/cli/cli.h"
+#include "forecast/core/util.h"
 
 static void print_main_usage(FILE *out)
 {

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "forecast/args.h"
-#include "forecast/util.h"
+#include "forecast/cli/args.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static const struct fc_opt opts[] = {

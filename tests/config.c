@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/config.h"
-#include "forecast/util.h"
+#include "forecast/core/config.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

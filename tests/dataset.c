@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "forecast/dataset.h"
-#include "forecast/util.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

@@ -9,8 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "forecast/config.h"
-#include "forecast/util.h"
+#include "forecast/core/config.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 char *test_tmpdir(void)

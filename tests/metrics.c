@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/metrics.h"
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/eval/metrics.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 #define TOL 1e-12

@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/config.h"
-#include "forecast/dataset.h"
-#include "forecast/registry.h"
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/registry.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 #include "mlp_common.h"
 #include "mlp_forward.h"
 #include "test.h"

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/config.h"
-#include "forecast/registry.h"
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/core/config.h"
+#include "forecast/core/registry.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 START_TEST(test_every_plugin)

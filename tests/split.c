@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/split.h"
-#include "forecast/util.h"
+#include "forecast/data/split.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

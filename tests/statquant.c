@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/dataset.h"
-#include "forecast/registry.h"
-#include "forecast/util.h"
+#include "forecast/data/dataset.h"
+#include "forecast/core/registry.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

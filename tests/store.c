@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "forecast/store.h"
-#include "forecast/util.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/config.h"
-#include "forecast/dataset.h"
-#include "forecast/split.h"
-#include "forecast/train.h"
-#include "forecast/util.h"
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+#include "forecast/data/split.h"
+#include "forecast/train/train.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 static char *dir;

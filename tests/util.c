@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast/util.h"
+#include "forecast/core/util.h"
 #include "test.h"
 
 START_TEST(test_dates)

@@ -1,0 +1,119 @@
+/*
+ * config.h — the resolved configuration of one command. Built in four steps
+ * (STYLE.md 4): built-in defaults -> JSON file -> command-line overrides ->
+ * strict validation into struct fc_config. The merged JSON tree is kept so the
+ * run can save exactly what it ran with.
+ */
+#ifndef FORECAST_CONFIG_H
+#define FORECAST_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast/core/model.h"
+
+struct cJSON;
+
+enum fc_strategy { FC_COMBINED, FC_INDIVIDUAL };
+
+/* Which column plays which part; see README "Data schema". */
+struct fc_data_spec {
+    char *path;          /* features (and usually target) CSV */
+    char *target_path;   /* optional separate target CSV, joined on join_key */
+    char *join_key;
+    char **series_cols;  /* id columns, in key order */
+    size_t n_series_cols;
+    char *date_col;
+    char *target_col;
+    char *weight_col;    /* NULL: all rows weigh 1 */
+    char **features;     /* names or glob patterns; empty: every other column */
+    size_t n_features;
+    char **ignore;       /* columns never used */
+    size_t n_ignore;
+    int drop_missing_target; /* 0: a missing target is an error */
+    int cache;           /* use and write the binary cache (data.cache) */
+    char *cache_dir;     /* NULL: the cache lives beside the data */
+};
+
+struct fc_split_spec {
+    int32_t split_date;  /* days since epoch; train < split_date <= test */
+    int has_test_end;
+    int32_t test_end;    /* test < test_end */
+    int val_days;        /* last val_days of each series' train part */
+    int has_val_date;
+    int32_t val_date;    /* or: validation = [val_date, split_date) */
+    int min_train_rows;  /* fewer rows before split_date: series skipped */
+};
+
+struct fc_model_choice {
+    const struct fc_model_ops *ops;
+    struct fc_params params; /* resolved: defaults <- config <- --set */
+};
+
+struct fc_config {
+    struct cJSON *json;  /* the resolved tree, owned */
+    char *source;        /* config file name, or "built-in defaults" */
+    struct fc_data_spec data;
+    struct fc_split_spec split;
+    char **skus;         /* "PRODUCT:STORE" keys; empty = all series */
+    size_t n_skus;
+    struct fc_model_choice *models; /* every model to train, in order */
+    size_t n_models;
+    struct fc_model_choice model;   /* the one being trained / loaded (a copy of
+                                     * models[k]; cmd_* set it) */
+    enum fc_strategy strategy;
+    double *quantiles;   /* ascending, in (0, 1) */
+    size_t n_quantiles;
+    uint64_t seed;
+    int jobs;            /* 0 = number of cores */
+    char **plot_skus;    /* series plotted in report.html; empty = automatic */
+    size_t n_plot_skus;
+    char *out_dir;
+    char *run_name;      /* NULL: timestamp + short hash */
+};
+
+/* One command-line override: JSON path and value, and the flag it came from
+ * (named in error messages). */
+struct fc_override {
+    char *path;
+    char *value;   /* text; parsed as JSON when it is valid JSON, else a string */
+    char *flag;    /* e.g. "--set split.val_days=14" or "--seed" */
+    int append;    /* append value to the array at path (repeatable --sku) */
+    int as_list;   /* value is a comma-separated list of numbers (--quantiles) */
+};
+
+/* Loads and validates. file may be NULL (then ./config/default.json when it
+ * exists, else built-in defaults). Returns 0, or -1 after fc_error naming the
+ * file and JSON path. */
+int fc_config_load(struct fc_config *cfg, const char *file,
+                   const struct fc_override *ov, size_t n_ov);
+void fc_config_free(struct fc_config *cfg);
+
+/* Checks that the libraries of the models a command is about to train or
+ * load can run here (libtorch for the MLPs); -1 after fc_error. */
+int fc_config_models_ready(const struct fc_model_choice *m, size_t n);
+
+/* Resolves the hyperparameters of one model from the "models" object of a
+ * tree (NULL: defaults only). values are allocated into out. */
+int fc_config_model_params(const struct cJSON *models, const struct fc_model_ops *ops,
+                           const char *source, struct fc_params *out);
+void fc_params_free(struct fc_params *p);
+
+/* Appends the override path = json_value (JSON text, e.g. "false"), named
+ * flag in messages, to ov[*n]; _string takes plain text and quotes it. */
+void fc_override_add(struct fc_override *ov, size_t *n, const char *path,
+                     const char *json_value, const char *flag);
+void fc_override_add_string(struct fc_override *ov, size_t *n, const char *path,
+                            const char *text, const char *flag);
+
+/* Parses "--set a.b=c" text into an override; -1 on a malformed one. */
+int fc_override_parse_set(const char *arg, struct fc_override *ov);
+void fc_override_free(struct fc_override *ov);
+
+/* Text of the default hyperparameters of a model as a JSON object (caller
+ * frees); what config/models/<name>.json holds. */
+char *fc_config_model_defaults_json(const struct fc_model_ops *ops);
+
+const char *fc_strategy_name(enum fc_strategy s);
+
+#endif

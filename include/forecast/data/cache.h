@@ -1,0 +1,32 @@
+/*
+ * cache.h — the binary cache of a loaded dataset: after a first load from
+ * CSV the columns are written (atomically) to <data>.fccache, or into a cache
+ * directory, and read back with mmap on the next load while the source is
+ * unchanged. The file starts with a magic number and format version, records
+ * the source's fingerprint (size, modification time, inode) and a hash of the
+ * column roles, and carries an XXH3 checksum of its payload; a changed source
+ * or a damaged cache is detected and the cache rebuilt.
+ */
+#ifndef FORECAST_CACHE_H
+#define FORECAST_CACHE_H
+
+#include <stddef.h>
+
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+
+#define FC_CACHE_VERSION 3 /* 2: escaped series keys; 3: need_target and complete */
+
+/* Where the cache of spec lives (caller frees). */
+char *fc_cache_path(const struct fc_data_spec *spec);
+
+/* The cached dataset, or NULL when there is none usable; then *why says why
+ * (missing, stale, damaged) for the log. */
+struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_target,
+                                 char *why, size_t why_len);
+
+/* Writes the cache of ds (loaded from spec). 0, or -1 after fc_error. */
+int fc_cache_save(const struct fc_data_spec *spec, int need_target,
+                  const struct fc_dataset *ds);
+
+#endif

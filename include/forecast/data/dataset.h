@@ -1,0 +1,66 @@
+/*
+ * dataset.h — panel data in memory: columnar float32 features, target and
+ * weight; dates as days since 1970-01-01; series ids interned; rows grouped
+ * per series and sorted by date. Loaded from CSV with libcsv in strict mode.
+ */
+#ifndef FORECAST_DATASET_H
+#define FORECAST_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast/core/config.h"
+#include "forecast/core/util.h"
+
+struct fc_dataset {
+    char *path;
+    size_t n_rows;
+    size_t n_features;
+    char **feature_names;   /* (n_features) in file order */
+    float **features;       /* (n_features)(n_rows), NAN = missing */
+    float *target;          /* (n_rows); NAN everywhere when the file has none */
+    int has_target;
+    float *weight;          /* (n_rows) or NULL */
+    int32_t *date;          /* (n_rows) days since epoch */
+    uint32_t *series;       /* (n_rows) series index */
+
+    size_t n_series;
+    char **series_key;      /* (n_series) "80558:2": id values joined by ':' */
+    char ***series_parts;   /* (n_series)(n_id_cols) the id values */
+    size_t *series_start;   /* (n_series) first row of each series */
+    size_t *series_len;     /* (n_series) its row count */
+    size_t n_id_cols;
+    char **id_col_names;    /* (n_id_cols) */
+
+    size_t n_dropped;       /* rows dropped for a missing target */
+    size_t file_size;       /* data file fingerprint */
+    char sha256[65];
+    size_t target_file_size;
+    char target_sha256[65]; /* "" without a separate target file */
+
+    struct fc_strmap key_index; /* series_key -> index */
+    int from_cache;         /* read from the binary cache, not the CSV */
+};
+
+/* Loads spec->path (and spec->target_path). need_target = 0 lets the target
+ * column be absent (predict). Returns NULL after an fc_error naming
+ * file:line:column. Free with fc_dataset_free. */
+struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target);
+void fc_dataset_free(struct fc_dataset *ds);
+
+/* Writes the binary cache of ds when spec->cache is on and ds came from the
+ * CSV. Called by the commands once the input is known to be good (bad input
+ * writes nothing); a cache that cannot be written is a warning. */
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds);
+
+/* Series index for "A:B" (id values joined by ':'), or -1. */
+long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
+
+/* Any CSV, record by record, with libcsv in strict mode: fn gets the fields
+ * (NUL-terminated) and the physical line; the header is the first record.
+ * fn returns 0 or -1 (after fc_error) to stop. An empty file is an error. */
+typedef int (*fc_csv_row_fn)(void *ctx, char **fields, size_t n, long line);
+int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx);
+
+#endif

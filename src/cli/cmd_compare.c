@@ -1,0 +1,391 @@
+/*
+ * cmd_compare.c — `forecast compare RUN [RUN ...]`: a leaderboard over every
+ * model x strategy of the given runs, ranked by one metric, with per-series
+ * win counts. Runs made on different data or splits are refused unless
+ * --force (and then the output says so).
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/cli/cli.h"
+#include "forecast/report/report.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
+
+static const struct fc_opt compare_opts[] = {
+    {"metric", "NAME", "rank by this overall metric (default: wrmsse, or wspl when a model "
+                       "has no point forecast)"},
+    {"json", NULL, "print JSON instead of a Markdown table"},
+    {"csv", NULL, "print CSV instead of a Markdown table"},
+    {"html", "FILE", "also write a self-contained HTML report to FILE"},
+    {"force", NULL, "compare runs made on different data or splits"},
+};
+
+/* metric -> per-series metric for win counts, and whether higher is better */
+static const struct {
+    const char *name, *per_series;
+    int higher_better;
+} metrics[] = {
+    {"wrmsse", "rmsse", 0}, {"wspl", "spl", 0},        {"rmse", "rmse", 0},
+    {"mse", "mse", 0},      {"mae", "mae", 0},         {"wape", "wape", 0},
+    {"mape", NULL, 0},      {"smape", NULL, 0},        {"mean_rmsse", "rmsse", 0},
+    {"mean_pinball", NULL, 0}, {"r2", NULL, 1},        {"ic", NULL, 1},
+    {"rank_ic", NULL, 1},   {"ic_mean", NULL, 1},      {"rank_ic_mean", NULL, 1},
+    {"crossing_rate", NULL, 0},
+};
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+struct entry {
+    const char *run;    /* the directory as given */
+    char *run_id;
+    char *model, *strategy;
+    cJSON *m;           /* metrics.json */
+    double value;       /* the ranking metric, NAN when undefined */
+    size_t wins;
+};
+
+static double overall(const cJSON *m, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "overall"), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* What must be equal for two runs to be compared. */
+static cJSON *fingerprint(const cJSON *run)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(run, "config");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(run, "data");
+    cJSON *f = cJSON_CreateObject();
+    const char *dkeys[] = {"sha256", "target_sha256"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, dkeys[i]);
+        if (v)
+            cJSON_AddItemToObject(f, dkeys[i], cJSON_Duplicate(v, 1));
+    }
+    const char *ckeys[] = {"split", "series", "quantiles"};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, ckeys[i]);
+        if (v)
+            cJSON_AddItemToObject(f, ckeys[i], cJSON_Duplicate(v, 1));
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(cfg, "data");
+    const char *roles[] = {"series_columns", "date_column", "target_column", "missing_target"};
+    for (int i = 0; i < 4; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, roles[i]);
+        if (v)
+            cJSON_AddItemToObject(f, roles[i], cJSON_Duplicate(v, 1));
+    }
+    return f;
+}
+
+static const char *differs(const cJSON *a, const cJSON *b)
+{
+    const char *keys[] = {"sha256", "target_sha256", "split", "series", "quantiles",
+                          "series_columns", "date_column", "target_column", "missing_target"};
+    const char *what[] = {"data", "target data", "split", "series selection", "quantiles",
+                          "column roles", "column roles", "column roles", "missing targets"};
+    for (int i = 0; i < 9; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, keys[i]);
+        if ((x == NULL) != (y == NULL) || (x && !cJSON_Compare(x, y, 1)))
+            return what[i];
+    }
+    return NULL;
+}
+
+static const struct entry *sort_e;
+static int sort_higher;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    (void)sort_e;
+    if (isnan(x->value) || isnan(y->value))
+        return isnan(x->value) - isnan(y->value);
+    if (x->value == y->value)
+        return 0;
+    return ((x->value < y->value) ^ sort_higher) ? -1 : 1;
+}
+
+static void win_counts(struct entry *e, size_t n, const char *per_series, int higher)
+{
+    /* every series of the first entry; the best entry on it wins */
+    const cJSON *series0 = cJSON_GetObjectItemCaseSensitive(e[0].m, "series");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, series0)
+    {
+        size_t best = (size_t)-1;
+        double bv = NAN;
+        int tie = 0;
+        for (size_t k = 0; k < n; k++) {
+            const cJSON *one = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(e[k].m, "series"), s->string);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(one, per_series);
+            if (!cJSON_IsNumber(v))
+                continue;
+            double x = v->valuedouble;
+            if (best == (size_t)-1 || (higher ? x > bv : x < bv)) {
+                best = k;
+                bv = x;
+                tie = 0;
+            } else if (x == bv) {
+                tie = 1;
+            }
+        }
+        if (best != (size_t)-1 && !tie)
+            e[best].wins++;
+    }
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    struct fc_args a;
+    int done;
+    int rc = fc_cmd_parse(&fc_cmd_compare, argc, argv, &a, &done);
+    if (rc || done)
+        return rc;
+    const char *metric = NULL, *html = NULL;
+    int json = 0, csv = 0, force = 0;
+    const char **runs = xcalloc(a.n ? a.n : 1, sizeof *runs);
+    size_t n_runs = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        const struct fc_arg *it = &a.items[i];
+        if (!it->opt)
+            runs[n_runs++] = it->value;
+        else if (strcmp(it->opt->name, "metric") == 0)
+            metric = it->value;
+        else if (strcmp(it->opt->name, "json") == 0)
+            json = 1;
+        else if (strcmp(it->opt->name, "csv") == 0)
+            csv = 1;
+        else if (strcmp(it->opt->name, "html") == 0)
+            html = it->value;
+        else if (strcmp(it->opt->name, "force") == 0)
+            force = 1;
+    }
+    rc = FC_EXIT_USAGE;
+    struct entry *e = NULL;
+    size_t n = 0;
+    cJSON *fp0 = NULL;
+    char *note = NULL;
+    if (n_runs == 0) {
+        fc_error("compare: which runs? (forecast compare runs/<id> [runs/<id2> ...])");
+        goto out;
+    }
+    if (json && csv) {
+        fc_error("compare: --json and --csv are exclusive");
+        goto out;
+    }
+    size_t mi = N_METRICS;
+    if (metric) {
+        for (mi = 0; mi < N_METRICS; mi++)
+            if (strcmp(metrics[mi].name, metric) == 0)
+                break;
+        if (mi == N_METRICS) {
+            const char *names[N_METRICS];
+            for (size_t k = 0; k < N_METRICS; k++)
+                names[k] = metrics[k].name;
+            const char *sug = fc_suggest(metric, names, N_METRICS);
+            fc_error("compare: --metric %s: unknown metric%s%s%s (one of wrmsse, wspl, rmse, "
+                     "mse, mae, wape, mape, smape, mean_rmsse, mean_pinball, r2, ic, rank_ic, "
+                     "ic_mean, rank_ic_mean, crossing_rate)",
+                     metric, sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "");
+            goto out;
+        }
+    }
+    for (size_t r = 0; r < n_runs; r++) {
+        char *path = fc_xasprintf("%s/run.json", runs[r]);
+        cJSON *run = fc_read_json(path);
+        free(path);
+        if (!run)
+            goto out;
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(run, "kind");
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(run, "status");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+        const cJSON *models = cJSON_GetObjectItemCaseSensitive(run, "models");
+        if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "forecast-run") != 0 ||
+            !cJSON_IsString(status) ||
+            (strcmp(status->valuestring, "completed") && strcmp(status->valuestring, "partial")) ||
+            !cJSON_IsArray(models)) {
+            fc_error("%s/run.json: not a finished forecast run (status %s)", runs[r],
+                     cJSON_IsString(status) ? status->valuestring : "unknown");
+            cJSON_Delete(run);
+            goto out;
+        }
+        cJSON *fp = fingerprint(run);
+        if (!fp0) {
+            fp0 = fp;
+        } else {
+            const char *d = differs(fp0, fp);
+            cJSON_Delete(fp);
+            if (d && !force) {
+                fc_error("%s and %s were made on different %s: their scores are not "
+                         "comparable (--force compares them anyway)",
+                         runs[0], runs[r], d);
+                cJSON_Delete(run);
+                goto out;
+            }
+            if (d && !note)
+                note = fc_xasprintf("the runs differ in their %s (%s vs %s); compared anyway "
+                                    "with --force",
+                                    d, runs[0], runs[r]);
+        }
+        const cJSON *mo;
+        cJSON_ArrayForEach(mo, models)
+        {
+            const cJSON *dir = cJSON_GetObjectItemCaseSensitive(mo, "dir");
+            if (!cJSON_IsString(dir))
+                continue;
+            char *mp = fc_xasprintf("%s/%s/metrics.json", runs[r], dir->valuestring);
+            cJSON *m = fc_read_json(mp);
+            free(mp);
+            if (!m) {
+                cJSON_Delete(run);
+                goto out;
+            }
+            e = xrealloc(e, (n + 1) * sizeof *e);
+            const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "model");
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "strategy");
+            e[n] = (struct entry){runs[r], xstrdup(cJSON_IsString(id) ? id->valuestring : "?"),
+                                  xstrdup(cJSON_IsString(mn) ? mn->valuestring : "?"),
+                                  xstrdup(cJSON_IsString(st) ? st->valuestring : "?"), m, NAN, 0};
+            n++;
+        }
+        cJSON_Delete(run);
+    }
+    if (n == 0) {
+        fc_error("compare: the runs hold no scored models");
+        goto out;
+    }
+    if (mi == N_METRICS) {
+        mi = 0; /* wrmsse, unless some model has no point forecast */
+        for (size_t k = 0; k < n; k++)
+            if (isnan(overall(e[k].m, "wrmsse")))
+                mi = 1;
+    }
+    for (size_t k = 0; k < n; k++)
+        e[k].value = overall(e[k].m, metrics[mi].name);
+    if (metrics[mi].per_series)
+        win_counts(e, n, metrics[mi].per_series, metrics[mi].higher_better);
+    sort_e = e;
+    sort_higher = metrics[mi].higher_better;
+    qsort(e, n, sizeof *e, cmp_entry);
+
+    const char *cols[] = {"wrmsse", "wspl", "rmse", "mae", "mean_pinball"};
+    if (json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "metric", metrics[mi].name);
+        if (note)
+            cJSON_AddStringToObject(out, "note", note);
+        cJSON *arr = cJSON_AddArrayToObject(out, "leaderboard");
+        for (size_t k = 0; k < n; k++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "rank", (double)k + 1);
+            cJSON_AddStringToObject(o, "run", e[k].run);
+            cJSON_AddStringToObject(o, "model", e[k].model);
+            cJSON_AddStringToObject(o, "strategy", e[k].strategy);
+            for (size_t c = 0; c < 5; c++) {
+                double v = overall(e[k].m, cols[c]);
+                if (isnan(v))
+                    cJSON_AddNullToObject(o, cols[c]);
+                else
+                    cJSON_AddNumberToObject(o, cols[c], v);
+            }
+            if (metrics[mi].per_series)
+                cJSON_AddNumberToObject(o, "series_wins", (double)e[k].wins);
+            cJSON_AddItemToArray(arr, o);
+        }
+        char *text = cJSON_Print(out);
+        puts(text);
+        free(text);
+        cJSON_Delete(out);
+    } else if (csv) {
+        printf("rank,run,model,strategy,%s,%s,%s,%s,%s,series_wins\n", cols[0], cols[1],
+               cols[2], cols[3], cols[4]);
+        for (size_t k = 0; k < n; k++) {
+            printf("%zu,%s,%s,%s", k + 1, e[k].run, e[k].model, e[k].strategy);
+            for (size_t c = 0; c < 5; c++) {
+                double v = overall(e[k].m, cols[c]);
+                if (isnan(v))
+                    printf(",");
+                else
+                    printf(",%.17g", v);
+            }
+            if (metrics[mi].per_series)
+                printf(",%zu\n", e[k].wins);
+            else
+                printf(",\n");
+        }
+    } else {
+        printf("## Leaderboard (ranked by %s)\n\n", metrics[mi].name);
+        if (note)
+            printf("> Note: %s.\n\n", note);
+        printf("| rank | run | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
+               "series wins |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        for (size_t k = 0; k < n; k++) {
+            printf("| %zu | %s | %s | %s |", k + 1, e[k].run, e[k].model, e[k].strategy);
+            for (size_t c = 0; c < 5; c++) {
+                double v = overall(e[k].m, cols[c]);
+                if (isnan(v))
+                    printf(" n/a |");
+                else
+                    printf(" %.4f |", v);
+            }
+            if (metrics[mi].per_series)
+                printf(" %zu |\n", e[k].wins);
+            else
+                printf(" n/a |\n");
+        }
+        if (metrics[mi].per_series)
+            printf("\nSeries wins: on how many series the model has the best %s.\n",
+                   metrics[mi].per_series);
+    }
+    if (html) {
+        struct fc_html_entry *he = xcalloc(n, sizeof *he);
+        for (size_t k = 0; k < n; k++)
+            he[k] = (struct fc_html_entry){e[k].run, e[k].model, e[k].strategy, e[k].m,
+                                           e[k].wins};
+        int hrc = fc_report_html_compare(html, he, n, metrics[mi].name, note);
+        free(he);
+        if (hrc) {
+            rc = FC_EXIT_FAILURE;
+            goto out;
+        }
+    }
+    rc = FC_EXIT_OK;
+out:
+    for (size_t k = 0; k < n; k++) {
+        free(e[k].run_id);
+        free(e[k].model);
+        free(e[k].strategy);
+        cJSON_Delete(e[k].m);
+    }
+    free(e);
+    free(note);
+    cJSON_Delete(fp0);
+    free(runs);
+    fc_args_free(&a);
+    return rc;
+}
+
+const struct fc_cmd fc_cmd_compare = {
+    .name = "compare",
+    .fn = cmd_compare,
+    .summary = "rank the models of one or more runs on one metric",
+    .synopsis = "forecast compare RUN [RUN ...] [--metric NAME] [--json | --csv] [--html FILE]",
+    .description =
+        "A leaderboard over every model x strategy in the given runs, ranked by\n"
+        "--metric (default wrmsse; wspl when a model has no point forecast; r2 and\n"
+        "the ic metrics rank higher first), with per-series win counts (on how many\n"
+        "series each entry has the best per-series value: rmsse for wrmsse, spl for\n"
+        "wspl, ...). Runs made on different data (sha256), splits, series selections\n"
+        "or quantiles are refused unless --force, and then the output says so.\n"
+        "\n"
+        "exit status: 0 done; 2 bad input (unknown metric, unfinished or incomparable\n"
+        "runs).",
+    .opts = compare_opts,
+    .n_opts = sizeof compare_opts / sizeof compare_opts[0],
+};

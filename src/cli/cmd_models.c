@@ -1,0 +1,205 @@
+/*
+ * cmd_models.c — `forecast list-models` and `forecast describe MODEL`: what
+ * the registry holds, and every hyperparameter of one model with its type,
+ * default, range and meaning.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/cli/cli.h"
+#include "forecast/core/config.h"
+#include "forecast/core/registry.h"
+#include "forecast/core/util.h"
+
+static const char *outputs(const struct fc_model_ops *m)
+{
+    unsigned f = m->flags & (FC_MODEL_POINT | FC_MODEL_QUANTILE);
+    return f == (FC_MODEL_POINT | FC_MODEL_QUANTILE) ? "point+quantiles"
+           : f == FC_MODEL_QUANTILE                  ? "quantiles"
+                                                     : "point";
+}
+
+static const char *type_name(enum fc_param_type t)
+{
+    switch (t) {
+    case FC_PARAM_INT: return "integer";
+    case FC_PARAM_DOUBLE: return "number";
+    case FC_PARAM_BOOL: return "boolean";
+    case FC_PARAM_ENUM: return "string";
+    }
+    return "?";
+}
+
+static void range_text(const struct fc_param_spec *s, char *buf, size_t n)
+{
+    if (s->type == FC_PARAM_BOOL) {
+        snprintf(buf, n, "true|false");
+    } else if (s->type == FC_PARAM_ENUM) {
+        buf[0] = '\0';
+        for (size_t i = 0; s->choices[i]; i++) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, n - l, "%s%s", i ? "|" : "", s->choices[i]);
+        }
+    } else {
+        fc_param_range(s, buf, n);
+    }
+}
+
+static void default_text(const struct fc_param_spec *s, char *buf, size_t n)
+{
+    if (s->type == FC_PARAM_ENUM)
+        snprintf(buf, n, "%s", s->def_str);
+    else if (s->type == FC_PARAM_BOOL)
+        snprintf(buf, n, "%s", s->def ? "true" : "false");
+    else
+        snprintf(buf, n, "%.10g", s->def);
+}
+
+/* ---- list-models ---- */
+
+static const struct fc_opt list_opts[] = {
+    {"json", NULL, "print a JSON array instead of a table"},
+};
+
+static int cmd_list_models(int argc, char **argv)
+{
+    struct fc_args a;
+    int done;
+    int rc = fc_cmd_parse(&fc_cmd_list_models, argc, argv, &a, &done);
+    if (rc || done)
+        return rc;
+    int json = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        if (!a.items[i].opt) {
+            fc_error("list-models: unexpected argument '%s'", a.items[i].value);
+            fc_args_free(&a);
+            return FC_EXIT_USAGE;
+        }
+        json = 1;
+    }
+    fc_args_free(&a);
+    if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; fc_models[i]; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", fc_models[i]->name);
+            cJSON_AddStringToObject(o, "family", fc_models[i]->family);
+            cJSON_AddStringToObject(o, "outputs", outputs(fc_models[i]));
+            cJSON_AddStringToObject(o, "summary", fc_models[i]->summary);
+            cJSON_AddItemToArray(arr, o);
+        }
+        char *s = cJSON_Print(arr);
+        puts(s);
+        free(s);
+        cJSON_Delete(arr);
+        return FC_EXIT_OK;
+    }
+    printf("%-18s %-9s %-16s %s\n", "NAME", "FAMILY", "OUTPUTS", "SUMMARY");
+    for (size_t i = 0; fc_models[i]; i++)
+        printf("%-18s %-9s %-16s %s\n", fc_models[i]->name, fc_models[i]->family,
+               outputs(fc_models[i]), fc_models[i]->summary);
+    return FC_EXIT_OK;
+}
+
+const struct fc_cmd fc_cmd_list_models = {
+    .name = "list-models",
+    .fn = cmd_list_models,
+    .summary = "list the model plugins compiled into this binary",
+    .synopsis = "forecast list-models [--json]",
+    .description = "One line per model: name, family, outputs (point and/or quantiles) and a\n"
+                   "summary. 'forecast describe MODEL' shows its hyperparameters.",
+    .opts = list_opts,
+    .n_opts = sizeof list_opts / sizeof list_opts[0],
+};
+
+/* ---- describe ---- */
+
+static const struct fc_opt describe_opts[] = {
+    {"json", NULL, "print the hyperparameter defaults as JSON (config/models/<name>.json)"},
+};
+
+static int cmd_describe(int argc, char **argv)
+{
+    struct fc_args a;
+    int done;
+    int rc = fc_cmd_parse(&fc_cmd_describe, argc, argv, &a, &done);
+    if (rc || done)
+        return rc;
+    const char *name = NULL;
+    int json = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.items[i].opt) {
+            json = 1;
+        } else if (name) {
+            fc_error("describe: expected one model name, got '%s' and '%s'", name,
+                     a.items[i].value);
+            fc_args_free(&a);
+            return FC_EXIT_USAGE;
+        } else {
+            name = a.items[i].value;
+        }
+    }
+    if (!name) {
+        fc_args_free(&a);
+        fc_error("describe: which model? (forecast list-models shows them)");
+        return FC_EXIT_USAGE;
+    }
+    const struct fc_model_ops *m = fc_registry_find(name);
+    if (!m) {
+        fc_registry_unknown("describe", name);
+        fc_args_free(&a);
+        return FC_EXIT_USAGE;
+    }
+    fc_args_free(&a);
+    if (json) {
+        char *s = fc_config_model_defaults_json(m);
+        puts(s);
+        free(s);
+        return FC_EXIT_OK;
+    }
+    printf("%s — %s\n\nfamily: %s\noutputs: %s\n\n", m->name, m->summary, m->family,
+           outputs(m));
+    /* wrap the details paragraph at 78 columns */
+    const char *p = m->details;
+    while (*p) {
+        size_t len = strlen(p);
+        size_t cut = len;
+        if (len > 78) {
+            cut = 78;
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = 78;
+        }
+        printf("%.*s\n", (int)cut, p);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
+    printf("\nhyperparameters (config: models.%s.<name>; defaults in config/models/%s.json):\n\n",
+           m->name, m->name);
+    printf("  %-20s %-8s %-10s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE", "MEANING");
+    for (size_t i = 0; i < m->n_params; i++) {
+        char range[128], def[64];
+        range_text(&m->params[i], range, sizeof range);
+        default_text(&m->params[i], def, sizeof def);
+        printf("  %-20s %-8s %-10s %-16s %s\n", m->params[i].name, type_name(m->params[i].type),
+               def, range, m->params[i].doc);
+    }
+    return FC_EXIT_OK;
+}
+
+const struct fc_cmd fc_cmd_describe = {
+    .name = "describe",
+    .fn = cmd_describe,
+    .summary = "show a model's description and every hyperparameter",
+    .synopsis = "forecast describe MODEL [--json]",
+    .description = "Prints what MODEL does and each hyperparameter with its type, default,\n"
+                   "valid range and meaning. Set them in a config file under\n"
+                   "models.MODEL, or with --set models.MODEL.NAME=VALUE.",
+    .opts = describe_opts,
+    .n_opts = sizeof describe_opts / sizeof describe_opts[0],
+};

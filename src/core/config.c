@@ -1,0 +1,862 @@
+/*
+ * config.c — defaults, JSON config file, command-line overrides and strict
+ * validation (unknown keys, wrong types, out-of-range values, duplicate keys),
+ * each error naming where the value came from and its JSON path.
+ */
+#include "forecast/core/config.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forecast/core/registry.h"
+#include "forecast/core/util.h"
+
+/* ---- built-in defaults (the first layer) ---- */
+
+static const char default_config[] =
+    "{"
+    "\"data\": {"
+    "  \"path\": null, \"target_path\": null, \"join_key\": null,"
+    "  \"series_columns\": [\"product_id\", \"store_id\"],"
+    "  \"date_column\": \"date\", \"target_column\": \"sales\","
+    "  \"weight_column\": null, \"features\": [], \"ignore\": [],"
+    "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null },"
+    "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": 28,"
+    "  \"val_date\": null, \"min_train_rows\": 2 },"
+    "\"series\": [],"
+    "\"model\": \"statquant\","
+    "\"strategy\": \"combined\","
+    "\"quantiles\": [0.1, 0.5, 0.9],"
+    "\"seed\": 42,"
+    "\"jobs\": 0,"
+    "\"output\": { \"dir\": \"runs\", \"name\": null },"
+    "\"report\": { \"plot_series\": [] },"
+    "\"models\": {}"
+    "}";
+
+#define DEFAULT_CONFIG_FILE "config/default.json"
+
+const char *fc_strategy_name(enum fc_strategy s)
+{
+    return s == FC_COMBINED ? "combined" : "individual";
+}
+
+/* ---- validation context: where a value came from ---- */
+
+struct vctx {
+    const char *source;
+    const struct fc_override *ov;
+    size_t n_ov;
+};
+
+static int path_has_prefix(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '.' ||
+                                             path[n] == '[');
+}
+
+static const char *origin(const struct vctx *v, const char *path)
+{
+    for (size_t i = v->n_ov; i-- > 0;)
+        if (path_has_prefix(path, v->ov[i].path))
+            return v->ov[i].flag;
+    return v->source;
+}
+
+static char *show(const cJSON *got)
+{
+    if (!got)
+        return xstrdup("nothing");
+    char *s = cJSON_PrintUnformatted(got);
+    if (!s)
+        return xstrdup("?");
+    if (strlen(s) > 60)
+        strcpy(s + 56, "...");
+    return s;
+}
+
+static int bad(const struct vctx *v, const char *path, const char *expected,
+               const cJSON *got)
+{
+    char *g = show(got);
+    fc_error("%s: %s: expected %s, got %s", origin(v, path), path, expected, g);
+    free(g);
+    return -1;
+}
+
+static char *join_path(const char *parent, const char *key)
+{
+    return *parent ? fc_xasprintf("%s.%s", parent, key) : xstrdup(key);
+}
+
+/* Unknown keys are errors, with the nearest allowed key suggested. */
+static int check_keys(const struct vctx *v, const cJSON *obj, const char *path,
+                      const char *const *allowed, size_t n_allowed)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj)
+    {
+        size_t i;
+        for (i = 0; i < n_allowed; i++)
+            if (strcmp(it->string, allowed[i]) == 0)
+                break;
+        if (i < n_allowed)
+            continue;
+        char *p = join_path(path, it->string);
+        const char *s = fc_suggest(it->string, allowed, n_allowed);
+        if (s)
+            fc_error("%s: %s: unknown key; did you mean \"%s\"?", origin(v, p), p, s);
+        else
+            fc_error("%s: %s: unknown key", origin(v, p), p);
+        free(p);
+        return -1;
+    }
+    return 0;
+}
+
+/* Duplicate keys: cJSON keeps both silently; we refuse them. */
+static int check_duplicates(const char *source, const cJSON *node, const char *path)
+{
+    const cJSON *a;
+    int idx = 0;
+    cJSON_ArrayForEach(a, node)
+    {
+        char *p;
+        if (cJSON_IsObject(node)) {
+            for (const cJSON *b = node->child; b != a; b = b->next)
+                if (strcmp(a->string, b->string) == 0) {
+                    p = join_path(path, a->string);
+                    fc_error("%s: %s: duplicate key", source, p);
+                    free(p);
+                    return -1;
+                }
+            p = join_path(path, a->string);
+        } else {
+            p = fc_xasprintf("%s[%d]", path, idx);
+        }
+        idx++;
+        int rc = check_duplicates(source, a, p);
+        free(p);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- typed getters: each returns 0 or -1 after a message ---- */
+
+static int get_string(const struct vctx *v, const cJSON *obj, const char *parent,
+                      const char *key, int nullable, char **out)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char *p = join_path(parent, key);
+    int rc = 0;
+    *out = NULL;
+    if ((!it || cJSON_IsNull(it)) && nullable)
+        goto out;
+    if (!cJSON_IsString(it) || !it->valuestring[0]) {
+        rc = bad(v, p, nullable ? "a non-empty string or null" : "a non-empty string", it);
+        goto out;
+    }
+    *out = xstrdup(it->valuestring);
+out:
+    free(p);
+    return rc;
+}
+
+static int get_int(const struct vctx *v, const cJSON *obj, const char *parent,
+                   const char *key, long lo, long hi, long *out)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char *p = join_path(parent, key);
+    char expected[96];
+    if (hi == LONG_MAX)
+        snprintf(expected, sizeof expected, "an integer >= %ld", lo);
+    else
+        snprintf(expected, sizeof expected, "an integer in [%ld, %ld]", lo, hi);
+    int rc = 0;
+    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+        it->valuedouble < (double)lo || it->valuedouble > (double)hi)
+        rc = bad(v, p, expected, it);
+    else
+        *out = (long)it->valuedouble;
+    free(p);
+    return rc;
+}
+
+static int get_date(const struct vctx *v, const cJSON *obj, const char *parent,
+                    const char *key, int nullable, int *has, int32_t *out)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char *p = join_path(parent, key);
+    int rc = 0;
+    *has = 0;
+    if ((!it || cJSON_IsNull(it)) && nullable)
+        goto out;
+    if (!cJSON_IsString(it) || fc_parse_date(it->valuestring, out) != 0) {
+        rc = bad(v, p, nullable ? "a date YYYY-MM-DD or null" : "a date YYYY-MM-DD", it);
+        goto out;
+    }
+    *has = 1;
+out:
+    free(p);
+    return rc;
+}
+
+static int get_string_list(const struct vctx *v, const cJSON *obj, const char *parent,
+                           const char *key, size_t min_items, char ***out, size_t *n)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char *p = join_path(parent, key);
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    char expected[80];
+    snprintf(expected, sizeof expected, "an array of %s non-empty strings",
+             min_items ? "one or more" : "");
+    if (!cJSON_IsArray(it) || (size_t)cJSON_GetArraySize(it) < min_items) {
+        rc = bad(v, p, expected, it);
+        goto out;
+    }
+    size_t count = (size_t)cJSON_GetArraySize(it);
+    *out = xcalloc(count ? count : 1, sizeof **out);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, it)
+    {
+        if (!cJSON_IsString(e) || !e->valuestring[0]) {
+            char *ep = fc_xasprintf("%s[%zu]", p, *n);
+            rc = bad(v, ep, "a non-empty string", e);
+            free(ep);
+            goto out;
+        }
+        (*out)[(*n)++] = xstrdup(e->valuestring);
+    }
+out:
+    free(p);
+    return rc;
+}
+
+/* ---- model hyperparameters ---- */
+
+void fc_params_free(struct fc_params *p)
+{
+    free(p->values);
+    p->values = NULL;
+    p->n = 0;
+}
+
+static int check_param(const struct vctx *v, const struct fc_param_spec *s,
+                       const cJSON *it, const char *path, struct fc_param_value *out)
+{
+    char expected[200];
+    switch (s->type) {
+    case FC_PARAM_BOOL:
+        if (!cJSON_IsBool(it))
+            return bad(v, path, "true or false", it);
+        out->num = cJSON_IsTrue(it);
+        return 0;
+    case FC_PARAM_ENUM: {
+        struct fc_buf b;
+        fc_buf_init(&b);
+        fc_buf_puts(&b, "one of");
+        for (size_t i = 0; s->choices[i]; i++)
+            fc_buf_printf(&b, "%s \"%s\"", i ? "," : "", s->choices[i]);
+        int rc = -1;
+        if (cJSON_IsString(it))
+            for (size_t i = 0; s->choices[i]; i++)
+                if (strcmp(it->valuestring, s->choices[i]) == 0) {
+                    out->str = s->choices[i];
+                    rc = 0;
+                }
+        if (rc)
+            bad(v, path, b.s, it);
+        fc_buf_free(&b);
+        return rc;
+    }
+    case FC_PARAM_INT:
+    case FC_PARAM_DOUBLE: {
+        const char *kind = s->type == FC_PARAM_INT ? "an integer" : "a number";
+        char range[96];
+        fc_param_range(s, range, sizeof range);
+        snprintf(expected, sizeof expected, "%s %s%s", kind, isinf(s->max) ? "" : "in ", range);
+        if (!cJSON_IsNumber(it))
+            return bad(v, path, expected, it);
+        double x = it->valuedouble;
+        if ((s->type == FC_PARAM_INT && x != floor(x)) || x < s->min ||
+            (s->min_open && x == s->min) || x > s->max || (s->max_open && x == s->max))
+            return bad(v, path, expected, it);
+        out->num = x;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static void param_defaults(const struct fc_model_ops *ops, struct fc_params *out)
+{
+    out->specs = ops->params;
+    out->n = ops->n_params;
+    out->values = xcalloc(ops->n_params, sizeof *out->values);
+    for (size_t i = 0; i < ops->n_params; i++) {
+        out->values[i].num = ops->params[i].def;
+        out->values[i].str = ops->params[i].def_str;
+    }
+}
+
+static int model_params(const struct vctx *v, const cJSON *models,
+                        const struct fc_model_ops *ops, struct fc_params *out)
+{
+    param_defaults(ops, out);
+    const cJSON *obj = models ? cJSON_GetObjectItemCaseSensitive(models, ops->name) : NULL;
+    char *path = fc_xasprintf("models.%s", ops->name);
+    int rc = -1;
+    if (!obj)
+        goto check;
+    if (!cJSON_IsObject(obj)) {
+        bad(v, path, "an object of hyperparameters", obj);
+        goto out;
+    }
+    const char *names[128];
+    for (size_t i = 0; i < ops->n_params && i < 128; i++)
+        names[i] = ops->params[i].name;
+    if (check_keys(v, obj, path, names, ops->n_params))
+        goto out;
+    for (size_t i = 0; i < ops->n_params; i++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, ops->params[i].name);
+        if (!it)
+            continue;
+        char *p = join_path(path, ops->params[i].name);
+        int r = check_param(v, &ops->params[i], it, p, &out->values[i]);
+        free(p);
+        if (r)
+            goto out;
+    }
+check:;
+    /* what this build can do (e.g. a CUDA device); whether the model's
+     * library loads is asked only of models that run (fc_config_models_ready) */
+    const char *param = NULL;
+    char expected[768];
+    if (ops->check && ops->check(out, 0, &param, expected, sizeof expected)) {
+        if (!param) {
+            fc_error("model %s cannot run here: %s", ops->name, expected);
+            goto out;
+        }
+        char *p = join_path(path, param);
+        bad(v, p, expected, obj ? cJSON_GetObjectItemCaseSensitive(obj, param) : NULL);
+        free(p);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(path);
+    if (rc)
+        fc_params_free(out);
+    return rc;
+}
+
+int fc_config_models_ready(const struct fc_model_choice *m, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *param = NULL;
+        char why[768];
+        if (m[k].ops->check && m[k].ops->check(&m[k].params, 1, &param, why, sizeof why))
+            return fc_error("model %s cannot run here: %s", m[k].ops->name, why);
+    }
+    return 0;
+}
+
+int fc_config_model_params(const cJSON *models, const struct fc_model_ops *ops,
+                           const char *source, struct fc_params *out)
+{
+    struct vctx v = {source ? source : "config", NULL, 0};
+    return model_params(&v, models, ops, out);
+}
+
+static void params_to_json(const struct fc_params *p, cJSON *obj)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct fc_param_spec *s = &p->specs[i];
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, s->name);
+        if (s->type == FC_PARAM_ENUM)
+            cJSON_AddStringToObject(obj, s->name, p->values[i].str);
+        else if (s->type == FC_PARAM_BOOL)
+            cJSON_AddBoolToObject(obj, s->name, p->values[i].num != 0);
+        else
+            cJSON_AddNumberToObject(obj, s->name, p->values[i].num);
+    }
+}
+
+char *fc_config_model_defaults_json(const struct fc_model_ops *ops)
+{
+    struct fc_params p;
+    param_defaults(ops, &p);
+    cJSON *obj = cJSON_CreateObject();
+    params_to_json(&p, obj);
+    char *s = cJSON_Print(obj);
+    cJSON_Delete(obj);
+    fc_params_free(&p);
+    return s;
+}
+
+/* ---- layering: merge and overrides ---- */
+
+/* Deep-merges src into dst: objects merge key by key, anything else replaces. */
+static void merge(cJSON *dst, const cJSON *src)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, src)
+    {
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, it->string);
+        if (d && cJSON_IsObject(d) && cJSON_IsObject(it)) {
+            merge(d, it);
+        } else {
+            cJSON *copy = cJSON_Duplicate(it, 1);
+            if (d)
+                cJSON_ReplaceItemInObjectCaseSensitive(dst, it->string, copy);
+            else
+                cJSON_AddItemToObject(dst, it->string, copy);
+        }
+    }
+}
+
+static cJSON *override_value(const struct fc_override *o)
+{
+    if (o->as_list) {
+        cJSON *arr = cJSON_CreateArray();
+        char *copy = xstrdup(o->value), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            double x;
+            if (fc_parse_double(tok, &x) == 0)
+                cJSON_AddItemToArray(arr, cJSON_CreateNumber(x));
+            else
+                cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+        }
+        free(copy);
+        return arr;
+    }
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(o->value, &end, 1); /* all of it, or a string */
+    if (v && !cJSON_IsString(v) && !cJSON_IsObject(v) && !cJSON_IsArray(v) &&
+        !cJSON_IsNumber(v) && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
+        cJSON_Delete(v);
+        v = NULL;
+    }
+    return v ? v : cJSON_CreateString(o->value);
+}
+
+static int apply_override(cJSON *root, const struct fc_override *o)
+{
+    cJSON *node = root;
+    char *path = xstrdup(o->path), *save = NULL;
+    char *tok = strtok_r(path, ".", &save);
+    int rc = 0;
+    while (tok) {
+        char *next = strtok_r(NULL, ".", &save);
+        if (!cJSON_IsObject(node)) {
+            rc = fc_error("%s: %s: cannot set a key inside a non-object", o->flag, o->path);
+            break;
+        }
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(node, tok);
+        if (!next) {
+            cJSON *val = override_value(o);
+            if (o->append) {
+                if (!child || !cJSON_IsArray(child)) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(node, tok);
+                    child = cJSON_AddArrayToObject(node, tok);
+                }
+                cJSON_AddItemToArray(child, val);
+            } else if (child) {
+                cJSON_ReplaceItemInObjectCaseSensitive(node, tok, val);
+            } else {
+                cJSON_AddItemToObject(node, tok, val);
+            }
+        } else if (!child) {
+            child = cJSON_AddObjectToObject(node, tok);
+        }
+        node = child;
+        tok = next;
+    }
+    free(path);
+    return rc;
+}
+
+void fc_override_add(struct fc_override *ov, size_t *n, const char *path,
+                     const char *json_value, const char *flag)
+{
+    ov[*n] = (struct fc_override){xstrdup(path), xstrdup(json_value), xstrdup(flag), 0, 0};
+    (*n)++;
+}
+
+void fc_override_add_string(struct fc_override *ov, size_t *n, const char *path,
+                            const char *text, const char *flag)
+{
+    cJSON *s = cJSON_CreateString(text);
+    char *quoted = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    fc_override_add(ov, n, path, quoted, flag);
+    free(quoted);
+}
+
+int fc_override_parse_set(const char *arg, struct fc_override *ov)
+{
+    const char *eq = strchr(arg, '=');
+    memset(ov, 0, sizeof *ov);
+    if (!eq || eq == arg || eq[-1] == '.' || arg[0] == '.' || strstr(arg, "..") ||
+        (size_t)(eq - arg) > 200)
+        return fc_error("--set %s: expected PATH=VALUE, e.g. --set split.val_days=14", arg);
+    ov->path = xmalloc((size_t)(eq - arg) + 1);
+    memcpy(ov->path, arg, (size_t)(eq - arg));
+    ov->path[eq - arg] = '\0';
+    ov->value = xstrdup(eq + 1);
+    ov->flag = fc_xasprintf("--set %s", arg);
+    return 0;
+}
+
+void fc_override_free(struct fc_override *ov)
+{
+    free(ov->path);
+    free(ov->value);
+    free(ov->flag);
+}
+
+/* ---- loading the file ---- */
+
+static cJSON *parse_file(const char *file)
+{
+    size_t len;
+    char *text = fc_read_file(file, &len);
+    if (!text)
+        return NULL;
+    if (strlen(text) != len) {
+        fc_error("%s: contains a NUL byte: not a JSON text file", file);
+        free(text);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        int line = 1, col = 1;
+        for (const char *p = text; end && p < end; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        fc_error("%s:%d:%d: invalid JSON near here", file, line, col);
+        free(text);
+        return NULL;
+    }
+    free(text);
+    if (!cJSON_IsObject(root)) {
+        fc_error("%s: expected a JSON object at the top level", file);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    if (check_duplicates(file, root, "")) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    /* A run's run.json reproduces the run: take its resolved config. */
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "forecast-run") == 0) {
+        cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(root, "config");
+        cJSON_Delete(root);
+        if (!cJSON_IsObject(c)) {
+            fc_error("%s: run file without a \"config\" object", file);
+            cJSON_Delete(c);
+            return NULL;
+        }
+        root = c;
+    }
+    return root;
+}
+
+/* ---- validation into the struct ---- */
+
+static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data_spec *d)
+{
+    static const char *const keys[] = {"path",          "target_path",    "join_key",
+                                       "series_columns", "date_column",    "target_column",
+                                       "weight_column", "features",       "ignore",
+                                       "missing_target", "cache",         "cache_dir"};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsObject(o))
+        return bad(v, "data", "an object", o);
+    if (check_keys(v, o, "data", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+    if (cJSON_IsNull(path))
+        return fc_error("%s: data.path: no data file given: pass --data FILE or set "
+                        "data.path in a config file",
+                        origin(v, "data.path"));
+    if (get_string(v, o, "data", "path", 0, &d->path) ||
+        get_string(v, o, "data", "target_path", 1, &d->target_path) ||
+        get_string(v, o, "data", "join_key", 1, &d->join_key) ||
+        get_string_list(v, o, "data", "series_columns", 1, &d->series_cols,
+                        &d->n_series_cols) ||
+        get_string(v, o, "data", "date_column", 0, &d->date_col) ||
+        get_string(v, o, "data", "target_column", 0, &d->target_col) ||
+        get_string(v, o, "data", "weight_column", 1, &d->weight_col) ||
+        get_string_list(v, o, "data", "features", 0, &d->features, &d->n_features) ||
+        get_string_list(v, o, "data", "ignore", 0, &d->ignore, &d->n_ignore))
+        return -1;
+    if (d->target_path && !d->join_key)
+        return fc_error("%s: data.join_key: required when data.target_path is set "
+                        "(the column joining features and targets, e.g. \"bdID\")",
+                        origin(v, "data.join_key"));
+    if (!d->target_path && d->join_key)
+        return fc_error("%s: data.join_key: only meaningful with data.target_path",
+                        origin(v, "data.join_key"));
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "missing_target");
+    if (!cJSON_IsString(mt) || (strcmp(mt->valuestring, "error") != 0 &&
+                                strcmp(mt->valuestring, "drop") != 0))
+        return bad(v, "data.missing_target", "one of \"error\", \"drop\"", mt);
+    d->drop_missing_target = strcmp(mt->valuestring, "drop") == 0;
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "cache");
+    if (!cJSON_IsBool(ca))
+        return bad(v, "data.cache", "true or false", ca);
+    d->cache = cJSON_IsTrue(ca);
+    return get_string(v, o, "data", "cache_dir", 1, &d->cache_dir);
+}
+
+static int validate_split(const struct vctx *v, const cJSON *root, struct fc_split_spec *s)
+{
+    static const char *const keys[] = {"split_date", "test_end", "val_days", "val_date",
+                                       "min_train_rows"};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "split");
+    if (!cJSON_IsObject(o))
+        return bad(v, "split", "an object", o);
+    if (check_keys(v, o, "split", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    int has;
+    long n;
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date")))
+        return fc_error("%s: split.split_date: no split date given: pass --split-date "
+                        "YYYY-MM-DD or set split.split_date",
+                        origin(v, "split.split_date"));
+    if (get_date(v, o, "split", "split_date", 0, &has, &s->split_date) ||
+        get_date(v, o, "split", "test_end", 1, &s->has_test_end, &s->test_end) ||
+        get_date(v, o, "split", "val_date", 1, &s->has_val_date, &s->val_date))
+        return -1;
+    if (get_int(v, o, "split", "val_days", 0, 100000, &n))
+        return -1;
+    s->val_days = (int)n;
+    if (get_int(v, o, "split", "min_train_rows", 1, 100000000, &n))
+        return -1;
+    s->min_train_rows = (int)n;
+    if (s->has_test_end && s->test_end <= s->split_date)
+        return bad(v, "split.test_end", "a date after split.split_date",
+                   cJSON_GetObjectItemCaseSensitive(o, "test_end"));
+    if (s->has_val_date && s->val_date >= s->split_date)
+        return bad(v, "split.val_date", "a date before split.split_date",
+                   cJSON_GetObjectItemCaseSensitive(o, "val_date"));
+    return 0;
+}
+
+static int validate_quantiles(const struct vctx *v, const cJSON *root, struct fc_config *c)
+{
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "quantiles");
+    if (!cJSON_IsArray(q))
+        return bad(v, "quantiles", "an array of numbers in (0, 1)", q);
+    size_t n = (size_t)cJSON_GetArraySize(q);
+    c->quantiles = xcalloc(n ? n : 1, sizeof *c->quantiles);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, q)
+    {
+        char *p = fc_xasprintf("quantiles[%zu]", c->n_quantiles);
+        int rc = 0;
+        if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble < 1))
+            rc = bad(v, p, "a number in (0, 1)", e);
+        else if (c->n_quantiles && e->valuedouble <= c->quantiles[c->n_quantiles - 1])
+            rc = bad(v, p, "levels in increasing order without repeats", e);
+        free(p);
+        if (rc)
+            return -1;
+        c->quantiles[c->n_quantiles++] = e->valuedouble;
+    }
+    return 0;
+}
+
+static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
+{
+    static const char *const keys[] = {"data",      "split", "series", "model",
+                                       "strategy",  "quantiles", "seed", "jobs",
+                                       "output",    "models", "format_version", "report"};
+    if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split))
+        return -1;
+    if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
+        return -1;
+    /* "model": one name or a list of names */
+    const cJSON *mj = cJSON_GetObjectItemCaseSensitive(root, "model");
+    size_t nm = cJSON_IsArray(mj) ? (size_t)cJSON_GetArraySize(mj) : 1;
+    if (!(cJSON_IsString(mj) && mj->valuestring[0]) && !(cJSON_IsArray(mj) && nm > 0))
+        return bad(v, "model", "a model name or a non-empty list of model names", mj);
+    c->models = xcalloc(nm, sizeof *c->models);
+    for (size_t k = 0; k < nm; k++) {
+        const cJSON *e = cJSON_IsArray(mj) ? cJSON_GetArrayItem(mj, (int)k) : mj;
+        char *p = cJSON_IsArray(mj) ? fc_xasprintf("model[%zu]", k) : xstrdup("model");
+        int rc = 0;
+        if (!cJSON_IsString(e) || !e->valuestring[0])
+            rc = bad(v, p, "a model name", e);
+        else if (!(c->models[k].ops = fc_registry_find(e->valuestring)))
+            rc = fc_registry_unknown(origin(v, p), e->valuestring);
+        for (size_t j = 0; !rc && j < k; j++)
+            if (c->models[j].ops == c->models[k].ops)
+                rc = bad(v, p, "each model once", e);
+        free(p);
+        if (rc)
+            return -1;
+        c->n_models = k + 1;
+    }
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "strategy");
+    if (cJSON_IsString(st) && strcmp(st->valuestring, "combined") == 0)
+        c->strategy = FC_COMBINED;
+    else if (cJSON_IsString(st) && strcmp(st->valuestring, "individual") == 0)
+        c->strategy = FC_INDIVIDUAL;
+    else
+        return bad(v, "strategy", "one of \"combined\", \"individual\"", st);
+    if (validate_quantiles(v, root, c))
+        return -1;
+    long n;
+    if (get_int(v, root, "", "seed", 0, 4294967295L, &n))
+        return -1;
+    c->seed = (uint64_t)n;
+    if (get_int(v, root, "", "jobs", 0, 4096, &n))
+        return -1;
+    c->jobs = (int)n;
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(root, "format_version");
+    if (fv && !(cJSON_IsNumber(fv) && fv->valuedouble == 1))
+        return bad(v, "format_version", "1 (the only config format so far)", fv);
+
+    static const char *const rkeys[] = {"plot_series"};
+    const cJSON *rep = cJSON_GetObjectItemCaseSensitive(root, "report");
+    if (!cJSON_IsObject(rep))
+        return bad(v, "report", "an object", rep);
+    if (check_keys(v, rep, "report", rkeys, 1) ||
+        get_string_list(v, rep, "report", "plot_series", 0, &c->plot_skus, &c->n_plot_skus))
+        return -1;
+
+    static const char *const okeys[] = {"dir", "name"};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "output");
+    if (!cJSON_IsObject(o))
+        return bad(v, "output", "an object", o);
+    if (check_keys(v, o, "output", okeys, 2) ||
+        get_string(v, o, "output", "dir", 0, &c->out_dir) ||
+        get_string(v, o, "output", "name", 1, &c->run_name))
+        return -1;
+    if (c->run_name && (strchr(c->run_name, '/') || c->run_name[0] == '.'))
+        return bad(v, "output.name", "a plain directory name (no '/', not starting with '.')",
+                   cJSON_GetObjectItemCaseSensitive(o, "name"));
+
+    /* Every model's section is checked, not only the one that runs. */
+    cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+    if (!cJSON_IsObject(models))
+        return bad(v, "models", "an object mapping model names to hyperparameters", models);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, models)
+    {
+        const struct fc_model_ops *ops = fc_registry_find(m->string);
+        if (!ops) {
+            char *p = fc_xasprintf("models.%s", m->string);
+            fc_registry_unknown(origin(v, p), m->string);
+            free(p);
+            return -1;
+        }
+        struct fc_params tmp;
+        if (model_params(v, models, ops, &tmp))
+            return -1;
+        fc_params_free(&tmp);
+    }
+    for (size_t k = 0; k < c->n_models; k++) {
+        struct fc_model_choice *mc = &c->models[k];
+        if (model_params(v, models, mc->ops, &mc->params))
+            return -1;
+        /* Save the resolved hyperparameters so run.json is self-contained. */
+        cJSON *mine = cJSON_GetObjectItemCaseSensitive(models, mc->ops->name);
+        if (!mine)
+            mine = cJSON_AddObjectToObject(models, mc->ops->name);
+        params_to_json(&mc->params, mine);
+    }
+    c->model = c->models[0];
+    return 0;
+}
+
+int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_override *ov,
+                   size_t n_ov)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cJSON *root = cJSON_Parse(default_config);
+    FC_ASSERT(root);
+    if (!file && access(DEFAULT_CONFIG_FILE, R_OK) == 0)
+        file = DEFAULT_CONFIG_FILE;
+    cfg->source = xstrdup(file ? file : "built-in defaults");
+    if (file) {
+        cJSON *user = parse_file(file);
+        if (!user) {
+            cJSON_Delete(root);
+            free(cfg->source);
+            cfg->source = NULL;
+            return -1;
+        }
+        merge(root, user);
+        cJSON_Delete(user);
+    }
+    for (size_t i = 0; i < n_ov; i++)
+        if (apply_override(root, &ov[i])) {
+            cJSON_Delete(root);
+            free(cfg->source);
+            cfg->source = NULL;
+            return -1;
+        }
+    cfg->json = root;
+    struct vctx v = {cfg->source, ov, n_ov};
+    if (validate(&v, root, cfg)) {
+        fc_config_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+void fc_config_free(struct fc_config *c)
+{
+    if (!c)
+        return;
+    cJSON_Delete(c->json);
+    free(c->source);
+    struct fc_data_spec *d = &c->data;
+    free(d->path);
+    free(d->target_path);
+    free(d->join_key);
+    free_list(d->series_cols, d->n_series_cols);
+    free(d->date_col);
+    free(d->target_col);
+    free(d->weight_col);
+    free_list(d->features, d->n_features);
+    free_list(d->ignore, d->n_ignore);
+    free(d->cache_dir);
+    free_list(c->skus, c->n_skus);
+    free_list(c->plot_skus, c->n_plot_skus);
+    for (size_t k = 0; k < c->n_models; k++)
+        fc_params_free(&c->models[k].params);
+    free(c->models);
+    free(c->quantiles);
+    free(c->out_dir);
+    free(c->run_name);
+    memset(c, 0, sizeof *c);
+}

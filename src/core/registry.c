@@ -1,0 +1,47 @@
+/*
+ * registry.c — the one place that knows which model plugins exist.
+ * list-models walks this table; everything else looks names up here.
+ */
+#include "forecast/core/registry.h"
+
+#include <string.h>
+
+#include "forecast/core/util.h"
+
+extern const struct fc_model_ops fc_model_mlp_quantile;
+extern const struct fc_model_ops fc_model_mlp_standard;
+extern const struct fc_model_ops fc_model_statquant;
+extern const struct fc_model_ops fc_model_xgboost_quantile;
+extern const struct fc_model_ops fc_model_xgboost_standard;
+
+const struct fc_model_ops *const fc_models[] = {
+    &fc_model_statquant,
+    &fc_model_xgboost_standard,
+    &fc_model_xgboost_quantile,
+    &fc_model_mlp_standard,
+    &fc_model_mlp_quantile,
+    NULL,
+};
+
+const struct fc_model_ops *fc_registry_find(const char *name)
+{
+    for (size_t i = 0; fc_models[i]; i++)
+        if (strcmp(fc_models[i]->name, name) == 0)
+            return fc_models[i];
+    return NULL;
+}
+
+int fc_registry_unknown(const char *where, const char *name)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; fc_models[i] && n < 64; i++)
+        names[n++] = fc_models[i]->name;
+    const char *s = fc_suggest(name, names, n);
+    if (s)
+        return fc_error("%s: unknown model \"%s\"; did you mean \"%s\"? "
+                        "(forecast list-models shows them all)",
+                        where, name, s);
+    return fc_error("%s: unknown model \"%s\" (forecast list-models shows them all)",
+                    where, name);
+}

@@ -1,0 +1,567 @@
+/*
+ * util.c — allocation, error reporting, string buffers, number and date
+ * parsing, edit distance. See util.h.
+ */
+#include "forecast/core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+int fc_verbosity = 1;
+_Thread_local int fc_error_silent;
+_Thread_local char fc_last_error[1024];
+
+/* ---- allocation ---- */
+
+static void oom(size_t n, const char *file, int line)
+{
+    fprintf(stderr, "forecast: out of memory allocating %zu bytes at %s:%d\n", n,
+            file, line);
+    abort();
+}
+
+void *fc_xmalloc(size_t n, const char *file, int line)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n, file, line);
+    return p;
+}
+
+void *fc_xcalloc(size_t n, size_t size, const char *file, int line)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size, file, line);
+    return p;
+}
+
+void *fc_xrealloc(void *p, size_t n, const char *file, int line)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n, file, line);
+    return q;
+}
+
+char *fc_xstrdup(const char *s, const char *file, int line)
+{
+    size_t n = strlen(s) + 1;
+    char *p = fc_xmalloc(n, file, line);
+    memcpy(p, s, n);
+    return p;
+}
+
+char *fc_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    FC_ASSERT(n >= 0);
+    char *s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void fc_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "forecast: internal error: assertion '%s' failed at %s:%d\n",
+            expr, file, line);
+    abort();
+}
+
+/* ---- errors and log ---- */
+
+int fc_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fc_last_error, sizeof fc_last_error, fmt, ap);
+    va_end(ap);
+    if (!fc_error_silent)
+        fprintf(stderr, "forecast: error: %s\n", fc_last_error);
+    return -1;
+}
+
+void fc_warn(const char *fmt, ...)
+{
+    if (fc_verbosity < 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("forecast: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void fc_info(int level, const char *fmt, ...)
+{
+    if (fc_verbosity < level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void fc_release_pages(const void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+double fc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- string buffer ---- */
+
+void fc_buf_init(struct fc_buf *b)
+{
+    b->cap = 64;
+    b->len = 0;
+    b->s = xmalloc(b->cap);
+    b->s[0] = '\0';
+}
+
+void fc_buf_free(struct fc_buf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+static void buf_reserve(struct fc_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    while (b->len + extra + 1 > b->cap)
+        b->cap *= 2;
+    b->s = xrealloc(b->s, b->cap);
+}
+
+void fc_buf_putc(struct fc_buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->s[b->len++] = c;
+    b->s[b->len] = '\0';
+}
+
+void fc_buf_append(struct fc_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void fc_buf_puts(struct fc_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    buf_reserve(b, n);
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+}
+
+void fc_buf_printf(struct fc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    FC_ASSERT(n >= 0);
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void fc_buf_put_double(struct fc_buf *b, double v)
+{
+    if (isnan(v))
+        return;
+    fc_buf_printf(b, "%.17g", v);
+}
+
+void fc_buf_put_key_part(struct fc_buf *b, const char *part, int first)
+{
+    if (!first)
+        fc_buf_putc(b, ':');
+    for (; *part; part++) {
+        if (*part == ':' || *part == '\\')
+            fc_buf_putc(b, '\\');
+        fc_buf_putc(b, *part);
+    }
+}
+
+void fc_buf_put_csv_field(struct fc_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fc_buf_puts(b, s);
+        return;
+    }
+    fc_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            fc_buf_putc(b, '"');
+        fc_buf_putc(b, *s);
+    }
+    fc_buf_putc(b, '"');
+}
+
+/* ---- parsing ---- */
+
+/* The general case: strtod, on plain decimals only (strtod would also take
+ * "inf", "nan", hex floats and leading spaces). */
+static int parse_double_strtod(const char *s, double *out)
+{
+    static const unsigned char ok[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+        ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1,
+        ['E'] = 1};
+    if (!*s)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!ok[*p])
+            return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || end == s)
+        return -1;
+    if (errno == ERANGE && isinf(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Exact fast path (Clinger): a decimal with at most 19 significant digits
+ * whose mantissa fits in 53 bits and whose power of ten is within 10^+-22 is
+ * m * 10^e or m / 10^-e, one correctly rounded IEEE operation on two exact
+ * doubles: the same double strtod returns. Anything else goes to strtod. */
+int fc_parse_double(const char *s, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    uint64_t m = 0;
+    int sig = 0, e10 = 0, any = 0;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+        if (sig >= 19)
+            return parse_double_strtod(s, out);
+        m = m * 10 + (uint64_t)(*p - '0');
+        sig += m != 0;
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, any = 1) {
+            if (sig >= 19)
+                return parse_double_strtod(s, out);
+            m = m * 10 + (uint64_t)(*p - '0');
+            sig += m != 0;
+            e10--;
+        }
+    if (!any)
+        return parse_double_strtod(s, out);
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int eneg = 0, ev = 0, edig = 0;
+        if (*p == '-' || *p == '+')
+            eneg = *p++ == '-';
+        for (; *p >= '0' && *p <= '9'; p++, edig = 1)
+            if (ev < 100000)
+                ev = ev * 10 + (*p - '0');
+        if (!edig)
+            return parse_double_strtod(s, out);
+        e10 += eneg ? -ev : ev;
+    }
+    if (*p || m > (1ULL << 53) || e10 < -22 || e10 > 22)
+        return parse_double_strtod(s, out);
+    double d = (double)m;
+    d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    *out = neg ? -d : d;
+    return 0;
+}
+
+int fc_parse_long(const char *s, long *out)
+{
+    if (!*s || isspace((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int fc_is_missing(const char *s)
+{
+    /* every spelling is empty or starts with N / n: numbers leave at once */
+    if (s[0] != '\0' && s[0] != 'N' && s[0] != 'n')
+        return 0;
+    static const char *const spellings[] = {"", "NA", "NaN", "nan", "NAN", "N/A",
+                                            "null", "NULL", "n/a"};
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
+        if (strcmp(s, spellings[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Days from civil date (proleptic Gregorian), Howard Hinnant's algorithm. */
+static int32_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int read_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int fc_parse_date(const char *s, int32_t *days)
+{
+    int y, m, d;
+    if (strlen(s) < 10 || read_digits(s, 4, &y) || s[4] != '-' ||
+        read_digits(s + 5, 2, &m) || s[7] != '-' || read_digits(s + 8, 2, &d))
+        return -1;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || y < 1)
+        return -1;
+    if (d > mdays[m - 1] + (m == 2 && is_leap(y)))
+        return -1;
+    const char *t = s + 10;
+    if (*t) {
+        /* time part: THH:MM[:SS[.fff]][Z|(+|-)hh:mm] — validated, then dropped */
+        int hh, mm, ss = 0;
+        if ((*t != 'T' && *t != ' ') || read_digits(t + 1, 2, &hh) || t[3] != ':' ||
+            read_digits(t + 4, 2, &mm))
+            return -1;
+        t += 6;
+        if (*t == ':') {
+            if (read_digits(t + 1, 2, &ss))
+                return -1;
+            t += 3;
+            if (*t == '.') {
+                t++;
+                if (!isdigit((unsigned char)*t))
+                    return -1;
+                while (isdigit((unsigned char)*t))
+                    t++;
+            }
+        }
+        if (hh > 23 || mm > 59 || ss > 60)
+            return -1;
+        if (*t == 'Z') {
+            t++;
+        } else if (*t == '+' || *t == '-') {
+            int oh, om;
+            if (read_digits(t + 1, 2, &oh) || t[3] != ':' || read_digits(t + 4, 2, &om))
+                return -1;
+            t += 6;
+        }
+        if (*t)
+            return -1;
+    }
+    *days = days_from_civil(y, m, d);
+    return 0;
+}
+
+void fc_format_date(int32_t z, char *out)
+{
+    long zz = (long)z + 719468;
+    long era = (zz >= 0 ? zz : zz - 146096) / 146097;
+    long doe = zz - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = yoe + era * 400;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long d = doy - (153 * mp + 2) / 5 + 1;
+    long m = mp + (mp < 10 ? 3 : -9);
+    y += m <= 2;
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%04ld-%02ld-%02ld", y, m, d);
+    memcpy(out, tmp, 10);
+    out[10] = '\0';
+}
+
+int fc_weekday(int32_t days)
+{
+    /* 1970-01-01 was a Thursday (3 with Monday = 0) */
+    int w = (int)((days % 7 + 7 + 3) % 7);
+    return w;
+}
+
+/* ---- suggestions ---- */
+
+size_t fc_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = xmalloc((lb + 1) * sizeof *row);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+const char *fc_suggest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = fc_edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    size_t len = strlen(word);
+    size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    if (best && (best_d <= limit || (best_d < len && strstr(best, word))))
+        return best;
+    return NULL;
+}
+
+/* ---- files ---- */
+
+char *fc_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fc_error("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct fc_buf b;
+    fc_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        buf_reserve(&b, n);
+        memcpy(b.s + b.len, chunk, n);
+        b.len += n;
+        b.s[b.len] = '\0';
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        fc_buf_free(&b);
+        fc_error("%s: read error", path);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return b.s;
+}
+
+/* ---- string map ---- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+void fc_strmap_init(struct fc_strmap *m)
+{
+    m->cap = 64;
+    m->n = 0;
+    m->keys = xcalloc(m->cap, sizeof *m->keys);
+    m->vals = xcalloc(m->cap, sizeof *m->vals);
+}
+
+void fc_strmap_free(struct fc_strmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    m->keys = NULL;
+    m->vals = NULL;
+    m->cap = m->n = 0;
+}
+
+long fc_strmap_get(const struct fc_strmap *m, const char *key)
+{
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (strcmp(m->keys[i], key) == 0)
+            return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+void fc_strmap_put(struct fc_strmap *m, const char *key, uint32_t val)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        struct fc_strmap big = {xcalloc(m->cap * 2, sizeof *m->keys),
+                                xcalloc(m->cap * 2, sizeof *m->vals), m->cap * 2, 0};
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i])
+                fc_strmap_put(&big, m->keys[i], m->vals[i]);
+        fc_strmap_free(m);
+        *m = big;
+    }
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->keys[i])
+        i = (i + 1) & (m->cap - 1);
+    m->keys[i] = key;
+    m->vals[i] = val;
+    m->n++;
+}

@@ -1,0 +1,389 @@
+/*
+ * cache.c — the binary dataset cache (see cache.h). Layout, native byte
+ * order (a cache from a machine of another byte order is simply rebuilt):
+ *
+ *   header  magic "FCCACHE\0", u32 version, u32 byte-order mark 0x01020304,
+ *           u64 spec hash (XXH3 of the column roles), 2 x source fingerprint
+ *           (u64 size, mtime s, mtime ns, inode) for the data and target
+ *           files, u64 payload length, u64 payload XXH3
+ *   payload u64 counts; the sha256 fingerprints; length-prefixed strings
+ *           (feature names, id column names, series keys and id values); the
+ *           columns: date i32[n], series u32[n], target f32[n], weight f32[n]
+ *           (when present), features f32[F][n], series start / length u64[S]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "forecast/data/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "forecast/core/hash.h"
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
+
+#define MAGIC "FCCACHE\0"
+#define BOM 0x01020304u
+
+struct fingerprint {
+    uint64_t size, mtime_s, mtime_ns, ino;
+};
+
+struct header {
+    char magic[8];
+    uint32_t version, bom;
+    uint64_t spec_hash;
+    /* loaded for train (target required) or predict (target optional);
+     * complete: every row has its target (and weight), so the dataset is
+     * the same either way and serves both */
+    uint32_t need_target, complete;
+    struct fingerprint data, target;
+    uint64_t payload_len, payload_hash;
+};
+
+static int fingerprint_of(const char *path, struct fingerprint *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!path)
+        return 0;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    f->size = (uint64_t)st.st_size;
+    f->mtime_s = (uint64_t)st.st_mtim.tv_sec;
+    f->mtime_ns = (uint64_t)st.st_mtim.tv_nsec;
+    f->ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+static uint64_t spec_hash(const struct fc_data_spec *s)
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+#define PUT(str)                                                                         \
+    do {                                                                                 \
+        const char *v_ = (str) ? (str) : "\x01(null)";                                   \
+        XXH3_64bits_update(h, v_, strlen(v_) + 1);                                       \
+    } while (0)
+    PUT(s->path);
+    PUT(s->target_path);
+    PUT(s->join_key);
+    for (size_t i = 0; i < s->n_series_cols; i++)
+        PUT(s->series_cols[i]);
+    PUT("|");
+    PUT(s->date_col);
+    PUT(s->target_col);
+    PUT(s->weight_col);
+    for (size_t i = 0; i < s->n_features; i++)
+        PUT(s->features[i]);
+    PUT("|");
+    for (size_t i = 0; i < s->n_ignore; i++)
+        PUT(s->ignore[i]);
+    PUT("|");
+    PUT(s->drop_missing_target ? "drop" : "error");
+#undef PUT
+    uint64_t v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
+}
+
+char *fc_cache_path(const struct fc_data_spec *spec)
+{
+    if (!spec->cache_dir)
+        return fc_xasprintf("%s.fccache", spec->path);
+    char *abs = realpath(spec->path, NULL);
+    char hex[65];
+    fc_sha256_buf(abs ? abs : spec->path, strlen(abs ? abs : spec->path), hex);
+    free(abs);
+    const char *base = strrchr(spec->path, '/');
+    return fc_xasprintf("%s/%s.%.16s.fccache", spec->cache_dir, base ? base + 1 : spec->path,
+                        hex);
+}
+
+/* ---- reading ---- */
+
+struct rd {
+    const char *p, *end;
+    int bad;
+};
+
+static const void *take(struct rd *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const void *v = r->p;
+    r->p += n;
+    return v;
+}
+
+static uint64_t take_u64(struct rd *r)
+{
+    uint64_t v = 0;
+    const void *p = take(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static char *take_str(struct rd *r)
+{
+    uint64_t n = take_u64(r);
+    if (n > (1u << 20)) {
+        r->bad = 1;
+        return xstrdup("");
+    }
+    const char *p = take(r, n);
+    char *s = xmalloc(n + 1);
+    if (p)
+        memcpy(s, p, n);
+    s[p ? n : 0] = '\0';
+    return s;
+}
+
+static void *take_array(struct rd *r, size_t count, size_t size)
+{
+    if (count && size > SIZE_MAX / count) {
+        r->bad = 1;
+        return xmalloc(1);
+    }
+    /* the bytes must be there before anything is allocated for them: a
+     * damaged count cannot ask for more memory than the file holds */
+    const void *p = take(r, count * size);
+    void *a = xmalloc(p && count > 0 && size > 0 ? count * size : 1);
+    if (p) {
+        memcpy(a, p, count * size);
+        fc_release_pages(p, count * size);
+    }
+    return a;
+}
+
+struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_target, char *why,
+                                 size_t why_len)
+{
+    char *path = fc_cache_path(spec);
+    struct fc_dataset *ds = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *map = MAP_FAILED;
+    struct stat st;
+    snprintf(why, why_len, "no cache");
+    if (fd < 0 || fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct header))
+        goto out;
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        goto out;
+    struct header h;
+    memcpy(&h, map, sizeof h);
+    struct fingerprint fd_data, fd_target;
+    if (memcmp(h.magic, MAGIC, 8) != 0 || h.bom != BOM) {
+        snprintf(why, why_len, "%s is not a forecast cache", path);
+        goto out;
+    }
+    if (h.version != FC_CACHE_VERSION) {
+        snprintf(why, why_len, "%s has format version %u, this forecast writes %d", path,
+                 h.version, FC_CACHE_VERSION);
+        goto out;
+    }
+    if (fingerprint_of(spec->path, &fd_data) || fingerprint_of(spec->target_path, &fd_target) ||
+        memcmp(&fd_data, &h.data, sizeof fd_data) || memcmp(&fd_target, &h.target, sizeof fd_target)) {
+        snprintf(why, why_len, "the data changed since %s was written", path);
+        goto out;
+    }
+    if (h.spec_hash != spec_hash(spec)) {
+        snprintf(why, why_len, "the column roles changed since %s was written", path);
+        goto out;
+    }
+    if (h.need_target != (uint32_t)(need_target != 0) && !h.complete) {
+        snprintf(why, why_len, "%s was built %s and some targets are missing", path,
+                 h.need_target ? "for training (rows without a target dropped)"
+                               : "for prediction (targets optional)");
+        goto out;
+    }
+    const char *payload = (const char *)map + sizeof h;
+    if (h.payload_len != (uint64_t)st.st_size - sizeof h ||
+        XXH3_64bits(payload, (size_t)h.payload_len) != h.payload_hash) {
+        snprintf(why, why_len, "%s is damaged (checksum)", path);
+        goto out;
+    }
+    struct rd r = {payload, payload + h.payload_len, 0};
+    ds = xcalloc(1, sizeof *ds);
+    ds->path = xstrdup(spec->path);
+    fc_strmap_init(&ds->key_index);
+    size_t n = ds->n_rows = take_u64(&r);
+    size_t F = ds->n_features = take_u64(&r);
+    size_t S = take_u64(&r);
+    size_t K = ds->n_id_cols = take_u64(&r);
+    ds->n_dropped = take_u64(&r);
+    ds->file_size = take_u64(&r);
+    ds->target_file_size = take_u64(&r);
+    ds->has_target = (int)take_u64(&r);
+    int has_weight = (int)take_u64(&r);
+    if (r.bad || F > 1000000 || K > 64 || S > n) {
+        r.bad = 1;
+        goto parsed;
+    }
+    const char *sha = take(&r, 65), *tsha = take(&r, 65);
+    if (sha)
+        memcpy(ds->sha256, sha, 65);
+    if (tsha)
+        memcpy(ds->target_sha256, tsha, 65);
+    ds->sha256[64] = ds->target_sha256[64] = '\0';
+    ds->feature_names = xcalloc(F ? F : 1, sizeof *ds->feature_names);
+    for (size_t j = 0; j < F; j++)
+        ds->feature_names[j] = take_str(&r);
+    ds->id_col_names = xcalloc(K ? K : 1, sizeof *ds->id_col_names);
+    for (size_t k = 0; k < K; k++)
+        ds->id_col_names[k] = take_str(&r);
+    ds->series_key = xcalloc(S ? S : 1, sizeof *ds->series_key);
+    ds->series_parts = xcalloc(S ? S : 1, sizeof *ds->series_parts);
+    for (size_t s = 0; s < S; s++) {
+        ds->series_key[s] = take_str(&r);
+        ds->series_parts[s] = xcalloc(K ? K : 1, sizeof **ds->series_parts);
+        for (size_t k = 0; k < K; k++)
+            ds->series_parts[s][k] = take_str(&r);
+        ds->n_series = s + 1;
+        if (fc_strmap_get(&ds->key_index, ds->series_key[s]) >= 0)
+            r.bad = 1;
+        else
+            fc_strmap_put(&ds->key_index, ds->series_key[s], (uint32_t)s);
+    }
+    ds->date = take_array(&r, n, sizeof *ds->date);
+    ds->series = take_array(&r, n, sizeof *ds->series);
+    ds->target = take_array(&r, n, sizeof *ds->target);
+    if (has_weight)
+        ds->weight = take_array(&r, n, sizeof *ds->weight);
+    ds->features = xcalloc(F ? F : 1, sizeof *ds->features);
+    for (size_t j = 0; j < F; j++)
+        ds->features[j] = take_array(&r, n, sizeof **ds->features);
+    uint64_t *start = take_array(&r, S, sizeof *start), *len = take_array(&r, S, sizeof *len);
+    ds->series_start = xcalloc(S ? S : 1, sizeof *ds->series_start);
+    ds->series_len = xcalloc(S ? S : 1, sizeof *ds->series_len);
+    for (size_t s = 0; s < S && !r.bad; s++) {
+        ds->series_start[s] = (size_t)start[s];
+        ds->series_len[s] = (size_t)len[s];
+        if (start[s] + len[s] > n)
+            r.bad = 1;
+    }
+    free(start);
+    free(len);
+    for (size_t i = 0; i < n && !r.bad; i++)
+        if (ds->series[i] >= S)
+            r.bad = 1;
+parsed:
+    if (r.bad || r.p != r.end) {
+        snprintf(why, why_len, "%s is damaged (layout)", path);
+        fc_dataset_free(ds);
+        ds = NULL;
+    }
+out:
+    if (map != MAP_FAILED)
+        munmap(map, (size_t)st.st_size);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return ds;
+}
+
+/* ---- writing ---- */
+
+struct wr {
+    FILE *f;
+    XXH3_state_t *h;
+    uint64_t len;
+    int err;
+};
+
+static void put(struct wr *w, const void *p, size_t n)
+{
+    if (!n || w->err)
+        return;
+    if (fwrite(p, 1, n, w->f) != n)
+        w->err = 1;
+    XXH3_64bits_update(w->h, p, n);
+    w->len += n;
+}
+
+static void put_u64(struct wr *w, uint64_t v) { put(w, &v, sizeof v); }
+
+static void put_str(struct wr *w, const char *s)
+{
+    put_u64(w, strlen(s));
+    put(w, s, strlen(s));
+}
+
+int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct fc_dataset *ds)
+{
+    char *path = fc_cache_path(spec);
+    int rc = -1;
+    struct header h = {0};
+    memcpy(h.magic, MAGIC, 8);
+    h.version = FC_CACHE_VERSION;
+    h.bom = BOM;
+    h.spec_hash = spec_hash(spec);
+    h.need_target = need_target != 0;
+    h.complete = ds->has_target && ds->n_dropped == 0 && (!spec->weight_col || ds->weight);
+    for (size_t i = 0; h.complete && i < ds->n_rows; i++)
+        h.complete = !isnan(ds->target[i]);
+    if (fingerprint_of(spec->path, &h.data) || fingerprint_of(spec->target_path, &h.target)) {
+        fc_error("%s: cannot stat the data for its cache: %s", spec->path, strerror(errno));
+        goto out;
+    }
+    if (spec->cache_dir && fc_mkdir_p(spec->cache_dir))
+        goto out;
+    struct fc_atomic file;
+    if (fc_atomic_open(&file, path))
+        goto out;
+    struct wr w = {file.f, XXH3_createState(), 0, 0};
+    XXH3_64bits_reset(w.h);
+    if (fwrite(&h, sizeof h, 1, w.f) != 1)
+        w.err = 1;
+    size_t n = ds->n_rows, F = ds->n_features, S = ds->n_series, K = ds->n_id_cols;
+    put_u64(&w, n);
+    put_u64(&w, F);
+    put_u64(&w, S);
+    put_u64(&w, K);
+    put_u64(&w, ds->n_dropped);
+    put_u64(&w, ds->file_size);
+    put_u64(&w, ds->target_file_size);
+    put_u64(&w, (uint64_t)ds->has_target);
+    put_u64(&w, ds->weight != NULL);
+    put(&w, ds->sha256, 65);
+    put(&w, ds->target_sha256, 65);
+    for (size_t j = 0; j < F; j++)
+        put_str(&w, ds->feature_names[j]);
+    for (size_t k = 0; k < K; k++)
+        put_str(&w, ds->id_col_names[k]);
+    for (size_t s = 0; s < S; s++) {
+        put_str(&w, ds->series_key[s]);
+        for (size_t k = 0; k < K; k++)
+            put_str(&w, ds->series_parts[s][k]);
+    }
+    put(&w, ds->date, n * sizeof *ds->date);
+    put(&w, ds->series, n * sizeof *ds->series);
+    put(&w, ds->target, n * sizeof *ds->target);
+    if (ds->weight)
+        put(&w, ds->weight, n * sizeof *ds->weight);
+    for (size_t j = 0; j < F; j++)
+        put(&w, ds->features[j], n * sizeof **ds->features);
+    for (size_t s = 0; s < S; s++)
+        put_u64(&w, ds->series_start[s]);
+    for (size_t s = 0; s < S; s++)
+        put_u64(&w, ds->series_len[s]);
+    h.payload_len = w.len;
+    h.payload_hash = XXH3_64bits_digest(w.h);
+    XXH3_freeState(w.h);
+    if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, w.f) != 1))
+        w.err = 1;
+    rc = fc_atomic_close(&file, w.err);
+out:
+    free(path);
+    return rc;
+}

@@ -1,0 +1,1105 @@
+/*
+ * dataset.c — CSV -> struct fc_dataset. libcsv in strict mode feeds whole
+ * records to a row callback; column roles come from the config by name;
+ * every bad cell is reported as file:line:column with what was expected.
+ */
+#include "forecast/data/dataset.h"
+
+#include <csv.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "forecast/data/cache.h"
+#include "forecast/core/hash.h"
+#include "forecast/core/util.h"
+
+/* ---- a record-at-a-time reader over libcsv ---- */
+
+typedef int (*row_fn)(void *ctx, char **fields, size_t n, long line);
+
+struct reader {
+    const char *path;
+    row_fn fn;
+    void *ctx;
+    struct fc_buf row;    /* fields of the current record, NUL-separated */
+    size_t *offs;         /* start of each field in row.s */
+    size_t n_fields, cap_fields;
+    char **ptrs;
+    long line;            /* physical line where the current record starts */
+    long embedded_nl;     /* newlines inside quoted fields of this record */
+    int prev_term;
+    long records;         /* non-blank records seen */
+    int failed;
+    struct csv_parser p;  /* libcsv in strict mode */
+};
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct reader *r = data;
+    if (r->failed)
+        return;
+    if (r->n_fields == r->cap_fields) {
+        r->cap_fields = r->cap_fields ? 2 * r->cap_fields : 32;
+        r->offs = xrealloc(r->offs, r->cap_fields * sizeof *r->offs);
+        r->ptrs = xrealloc(r->ptrs, r->cap_fields * sizeof *r->ptrs);
+    }
+    r->offs[r->n_fields++] = r->row.len;
+    const char *p = s ? s : "";
+    if (len && memchr(p, '\0', len)) {
+        fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path, r->line,
+                 r->n_fields);
+        r->failed = 1;
+        return;
+    }
+    for (const char *nl = len ? memchr(p, '\n', len) : NULL; nl;
+         nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - p)))
+        r->embedded_nl++;
+    fc_buf_append(&r->row, p, len);
+    fc_buf_putc(&r->row, '\0');
+}
+
+static void on_record(int c, void *data)
+{
+    struct reader *r = data;
+    int prev = r->prev_term;
+    r->prev_term = c;
+    if (r->failed)
+        return;
+    if (r->n_fields == 0) {
+        /* CSV_REPALL_NL reports blank lines and the '\n' of "\r\n" */
+        if (!(c == '\n' && prev == '\r'))
+            r->line++;
+        return;
+    }
+    for (size_t i = 0; i < r->n_fields; i++)
+        r->ptrs[i] = r->row.s + r->offs[i];
+    r->records++;
+    if (r->fn(r->ctx, r->ptrs, r->n_fields, r->line))
+        r->failed = 1;
+    r->line += 1 + r->embedded_nl;
+    r->embedded_nl = 0;
+    r->n_fields = 0;
+    r->row.len = 0;
+    r->row.s[0] = '\0';
+}
+
+/* A reader of records for fn(ctx, ...) whose first record starts on line0;
+ * 0, or -1 when libcsv cannot be set up. Close with reader_close. */
+static int reader_open(struct reader *r, const char *path, row_fn fn, void *ctx, long line0)
+{
+    *r = (struct reader){.path = path, .fn = fn, .ctx = ctx, .line = line0, .prev_term = -1};
+    if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+        return -1;
+    fc_buf_init(&r->row);
+    return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+    csv_free(&r->p);
+    fc_buf_free(&r->row);
+    free(r->offs);
+    free(r->ptrs);
+}
+
+/* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
+struct source {
+    FILE *f;
+    gzFile gz;
+};
+
+static int source_open(struct source *src, const char *path)
+{
+    size_t n = strlen(path);
+    src->f = NULL;
+    src->gz = NULL;
+    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+        src->gz = gzopen(path, "rb");
+        if (!src->gz)
+            return fc_error("%s: cannot open data file: %s", path,
+                            errno ? strerror(errno) : "not a gzip file");
+        gzbuffer(src->gz, 1 << 17);
+        return 0;
+    }
+    src->f = fopen(path, "rb");
+    if (!src->f)
+        return fc_error("%s: cannot open data file: %s", path, strerror(errno));
+    return 0;
+}
+
+/* zlib's message without the path it starts with */
+static const char *gz_message(gzFile gz, const char *path, int *code)
+{
+    const char *msg = gzerror(gz, code);
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+        msg += n + 1 + (msg[n + 1] == ' ');
+    return msg;
+}
+
+/* bytes read, 0 at the end, -1 on an error (reported) */
+static long source_read(struct source *src, const char *path, char *buf, size_t cap)
+{
+    if (src->gz) {
+        int n = gzread(src->gz, buf, (unsigned)cap);
+        if (n < 0) {
+            int code;
+            const char *msg = gz_message(src->gz, path, &code);
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            return -1;
+        }
+        return n;
+    }
+    size_t n = fread(buf, 1, cap, src->f);
+    if (n == 0 && ferror(src->f)) {
+        fc_error("%s: read error", path);
+        return -1;
+    }
+    return (long)n;
+}
+
+static void source_close(struct source *src)
+{
+    if (src->gz)
+        gzclose(src->gz);
+    if (src->f)
+        fclose(src->f);
+}
+
+/* Reads path record by record; hashes the bytes (decompressed, for .gz)
+ * into hex/size. */
+static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t *size,
+                    long *records)
+{
+    struct source src;
+    if (source_open(&src, path))
+        return -1;
+    struct reader r;
+    if (reader_open(&r, path, fn, ctx, 1) != 0) {
+        source_close(&src);
+        return fc_error("%s: cannot initialise the CSV parser", path);
+    }
+    struct fc_sha256 *h = fc_sha256_new();
+    static _Thread_local char buf[1 << 17];
+    size_t total = 0;
+    long n = 0;
+    int rc = 0;
+    while (!r.failed && (n = source_read(&src, path, buf, sizeof buf)) > 0) {
+        fc_sha256_update(h, buf, (size_t)n);
+        total += (size_t)n;
+        if (csv_parse(&r.p, buf, (size_t)n, on_field, on_record, &r) != (size_t)n && !r.failed) {
+            fc_error("%s:%ld: malformed CSV: %s (a quote inside an unquoted field, or "
+                     "text after a closing quote)",
+                     path, r.line + r.embedded_nl, csv_strerror(csv_error(&r.p)));
+            r.failed = 1;
+        }
+    }
+    if (n < 0)
+        r.failed = 1;
+    if (!r.failed && src.gz) {
+        int code = Z_OK;
+        const char *msg = gz_message(src.gz, path, &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            r.failed = 1;
+        }
+    }
+    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0 && !r.failed) {
+        fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
+                 r.line);
+        r.failed = 1;
+    }
+    rc = r.failed ? -1 : 0;
+    fc_sha256_final(h, hex);
+    *size = total;
+    *records = r.records;
+    reader_close(&r);
+    source_close(&src);
+    return rc;
+}
+
+/* ---- column roles ---- */
+
+enum role { R_UNUSED, R_ID, R_DATE, R_TARGET, R_WEIGHT, R_FEATURE, R_JOIN };
+
+struct loader {
+    const struct fc_data_spec *spec;
+    const char *path;
+    int need_target;
+    struct fc_dataset *ds;
+
+    size_t n_cols;
+    char **names;        /* header */
+    enum role *role;
+    size_t *slot;        /* id index / feature index per column */
+    int target_col;      /* -1 when absent (predict) or in the target file */
+
+    size_t cap;
+    uint32_t *line_of;   /* physical line of each row, for duplicate reports */
+    size_t cap_series;
+    int fixed;           /* parallel chunk: rows go into preallocated space */
+
+    /* separate target file: join key -> target */
+    struct fc_strmap tmap;
+    char **tkeys;
+    float *tvals;
+    long *tline;
+    size_t n_t, cap_t;
+    long join_col_t, target_col_t;
+    size_t n_cols_t;
+};
+
+static long find_col(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int missing_column(const char *path, char **names, size_t n, const char *name,
+                          const char *role)
+{
+    const char *s = fc_suggest(name, (const char *const *)names, n);
+    struct fc_buf b;
+    fc_buf_init(&b);
+    for (size_t i = 0; i < n && i < 12; i++)
+        fc_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    if (n > 12)
+        fc_buf_puts(&b, ", ...");
+    if (s)
+        fc_error("%s:1: column \"%s\" (%s) not found; did you mean \"%s\"? (columns: %s)",
+                 path, name, role, s, b.s);
+    else
+        fc_error("%s:1: column \"%s\" (%s) not found (columns: %s)", path, name, role, b.s);
+    fc_buf_free(&b);
+    return -1;
+}
+
+static int assign(struct loader *L, const char *name, enum role role, size_t slot,
+                  const char *what)
+{
+    long c = find_col(L->names, L->n_cols, name);
+    if (c < 0)
+        return missing_column(L->path, L->names, L->n_cols, name, what);
+    if (L->role[c] != R_UNUSED)
+        return fc_error("%s:1: column \"%s\" is given two roles (%s and another); each "
+                        "column can play one part",
+                        L->path, name, what);
+    L->role[c] = role;
+    L->slot[c] = slot;
+    return 0;
+}
+
+static int set_up_columns(struct loader *L)
+{
+    const struct fc_data_spec *s = L->spec;
+    struct fc_dataset *ds = L->ds;
+    for (size_t i = 0; i < L->n_cols; i++) {
+        if (!L->names[i][0])
+            return fc_error("%s:1:%zu: empty column name in the header", L->path, i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(L->names[i], L->names[j]) == 0)
+                return fc_error("%s:1:%zu: duplicate column name \"%s\" (also column %zu)",
+                                L->path, i + 1, L->names[i], j + 1);
+    }
+    L->role = xcalloc(L->n_cols, sizeof *L->role);
+    L->slot = xcalloc(L->n_cols, sizeof *L->slot);
+    for (size_t k = 0; k < s->n_series_cols; k++)
+        if (assign(L, s->series_cols[k], R_ID, k, "data.series_columns"))
+            return -1;
+    if (assign(L, s->date_col, R_DATE, 0, "data.date_column"))
+        return -1;
+    L->target_col = -1;
+    if (s->target_path) {
+        if (assign(L, s->join_key, R_JOIN, 0, "data.join_key"))
+            return -1;
+    } else {
+        long c = find_col(L->names, L->n_cols, s->target_col);
+        if (c < 0 && L->need_target)
+            return missing_column(L->path, L->names, L->n_cols, s->target_col,
+                                  "data.target_column");
+        if (c >= 0) {
+            if (assign(L, s->target_col, R_TARGET, 0, "data.target_column"))
+                return -1;
+            L->target_col = (int)c;
+        }
+    }
+    if (s->weight_col) {
+        long c = find_col(L->names, L->n_cols, s->weight_col);
+        if (c < 0 && L->need_target)
+            return missing_column(L->path, L->names, L->n_cols, s->weight_col,
+                                  "data.weight_column");
+        if (c >= 0 && assign(L, s->weight_col, R_WEIGHT, 0, "data.weight_column"))
+            return -1;
+    }
+    /* ignored columns must exist: a typo would silently keep a column */
+    int *ignored = xcalloc(L->n_cols, sizeof *ignored);
+    for (size_t k = 0; k < s->n_ignore; k++) {
+        int hit = 0;
+        for (size_t i = 0; i < L->n_cols; i++)
+            if (fnmatch(s->ignore[k], L->names[i], 0) == 0) {
+                ignored[i] = 1;
+                hit = 1;
+            }
+        if (!hit) {
+            free(ignored);
+            return missing_column(L->path, L->names, L->n_cols, s->ignore[k], "data.ignore");
+        }
+    }
+    /* features: listed names / patterns, or every remaining column */
+    int rc = 0;
+    for (size_t i = 0; i < L->n_cols && !rc; i++) {
+        if (L->role[i] != R_UNUSED || ignored[i])
+            continue;
+        int want = s->n_features == 0;
+        for (size_t k = 0; k < s->n_features && !want; k++)
+            want = fnmatch(s->features[k], L->names[i], 0) == 0;
+        if (want) {
+            L->role[i] = R_FEATURE;
+            L->slot[i] = ds->n_features++;
+        }
+    }
+    for (size_t k = 0; k < s->n_features && !rc; k++) {
+        int hit = 0;
+        for (size_t i = 0; i < L->n_cols; i++)
+            if (fnmatch(s->features[k], L->names[i], 0) == 0) {
+                hit = 1;
+                if (L->role[i] != R_FEATURE) {
+                    rc = fc_error("%s:1: data.features[%zu]: column \"%s\" is %s, it cannot "
+                                  "also be a feature",
+                                  L->path, k, L->names[i],
+                                  ignored[i] ? "in data.ignore" : "an id, date, target or "
+                                                                  "weight column");
+                    break;
+                }
+            }
+        if (!hit && !rc)
+            rc = missing_column(L->path, L->names, L->n_cols, s->features[k],
+                                "data.features");
+    }
+    free(ignored);
+    if (rc)
+        return -1;
+    if (ds->n_features == 0)
+        return fc_error("%s:1: no feature columns (data.features selects none)", L->path);
+    ds->feature_names = xcalloc(ds->n_features, sizeof *ds->feature_names);
+    ds->features = xcalloc(ds->n_features, sizeof *ds->features);
+    for (size_t i = 0; i < L->n_cols; i++)
+        if (L->role[i] == R_FEATURE)
+            ds->feature_names[L->slot[i]] = xstrdup(L->names[i]);
+    ds->n_id_cols = s->n_series_cols;
+    ds->id_col_names = xcalloc(ds->n_id_cols, sizeof *ds->id_col_names);
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        ds->id_col_names[k] = xstrdup(s->series_cols[k]);
+    return 0;
+}
+
+static int grow_rows(struct loader *L)
+{
+    struct fc_dataset *ds = L->ds;
+    if (ds->n_rows < L->cap)
+        return 0;
+    if (L->fixed)
+        return fc_error("%s: more rows in a chunk than lines", L->path);
+    L->cap = L->cap ? 2 * L->cap : 1024;
+    ds->date = xrealloc(ds->date, L->cap * sizeof *ds->date);
+    ds->series = xrealloc(ds->series, L->cap * sizeof *ds->series);
+    ds->target = xrealloc(ds->target, L->cap * sizeof *ds->target);
+    if (ds->weight)
+        ds->weight = xrealloc(ds->weight, L->cap * sizeof *ds->weight);
+    L->line_of = xrealloc(L->line_of, L->cap * sizeof *L->line_of);
+    for (size_t j = 0; j < ds->n_features; j++)
+        ds->features[j] = xrealloc(ds->features[j], L->cap * sizeof **ds->features);
+    return 0;
+}
+
+static uint32_t intern_series(struct loader *L, char **parts)
+{
+    struct fc_dataset *ds = L->ds;
+    struct fc_buf key;
+    fc_buf_init(&key);
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        fc_buf_put_key_part(&key, parts[k], k == 0);
+    long idx = fc_strmap_get(&ds->key_index, key.s);
+    if (idx >= 0) {
+        fc_buf_free(&key);
+        return (uint32_t)idx;
+    }
+    if (ds->n_series == L->cap_series) {
+        L->cap_series = L->cap_series ? 2 * L->cap_series : 64;
+        ds->series_key = xrealloc(ds->series_key, L->cap_series * sizeof *ds->series_key);
+        ds->series_parts =
+            xrealloc(ds->series_parts, L->cap_series * sizeof *ds->series_parts);
+    }
+    uint32_t s = (uint32_t)ds->n_series++;
+    ds->series_key[s] = key.s; /* ownership moves to ds */
+    ds->series_parts[s] = xcalloc(ds->n_id_cols, sizeof **ds->series_parts);
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        ds->series_parts[s][k] = xstrdup(parts[k]);
+    fc_strmap_put(&ds->key_index, ds->series_key[s], s);
+    return s;
+}
+
+static int cell_error(struct loader *L, long line, size_t col, const char *expected,
+                      const char *got)
+{
+    return fc_error("%s:%ld:%zu (column \"%s\"): expected %s, got \"%.40s\"", L->path, line,
+                    col + 1, L->names[col], expected, got);
+}
+
+static int on_data_row(void *ctx, char **f, size_t n, long line)
+{
+    struct loader *L = ctx;
+    struct fc_dataset *ds = L->ds;
+    if (!L->names) {
+        L->n_cols = n;
+        L->names = xcalloc(n, sizeof *L->names);
+        for (size_t i = 0; i < n; i++)
+            L->names[i] = xstrdup(f[i]);
+        if (set_up_columns(L))
+            return -1;
+        if (L->spec->weight_col && find_col(L->names, n, L->spec->weight_col) >= 0)
+            ds->weight = xmalloc(1);
+        return 0;
+    }
+    if (n != L->n_cols)
+        return fc_error("%s:%ld: expected %zu fields as in the header, found %zu", L->path,
+                        line, L->n_cols, n);
+    if (grow_rows(L))
+        return -1;
+    size_t r = ds->n_rows;
+    char *parts[64];
+    FC_ASSERT(ds->n_id_cols <= 64);
+    float target = NAN;
+    const char *joinval = NULL;
+    size_t target_cell = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x;
+        switch (L->role[i]) {
+        case R_UNUSED:
+            break;
+        case R_ID:
+            if (!f[i][0])
+                return cell_error(L, line, i, "a series id", f[i]);
+            parts[L->slot[i]] = f[i];
+            break;
+        case R_DATE:
+            if (fc_parse_date(f[i], &ds->date[r]))
+                return cell_error(L, line, i,
+                                  "a date YYYY-MM-DD or ISO-8601 timestamp", f[i]);
+            break;
+        case R_TARGET:
+            target_cell = i;
+            if (fc_is_missing(f[i]))
+                target = NAN;
+            else if (fc_parse_double(f[i], &x))
+                return cell_error(L, line, i, "a number", f[i]);
+            else
+                target = (float)x;
+            break;
+        case R_WEIGHT:
+            if (fc_parse_double(f[i], &x) || x < 0)
+                return cell_error(L, line, i, "a non-negative number (weight)", f[i]);
+            ds->weight[r] = (float)x;
+            break;
+        case R_FEATURE:
+            if (fc_is_missing(f[i]))
+                ds->features[L->slot[i]][r] = NAN;
+            else if (fc_parse_double(f[i], &x))
+                return cell_error(L, line, i,
+                                  "a number or a missing value (empty, NA, NaN); a text "
+                                  "column belongs in data.ignore",
+                                  f[i]);
+            else
+                ds->features[L->slot[i]][r] = (float)x;
+            break;
+        case R_JOIN:
+            joinval = f[i];
+            target_cell = i;
+            break;
+        }
+    }
+    if (joinval) {
+        long t = fc_strmap_get(&L->tmap, joinval);
+        target = t >= 0 ? L->tvals[t] : NAN;
+        if (t < 0 && L->need_target && !L->spec->drop_missing_target)
+            return fc_error("%s:%ld:%zu (column \"%s\"): key \"%.40s\" has no row in the "
+                            "target file %s (set data.missing_target to \"drop\" to drop "
+                            "such rows)",
+                            L->path, line, target_cell + 1, L->names[target_cell], joinval,
+                            L->spec->target_path);
+    }
+    if (isnan(target) && L->need_target && (L->target_col >= 0 || joinval)) {
+        if (!L->spec->drop_missing_target) {
+            if (joinval)
+                return fc_error("%s: target for key \"%.40s\" (%s:%ld) is missing (set "
+                                "data.missing_target to \"drop\" to drop such rows)",
+                                L->spec->target_path, joinval, L->path, line);
+            return fc_error("%s:%ld:%zu (column \"%s\"): missing target value (set "
+                            "data.missing_target to \"drop\" to drop such rows)",
+                            L->path, line, target_cell + 1, L->names[target_cell]);
+        }
+        ds->n_dropped++;
+        return 0;
+    }
+    ds->target[r] = target;
+    ds->series[r] = intern_series(L, parts);
+    L->line_of[r] = (uint32_t)line;
+    ds->n_rows++;
+    return 0;
+}
+
+/* ---- the separate target file ---- */
+
+static int on_target_row(void *ctx, char **f, size_t n, long line)
+{
+    struct loader *L = ctx;
+    const char *tpath = L->spec->target_path;
+    if (!L->n_cols_t) {
+        L->n_cols_t = n;
+        L->join_col_t = find_col(f, n, L->spec->join_key);
+        L->target_col_t = find_col(f, n, L->spec->target_col);
+        if (L->join_col_t < 0)
+            return missing_column(tpath, f, n, L->spec->join_key, "data.join_key");
+        if (L->target_col_t < 0)
+            return missing_column(tpath, f, n, L->spec->target_col, "data.target_column");
+        return 0;
+    }
+    if (n != L->n_cols_t)
+        return fc_error("%s:%ld: expected %zu fields as in the header, found %zu", tpath,
+                        line, L->n_cols_t, n);
+    const char *key = f[L->join_col_t], *val = f[L->target_col_t];
+    if (!key[0])
+        return fc_error("%s:%ld:%ld (column \"%s\"): expected a key, got \"\"", tpath, line,
+                        L->join_col_t + 1, L->spec->join_key);
+    double x = NAN;
+    if (!fc_is_missing(val) && fc_parse_double(val, &x))
+        return fc_error("%s:%ld:%ld (column \"%s\"): expected a number, got \"%.40s\"",
+                        tpath, line, L->target_col_t + 1, L->spec->target_col, val);
+    if (L->n_t == L->cap_t) {
+        L->cap_t = L->cap_t ? 2 * L->cap_t : 1024;
+        L->tkeys = xrealloc(L->tkeys, L->cap_t * sizeof *L->tkeys);
+        L->tvals = xrealloc(L->tvals, L->cap_t * sizeof *L->tvals);
+        L->tline = xrealloc(L->tline, L->cap_t * sizeof *L->tline);
+    }
+    long prev = fc_strmap_get(&L->tmap, key);
+    if (prev >= 0)
+        return fc_error("%s:%ld:%ld (column \"%s\"): duplicate key \"%.40s\" (first on line "
+                        "%ld)",
+                        tpath, line, L->join_col_t + 1, L->spec->join_key, key,
+                        L->tline[prev]);
+    L->tkeys[L->n_t] = xstrdup(key);
+    L->tvals[L->n_t] = (float)x;
+    L->tline[L->n_t] = line;
+    fc_strmap_put(&L->tmap, L->tkeys[L->n_t], (uint32_t)L->n_t);
+    L->n_t++;
+    return 0;
+}
+
+/* ---- grouping: sort rows by (series, date) ---- */
+
+static const struct fc_dataset *sort_ds;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    if (sort_ds->series[i] != sort_ds->series[j])
+        return sort_ds->series[i] < sort_ds->series[j] ? -1 : 1;
+    if (sort_ds->date[i] != sort_ds->date[j])
+        return sort_ds->date[i] < sort_ds->date[j] ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+#define PERMUTE(arr, type)                                                             \
+    do {                                                                               \
+        type *tmp_ = xmalloc(n * sizeof *tmp_);                                        \
+        for (size_t k_ = 0; k_ < n; k_++)                                              \
+            tmp_[k_] = (arr)[perm[k_]];                                                \
+        free(arr);                                                                     \
+        (arr) = tmp_;                                                                  \
+    } while (0)
+
+static int group_rows(struct loader *L)
+{
+    struct fc_dataset *ds = L->ds;
+    size_t n = ds->n_rows;
+    uint32_t *perm = xmalloc(n * sizeof *perm);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    sort_ds = ds;
+    qsort(perm, n, sizeof *perm, cmp_rows);
+    PERMUTE(ds->date, int32_t);
+    PERMUTE(ds->series, uint32_t);
+    PERMUTE(ds->target, float);
+    PERMUTE(L->line_of, uint32_t);
+    if (ds->weight)
+        PERMUTE(ds->weight, float);
+    for (size_t j = 0; j < ds->n_features; j++)
+        PERMUTE(ds->features[j], float);
+    free(perm);
+    ds->series_start = xcalloc(ds->n_series, sizeof *ds->series_start);
+    ds->series_len = xcalloc(ds->n_series, sizeof *ds->series_len);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t s = ds->series[i];
+        if (ds->series_len[s] == 0)
+            ds->series_start[s] = i;
+        ds->series_len[s]++;
+        if (i > 0 && ds->series[i - 1] == s && ds->date[i - 1] == ds->date[i]) {
+            char d[11];
+            fc_format_date(ds->date[i], d);
+            return fc_error("%s:%u: duplicate row for series %s on %s (first on line %u)",
+                            L->path, L->line_of[i], ds->series_key[s], d, L->line_of[i - 1]);
+        }
+    }
+    return 0;
+}
+
+/* ---- parallel parse of a plain file ----
+ *
+ * The file is mapped, split at record boundaries (a newline outside quotes:
+ * the quote parity is counted from the start of the data), and each chunk is
+ * parsed by its own libcsv parser on its own core, straight into its slice
+ * of columns allocated once (a chunk has at most as many rows as lines).
+ * Chunks are then packed together and their series ids interned in file
+ * order, so the result is the sequential parse's. Any problem in any chunk
+ * (a bad cell, a ragged row...) sends the whole file to the sequential
+ * parser, which reports the error with its file:line:column: the messages
+ * are the same in both paths by construction. */
+
+#define PARALLEL_MIN_BYTES (8u << 20)
+
+struct chunk {
+    struct loader L;
+    struct fc_dataset ds;
+    const char *begin;
+    size_t len;
+    long line0;          /* physical line of the chunk's first record */
+    size_t base, ub;     /* slice of the columns: [base, base + ub) */
+    int failed;
+};
+
+#define PIECE ((size_t)4 << 20)
+
+static void *chunk_main(void *arg)
+{
+    struct chunk *c = arg;
+    fc_error_silent = 1; /* this thread's errors: the sequential parse reports */
+    struct reader r;
+    if (reader_open(&r, c->L.path, on_data_row, &c->L, c->line0) != 0) {
+        c->failed = 1;
+        return NULL;
+    }
+    /* in pieces, handing each parsed piece of the mapping back to the kernel:
+     * the file never sits whole in memory (libcsv copies what it keeps) */
+    for (size_t off = 0; off < c->len && !r.failed;) {
+        size_t n = c->len - off < PIECE ? c->len - off : PIECE;
+        if (csv_parse(&r.p, c->begin + off, n, on_field, on_record, &r) != n)
+            r.failed = 1;
+        fc_release_pages(c->begin + off, n);
+        off += n;
+    }
+    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0)
+        r.failed = 1;
+    c->failed = r.failed;
+    reader_close(&r);
+    return NULL;
+}
+
+static size_t count_byte(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+    for (const char *q = memchr(p, c, n); q; q = memchr(q + 1, c, n - (size_t)(q + 1 - p)))
+        k++;
+    return k;
+}
+
+/* The quotes and newlines of [p, p + n), counted piece by piece while each
+ * piece is in memory, and each piece of the mapping released after it */
+static void count_release(const char *p, size_t n, size_t *quotes, size_t *newlines)
+{
+    for (size_t off = 0; off < n; off += PIECE) {
+        size_t m = n - off < PIECE ? n - off : PIECE;
+        *quotes += count_byte(p + off, m, '"');
+        *newlines += count_byte(p + off, m, '\n');
+        fc_release_pages(p + off, m);
+    }
+}
+
+static int n_cpus(void)
+{
+    /* FORECAST_PARSE_THREADS=1 forces the sequential parse (tests compare) */
+    const char *env = getenv("FORECAST_PARSE_THREADS");
+    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* 1: parsed into L / L->ds; 0: not done (the caller parses sequentially). */
+static int parse_parallel(struct loader *L)
+{
+    const char *path = L->spec->path;
+    size_t plen = strlen(path);
+    int threads = n_cpus();
+    if (threads < 2 || (plen > 3 && strcmp(path + plen - 3, ".gz") == 0))
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size < PARALLEL_MIN_BYTES) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    size_t size = (size_t)st.st_size;
+    const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    madvise((void *)map, size, MADV_SEQUENTIAL);
+    int done = 0;
+    struct chunk *ch = NULL;
+    int n_ch = 0;
+    struct fc_dataset *ds = L->ds;
+
+    /* header: up to the first newline outside quotes */
+    size_t hend = 0;
+    int quoted = 0;
+    for (; hend < size; hend++) {
+        if (map[hend] == '"')
+            quoted = !quoted;
+        else if (map[hend] == '\n' && !quoted)
+            break;
+    }
+    if (hend >= size || memchr(map, '\0', hend + 1))
+        goto out;
+    hend++;
+    {
+        struct reader r;
+        if (reader_open(&r, path, on_data_row, L, 1) != 0)
+            goto out;
+        int saved = fc_error_silent;
+        fc_error_silent = 1;
+        int ok = csv_parse(&r.p, map, hend, on_field, on_record, &r) == hend && !r.failed &&
+                 L->names;
+        fc_error_silent = saved;
+        reader_close(&r);
+        if (!ok)
+            goto out;
+    }
+    long line = 1 + (long)count_byte(map, hend, '\n');
+
+    /* chunk boundaries: newlines outside quotes near size / threads */
+    ch = xcalloc((size_t)threads, sizeof *ch);
+    size_t start = hend, pos = hend;
+    quoted = 0;
+    for (int k = 0; k < threads && start < size; k++) {
+        /* one pass over the chunk: quotes and newlines up to the target
+         * size, then byte by byte to the first newline outside quotes */
+        size_t end = size, quotes = 0, nl = 0;
+        if (k < threads - 1) {
+            size_t target = hend + (size - hend) / (size_t)threads * (size_t)(k + 1);
+            if (target < start)
+                target = start;
+            count_release(map + pos, target - pos, &quotes, &nl);
+            quoted ^= (int)(quotes & 1);
+            pos = target;
+            while (pos < size && !(map[pos] == '\n' && !quoted)) {
+                if (map[pos] == '"')
+                    quoted = !quoted;
+                nl += map[pos] == '\n';
+                pos++;
+            }
+            end = pos < size ? pos + 1 : size;
+            nl += pos < size; /* the boundary newline itself */
+            pos = end;
+        } else {
+            count_release(map + start, size - start, &quotes, &nl);
+        }
+        struct chunk *c = &ch[n_ch++];
+        c->begin = map + start;
+        c->len = end - start;
+        c->line0 = line;
+        c->ub = nl + 1;
+        line += (long)nl;
+        start = end;
+    }
+
+    /* columns once, each chunk writing its slice */
+    size_t total = 0;
+    for (int k = 0; k < n_ch; k++) {
+        ch[k].base = total;
+        total += ch[k].ub;
+    }
+    size_t F = ds->n_features;
+    ds->date = xmalloc(total * sizeof *ds->date);
+    ds->series = xmalloc(total * sizeof *ds->series);
+    ds->target = xmalloc(total * sizeof *ds->target);
+    int has_weight = ds->weight != NULL;
+    free(ds->weight);
+    ds->weight = has_weight ? xmalloc(total * sizeof *ds->weight) : NULL;
+    for (size_t j = 0; j < F; j++)
+        ds->features[j] = xmalloc(total * sizeof **ds->features);
+    L->line_of = xmalloc(total * sizeof *L->line_of);
+    L->cap = total;
+    for (int k = 0; k < n_ch; k++) {
+        struct chunk *c = &ch[k];
+        c->L = *L;
+        c->L.ds = &c->ds;
+        c->L.cap = c->ub;
+        c->L.fixed = 1;
+        c->L.cap_series = 0;
+        c->L.line_of = L->line_of + c->base;
+        c->ds.n_features = F;
+        c->ds.n_id_cols = ds->n_id_cols;
+        c->ds.features = xcalloc(F ? F : 1, sizeof *c->ds.features);
+        for (size_t j = 0; j < F; j++)
+            c->ds.features[j] = ds->features[j] + c->base;
+        c->ds.date = ds->date + c->base;
+        c->ds.series = ds->series + c->base;
+        c->ds.target = ds->target + c->base;
+        c->ds.weight = has_weight ? ds->weight + c->base : NULL;
+        fc_strmap_init(&c->ds.key_index);
+    }
+    pthread_t *tid = xcalloc((size_t)n_ch, sizeof *tid);
+    int *started = xcalloc((size_t)n_ch, sizeof *started);
+    for (int k = 0; k < n_ch; k++)
+        started[k] = pthread_create(&tid[k], NULL, chunk_main, &ch[k]) == 0;
+    /* the fingerprint while the workers parse */
+    struct fc_sha256 *h = fc_sha256_new();
+    for (size_t off = 0; off < size; off += PIECE) {
+        size_t n = size - off < PIECE ? size - off : PIECE;
+        fc_sha256_update(h, map + off, n);
+        fc_release_pages(map + off, n);
+    }
+    fc_sha256_final(h, ds->sha256);
+    ds->file_size = size;
+    int failed = 0;
+    for (int k = 0; k < n_ch; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            chunk_main(&ch[k]);
+        failed |= ch[k].failed;
+    }
+    free(tid);
+    free(started);
+    if (failed)
+        goto out;
+
+    /* pack the slices and intern the series in file order */
+    size_t dst = 0;
+    for (int k = 0; k < n_ch; k++) {
+        struct chunk *c = &ch[k];
+        size_t n = c->ds.n_rows, b = c->base;
+        uint32_t *map_s = xmalloc((c->ds.n_series ? c->ds.n_series : 1) * sizeof *map_s);
+        for (size_t s2 = 0; s2 < c->ds.n_series; s2++)
+            map_s[s2] = intern_series(L, c->ds.series_parts[s2]);
+        if (dst != b) {
+            memmove(ds->date + dst, ds->date + b, n * sizeof *ds->date);
+            memmove(ds->series + dst, ds->series + b, n * sizeof *ds->series);
+            memmove(ds->target + dst, ds->target + b, n * sizeof *ds->target);
+            if (has_weight)
+                memmove(ds->weight + dst, ds->weight + b, n * sizeof *ds->weight);
+            memmove(L->line_of + dst, L->line_of + b, n * sizeof *L->line_of);
+            for (size_t j = 0; j < F; j++)
+                memmove(ds->features[j] + dst, ds->features[j] + b, n * sizeof **ds->features);
+        }
+        for (size_t i = 0; i < n; i++)
+            ds->series[dst + i] = map_s[ds->series[dst + i]];
+        free(map_s);
+        ds->n_dropped += c->ds.n_dropped;
+        dst += n;
+    }
+    ds->n_rows = dst;
+    done = 1;
+out:
+    for (int k = 0; k < n_ch; k++) {
+        struct fc_dataset *cd = &ch[k].ds;
+        for (size_t s2 = 0; s2 < cd->n_series; s2++) {
+            free(cd->series_key[s2]);
+            for (size_t j = 0; j < cd->n_id_cols; j++)
+                free(cd->series_parts[s2][j]);
+            free(cd->series_parts[s2]);
+        }
+        free(cd->series_key);
+        free(cd->series_parts);
+        free(cd->features);
+        fc_strmap_free(&cd->key_index);
+    }
+    free(ch);
+    munmap((void *)map, size);
+    return done;
+}
+
+/* ---- public ---- */
+
+int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx)
+{
+    char hex[65];
+    size_t size;
+    long records;
+    if (read_csv(path, fn, ctx, hex, &size, &records))
+        return -1;
+    if (records == 0)
+        return fc_error("%s: empty file: expected a header line and data rows", path);
+    return 0;
+}
+
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds)
+{
+    if (!spec->cache || ds->from_cache)
+        return;
+    int saved = fc_error_silent;
+    fc_error_silent = 1;
+    int rc = fc_cache_save(spec, need_target, ds);
+    fc_error_silent = saved;
+    if (rc)
+        fc_warn("no binary cache written (%s); the next load parses the CSV again",
+                fc_last_error);
+}
+
+static struct fc_dataset *dataset_new(const char *path)
+{
+    struct fc_dataset *ds = xcalloc(1, sizeof *ds);
+    ds->path = xstrdup(path);
+    fc_strmap_init(&ds->key_index);
+    return ds;
+}
+
+/* Forgets the data file's header and columns (not the target file's). */
+static void loader_reset_columns(struct loader *L)
+{
+    for (size_t i = 0; i < L->n_cols; i++)
+        free(L->names[i]);
+    free(L->names);
+    free(L->role);
+    free(L->slot);
+    free(L->line_of);
+    L->names = NULL;
+    L->role = NULL;
+    L->slot = NULL;
+    L->line_of = NULL;
+    L->n_cols = 0;
+    L->cap = L->cap_series = 0;
+    L->target_col = -1;
+}
+
+struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target)
+{
+    if (spec->cache) {
+        char why[512];
+        struct fc_dataset *c = fc_cache_load(spec, need_target, why, sizeof why);
+        if (c) {
+            c->from_cache = 1;
+            return c;
+        }
+        fc_info(2, "binary cache not used: %s", why);
+    }
+    struct fc_dataset *ds = dataset_new(spec->path);
+    struct loader L = {0};
+    L.spec = spec;
+    L.path = spec->path;
+    L.need_target = need_target;
+    L.ds = ds;
+    fc_strmap_init(&L.tmap);
+    int rc = -1;
+    long records = 0;
+    if (spec->target_path) {
+        if (read_csv(spec->target_path, on_target_row, &L, ds->target_sha256,
+                     &ds->target_file_size, &records))
+            goto out;
+        if (records == 0) {
+            fc_error("%s: empty file: expected a header line and data rows",
+                     spec->target_path);
+            goto out;
+        }
+    }
+    records = 1;
+    if (!parse_parallel(&L)) {
+        /* the sequential parse, from a clean slate (the target file's data
+         * are kept) */
+        struct fc_dataset *fresh = dataset_new(spec->path);
+        fresh->target_file_size = ds->target_file_size;
+        memcpy(fresh->target_sha256, ds->target_sha256, sizeof fresh->target_sha256);
+        fc_dataset_free(ds);
+        L.ds = ds = fresh;
+        loader_reset_columns(&L);
+        if (read_csv(spec->path, on_data_row, &L, ds->sha256, &ds->file_size, &records))
+            goto out;
+    }
+    if (records == 0) {
+        fc_error("%s: empty file: expected a header line and data rows", spec->path);
+        goto out;
+    }
+    if (ds->n_rows == 0) {
+        fc_error("%s: no data rows%s", spec->path,
+                 ds->n_dropped ? " left after dropping rows with a missing target" : "");
+        goto out;
+    }
+    ds->has_target = L.target_col >= 0 || spec->target_path;
+    if (group_rows(&L))
+        goto out;
+    rc = 0;
+out:
+    loader_reset_columns(&L);
+    for (size_t i = 0; i < L.n_t; i++)
+        free(L.tkeys[i]);
+    free(L.tkeys);
+    free(L.tvals);
+    free(L.tline);
+    fc_strmap_free(&L.tmap);
+    if (rc) {
+        fc_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
+void fc_dataset_free(struct fc_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (size_t j = 0; j < ds->n_features; j++) {
+        free(ds->feature_names ? ds->feature_names[j] : NULL);
+        free(ds->features ? ds->features[j] : NULL);
+    }
+    free(ds->feature_names);
+    free(ds->features);
+    for (size_t s = 0; s < ds->n_series; s++) {
+        free(ds->series_key[s]);
+        for (size_t k = 0; k < ds->n_id_cols; k++)
+            free(ds->series_parts[s][k]);
+        free(ds->series_parts[s]);
+    }
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        free(ds->id_col_names[k]);
+    free(ds->id_col_names);
+    free(ds->series_key);
+    free(ds->series_parts);
+    free(ds->series_start);
+    free(ds->series_len);
+    free(ds->target);
+    free(ds->weight);
+    free(ds->date);
+    free(ds->series);
+    free(ds->path);
+    fc_strmap_free(&ds->key_index);
+    free(ds);
+}
+
+long fc_dataset_find_series(const struct fc_dataset *ds, const char *key)
+{
+    return fc_strmap_get(&ds->key_index, key);
+}

@@ -1,0 +1,143 @@
+/*
+ * split.c — series selection and the date split (see split.h).
+ */
+#include "forecast/data/split.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/core/util.h"
+
+static int unknown_series(const struct fc_dataset *ds, const char *key)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t s = 0; s < ds->n_series; s++) {
+        size_t d = fc_edit_distance(key, ds->series_key[s]);
+        if (d < best_d) {
+            best_d = d;
+            best = ds->series_key[s];
+        }
+    }
+    if (best && best_d <= 2)
+        return fc_error("series \"%s\" is not in %s; did you mean \"%s\"? (a series is "
+                        "written as its id values joined by ':', e.g. \"%s\")",
+                        key, ds->path, best, ds->series_key[0]);
+    return fc_error("series \"%s\" is not in %s (a series is written as its id values "
+                    "joined by ':', e.g. \"%s\")",
+                    key, ds->path, ds->series_key[0]);
+}
+
+static void skip(struct fc_split *sp, uint32_t s, char *reason)
+{
+    sp->skipped = xrealloc(sp->skipped, (sp->n_skipped + 1) * sizeof *sp->skipped);
+    sp->skipped[sp->n_skipped].series = s;
+    sp->skipped[sp->n_skipped].reason = reason;
+    sp->n_skipped++;
+}
+
+int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
+                  char *const *keys, size_t n_keys, struct fc_split *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *selected = xcalloc(ds->n_series, 1);
+    if (n_keys == 0)
+        memset(selected, 1, ds->n_series);
+    for (size_t k = 0; k < n_keys; k++) {
+        long s = fc_dataset_find_series(ds, keys[k]);
+        if (s < 0) {
+            free(selected);
+            return unknown_series(ds, keys[k]);
+        }
+        selected[s] = 1;
+    }
+    out->used = xcalloc(ds->n_series, sizeof *out->used);
+    out->last_train_date = INT32_MIN;
+    for (uint32_t s = 0; s < ds->n_series; s++) {
+        if (!selected[s])
+            continue;
+        size_t b = ds->series_start[s], e = b + ds->series_len[s];
+        size_t t = b;
+        while (t < e && ds->date[t] < spec->split_date)
+            t++;
+        size_t te = t;
+        while (te < e && (!spec->has_test_end || ds->date[te] < spec->test_end))
+            te++;
+        size_t v = t;
+        if (t > b) {
+            int32_t from = spec->has_val_date ? spec->val_date
+                                              : ds->date[t - 1] - spec->val_days + 1;
+            if (spec->has_val_date || spec->val_days > 0)
+                while (v > b && ds->date[v - 1] >= from)
+                    v--;
+        }
+        size_t n_train = t - b;
+        if (n_train < (size_t)spec->min_train_rows) {
+            skip(out, s, fc_xasprintf("%zu rows before the split date, split.min_train_rows "
+                                      "is %d",
+                                      n_train, spec->min_train_rows));
+            continue;
+        }
+        if (te == t) {
+            skip(out, s, xstrdup("no rows in the test period"));
+            continue;
+        }
+        if (v == b) {
+            skip(out, s, xstrdup("every training row falls in the validation window"));
+            continue;
+        }
+        out->used[out->n_used++] = (struct fc_split_series){s, b, v, t, te};
+        out->n_fit += v - b;
+        out->n_val += t - v;
+        out->n_test += te - t;
+        if (ds->date[t - 1] > out->last_train_date)
+            out->last_train_date = ds->date[t - 1];
+    }
+    free(selected);
+    if (out->n_used == 0) {
+        char d[11];
+        fc_format_date(spec->split_date, d);
+        fc_error("no series has enough data around split date %s (%zu series skipped%s%s)",
+                 d, out->n_skipped, out->n_skipped ? ", e.g. " : "",
+                 out->n_skipped ? out->skipped[0].reason : "");
+        fc_split_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void fc_split_free(struct fc_split *sp)
+{
+    for (size_t i = 0; i < sp->n_skipped; i++)
+        free(sp->skipped[i].reason);
+    free(sp->skipped);
+    free(sp->used);
+    memset(sp, 0, sizeof *sp);
+}
+
+uint32_t *fc_split_rows(const struct fc_split *sp, int part, size_t *n)
+{
+    size_t total = part == 0 ? sp->n_fit : part == 1 ? sp->n_val : sp->n_test;
+    uint32_t *rows = xmalloc(total * sizeof *rows);
+    size_t k = 0;
+    for (size_t i = 0; i < sp->n_used; i++) {
+        const struct fc_split_series *u = &sp->used[i];
+        size_t b = part == 0 ? u->train_begin : part == 1 ? u->val_begin : u->test_begin;
+        size_t e = part == 0 ? u->val_begin : part == 1 ? u->test_begin : u->test_end;
+        for (size_t r = b; r < e; r++)
+            rows[k++] = (uint32_t)r;
+    }
+    FC_ASSERT(k == total);
+    *n = total;
+    return rows;
+}
+
+double fc_split_fit_weight(const struct fc_dataset *ds, const struct fc_split_series *used,
+                           size_t n)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = used[i].train_begin; r < used[i].val_begin; r++)
+            total += ds->weight ? ds->weight[r] : 1;
+    return total;
+}

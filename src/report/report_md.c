@@ -1,0 +1,386 @@
+/*
+ * report.c — report.md for a run: what was trained on what, the scores, the
+ * best and worst series, and every series that was skipped or failed.
+ */
+#include "forecast/report/report.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/store/store.h"
+#include "forecast/core/util.h"
+
+static void cell(struct fc_buf *b, double v)
+{
+    if (isnan(v))
+        fc_buf_puts(b, " n/a |");
+    else
+        fc_buf_printf(b, " %.4f |", v);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const struct fc_metrics *sort_m;
+
+static int cmp_rmsse(const void *a, const void *b)
+{
+    double x = sort_m->series[*(const size_t *)a].rmsse;
+    double y = sort_m->series[*(const size_t *)b].rmsse;
+    if (isnan(x) || isnan(y))
+        return isnan(x) - isnan(y);
+    return (x > y) - (x < y);
+}
+
+/* feature_importance.csv (feature,gain,weight,cover) -> the top rows by gain */
+struct imp {
+    char name[128];
+    double gain, weight, cover;
+};
+
+static int cmp_gain(const void *a, const void *b)
+{
+    double x = ((const struct imp *)a)->gain, y = ((const struct imp *)b)->gain;
+    return (x < y) - (x > y);
+}
+
+static void top_features(struct fc_buf *b, const char *model_dir)
+{
+    char *path = fc_xasprintf("%s/model/feature_importance.csv", model_dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return;
+    struct imp rows[512];
+    size_t n = 0;
+    char line[512];
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return;
+    }
+    while (n < 512 && fgets(line, sizeof line, f)) {
+        char *c1 = strchr(line, ',');
+        if (!c1)
+            continue;
+        *c1 = '\0';
+        size_t len = strlen(line) < sizeof rows[n].name ? strlen(line) : sizeof rows[n].name - 1;
+        memcpy(rows[n].name, line, len);
+        rows[n].name[len] = '\0';
+        if (sscanf(c1 + 1, "%lf,%lf,%lf", &rows[n].gain, &rows[n].weight, &rows[n].cover) == 3)
+            n++;
+    }
+    fclose(f);
+    if (!n)
+        return;
+    qsort(rows, n, sizeof *rows, cmp_gain);
+    fc_buf_puts(b, "\n### Top features (by gain)\n\n| feature | gain | weight | cover |\n"
+                   "|---|---|---|---|\n");
+    for (size_t i = 0; i < n && i < 10; i++)
+        fc_buf_printf(b, "| %s | %.4g | %.0f | %.4g |\n", rows[i].name, rows[i].gain,
+                      rows[i].weight, rows[i].cover);
+}
+
+void fc_curves_free(struct fc_curve *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].step);
+        free(c[i].train);
+        free(c[i].val);
+    }
+    free(c);
+}
+
+int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    char *path = fc_xasprintf("%s/model/training_curve.csv", model_dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return -1;
+    char line[1024], names[3][64] = {"", "", ""};
+    int c_step = -1, c_train = -1, c_val = -1, c_level = -1, nc = 0;
+    if (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *save = NULL;
+        for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), nc++) {
+            if ((strcmp(t, "round") == 0 || strcmp(t, "epoch") == 0) && c_step < 0) {
+                c_step = nc;
+                snprintf(names[0], sizeof names[0], "%s", t);
+            } else if (strcmp(t, "level") == 0) {
+                c_level = nc;
+            } else if (strncmp(t, "train_", 6) == 0 && c_train < 0) {
+                c_train = nc;
+                snprintf(names[1], sizeof names[1], "%s", t);
+            } else if (strncmp(t, "val_", 4) == 0 && c_val < 0) {
+                c_val = nc;
+                snprintf(names[2], sizeof names[2], "%s", t);
+            }
+        }
+    }
+    struct fc_curve *g = NULL;
+    size_t ng = 0;
+    size_t *cap = NULL;
+    while (c_step >= 0 && c_train >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') { /* too long: skip it all */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        double v[64];
+        int k = 0;
+        /* fields split at every comma: an empty one is missing, not skipped */
+        for (char *p = line, *end; k < 64; p = end + 1) {
+            end = p + strcspn(p, ",");
+            char saved = *end;
+            *end = '\0';
+            if (fc_parse_double(p, &v[k]) != 0)
+                v[k] = NAN;
+            k++;
+            if (!saved)
+                break;
+        }
+        if (k <= c_step || k <= c_train || k <= c_val || (c_level >= 0 && k <= c_level) ||
+            isnan(v[c_step]))
+            continue;
+        double level = c_level >= 0 ? v[c_level] : NAN;
+        size_t i;
+        for (i = 0; i < ng && !(g[i].level == level || (isnan(level) && isnan(g[i].level))); i++)
+            ;
+        if (i == ng) {
+            if (ng == 64)
+                continue;
+            g = xrealloc(g, (ng + 1) * sizeof *g);
+            cap = xrealloc(cap, (ng + 1) * sizeof *cap);
+            g[ng] = (struct fc_curve){.level = level, .best_val = NAN, .best_step = NAN};
+            for (int j = 0; j < 3; j++)
+                memcpy(g[ng].names[j], names[j], sizeof names[j]);
+            cap[ng++] = 0;
+        }
+        struct fc_curve *c = &g[i];
+        if (c->n == cap[i]) {
+            cap[i] = cap[i] ? 2 * cap[i] : 64;
+            c->step = xrealloc(c->step, cap[i] * sizeof *c->step);
+            c->train = xrealloc(c->train, cap[i] * sizeof *c->train);
+            c->val = xrealloc(c->val, cap[i] * sizeof *c->val);
+        }
+        c->step[c->n] = v[c_step];
+        c->train[c->n] = v[c_train];
+        c->val[c->n] = v[c_val];
+        if (!isnan(v[c_val]) && (isnan(c->best_val) || v[c_val] < c->best_val)) {
+            c->best_val = v[c_val];
+            c->best_step = v[c_step];
+        }
+        c->n++;
+    }
+    fclose(f);
+    free(cap);
+    *out = g;
+    *n_out = ng;
+    return ng ? 0 : -1;
+}
+
+/* per level (xgboost_quantile) or once: the steps run and the best
+ * validation value */
+static void training_summary(struct fc_buf *b, const char *model_dir)
+{
+    struct fc_curve *g;
+    size_t ng;
+    if (fc_curves_read(model_dir, &g, &ng))
+        return;
+    int levels = !isnan(g[0].level);
+    fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best %s |\n"
+                     "|%s---|---|---|\n",
+                  levels ? "level | " : "", g[0].names[0], g[0].names[0], g[0].names[2],
+                  levels ? "---|" : "");
+    for (size_t i = 0; i < ng; i++) {
+        if (levels)
+            fc_buf_printf(b, "| %g ", g[i].level);
+        if (isnan(g[i].best_val))
+            fc_buf_printf(b, "| %zu | n/a (no validation rows) | n/a |\n", g[i].n);
+        else
+            fc_buf_printf(b, "| %zu | %.0f | %.6g |\n", g[i].n, g[i].best_step, g[i].best_val);
+    }
+    fc_curves_free(g, ng);
+}
+
+static void model_section(struct fc_buf *b, const char *name, const char *strategy,
+                          const struct fc_train_result *res, const char *model_dir,
+                          const struct fc_dataset *ds)
+{
+    const struct fc_metrics *m = res->metrics;
+    fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
+    fc_buf_printf(b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
+                  res->fit_seconds, res->predict_seconds);
+    fc_buf_puts(b, "| metric | value |\n|---|---|\n");
+    struct {
+        const char *name;
+        double v;
+    } rows[] = {{"WRMSSE", m->wrmsse}, {"mean RMSSE", m->mean_rmsse}, {"RMSE", m->rmse},
+                {"MAE", m->mae},       {"WAPE", m->wape},             {"sMAPE", m->smape},
+                {"MAPE", m->mape},     {"bias", m->bias},             {"R²", m->r2},
+                {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
+                {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
+                {"crossing rate (before repair)", m->crossing_rate}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (isnan(rows[i].v))
+            continue;
+        fc_buf_printf(b, "| %s |", rows[i].name);
+        cell(b, rows[i].v);
+        fc_buf_putc(b, '\n');
+    }
+    if (m->has_quantiles) {
+        fc_buf_puts(b, "\n| level | pinball | coverage |\n|---|---|---|\n");
+        for (size_t j = 0; j < m->n_levels; j++) {
+            fc_buf_printf(b, "| %.15g |", m->levels[j]);
+            cell(b, m->pinball[j]);
+            cell(b, m->coverage[j]);
+            fc_buf_putc(b, '\n');
+        }
+        for (size_t t = 0; t < m->n_intervals; t++)
+            fc_buf_printf(b, "\nCentral %.0f%% interval: coverage %.4f, mean width %.4f.\n",
+                          m->interval_level[t] * 100, m->interval_coverage[t],
+                          m->interval_width[t]);
+    }
+    if (m->has_point && m->n_series) {
+        size_t *idx = xmalloc(m->n_series * sizeof *idx);
+        for (size_t i = 0; i < m->n_series; i++)
+            idx[i] = i;
+        sort_m = m;
+        qsort(idx, m->n_series, sizeof *idx, cmp_rmsse);
+        size_t show = m->n_series < 5 ? m->n_series : 5;
+        fc_buf_puts(b, "\n### Best and worst series by RMSSE\n\n"
+                        "| series | rows | RMSSE | RMSE | MAE | weight |\n"
+                        "|---|---|---|---|---|---|\n");
+        for (size_t k = 0; k < 2 * show && k < m->n_series; k++) {
+            size_t i = k < show ? idx[k] : idx[m->n_series - 2 * show + k];
+            if (k == show && m->n_series > 2 * show)
+                fc_buf_puts(b, "| … | | | | | |\n");
+            const struct fc_series_metrics *s = &m->series[i];
+            fc_buf_printf(b, "| %s | %zu |", s->key, s->n);
+            cell(b, s->rmsse);
+            cell(b, s->rmse);
+            cell(b, s->mae);
+            cell(b, s->weight);
+            fc_buf_putc(b, '\n');
+        }
+        free(idx);
+    }
+    training_summary(b, model_dir);
+    top_features(b, model_dir);
+    if (res->n_failed) {
+        fc_buf_printf(b, "\n### Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
+                      res->n_failed);
+        for (size_t i = 0; i < res->n_failed; i++)
+            fc_buf_printf(b, "| %s | %s |\n", ds->series_key[res->failed[i].series],
+                          res->failed[i].reason);
+    }
+    fc_buf_putc(b, '\n');
+}
+
+/* The models ranked: by WRMSSE when every model has a point forecast, else
+ * by WSPL (quantile models), else mean pinball. */
+static const struct fc_train_result *rank_res;
+
+static double rank_value(const struct fc_metrics *m, int by)
+{
+    double v = by == 0 ? m->wrmsse : by == 1 ? m->wspl : m->mean_pinball;
+    return isnan(v) ? INFINITY : v;
+}
+
+static int rank_by;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    double x = rank_value(rank_res[*(const size_t *)a].metrics, rank_by);
+    double y = rank_value(rank_res[*(const size_t *)b].metrics, rank_by);
+    return (x > y) - (x < y);
+}
+
+static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
+                        const struct fc_train_result *res, size_t n)
+{
+    int all_point = 1;
+    for (size_t k = 0; k < n; k++)
+        all_point &= res[k].metrics->has_point;
+    rank_by = all_point ? 0 : 1;
+    size_t *idx = xmalloc(n * sizeof *idx);
+    for (size_t k = 0; k < n; k++)
+        idx[k] = k;
+    rank_res = res;
+    qsort(idx, n, sizeof *idx, cmp_rank);
+    fc_buf_printf(b, "## Leaderboard (ranked by %s)\n\n"
+                     "| rank | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
+                     "failed |\n|---|---|---|---|---|---|---|---|---|\n",
+                  rank_by == 0 ? "WRMSSE" : "WSPL");
+    for (size_t r = 0; r < n; r++) {
+        size_t k = idx[r];
+        const struct fc_metrics *m = res[k].metrics;
+        fc_buf_printf(b, "| %zu | %s | %s |", r + 1, cfg->models[k].ops->name,
+                      fc_strategy_name(cfg->strategy));
+        cell(b, m->wrmsse);
+        cell(b, m->wspl);
+        cell(b, m->rmse);
+        cell(b, m->mae);
+        cell(b, m->mean_pinball);
+        fc_buf_printf(b, " %zu |\n", res[k].n_failed);
+    }
+    fc_buf_putc(b, '\n');
+    free(idx);
+}
+
+int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
+                    const struct fc_dataset *ds, const struct fc_split *sp,
+                    const struct fc_train_result *res, const char *const *model_dirs,
+                    size_t n)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    char d1[11], d2[11];
+    fc_buf_printf(&b, "# forecast run %s\n\n", str(run, "id"));
+    fc_buf_printf(&b, "Status: **%s**. forecast %s.\n\n", str(run, "status"),
+                  str(run, "forecast_version"));
+    fc_buf_puts(&b, "## Data and split\n\n| | |\n|---|---|\n");
+    fc_buf_printf(&b, "| data | `%s` (%zu bytes, sha256 %.12s…) |\n", ds->path, ds->file_size,
+                  ds->sha256);
+    fc_buf_printf(&b, "| rows / series | %zu / %zu |\n", ds->n_rows, ds->n_series);
+    if (ds->n_dropped)
+        fc_buf_printf(&b, "| rows dropped (missing target) | %zu |\n", ds->n_dropped);
+    fc_buf_printf(&b, "| features | %zu |\n", ds->n_features);
+    fc_format_date(cfg->split.split_date, d1);
+    fc_buf_printf(&b, "| split date | %s |\n", d1);
+    if (cfg->split.has_test_end) {
+        fc_format_date(cfg->split.test_end, d2);
+        fc_buf_printf(&b, "| test end (exclusive) | %s |\n", d2);
+    }
+    fc_buf_printf(&b, "| fit / validation / test rows | %zu / %zu / %zu |\n", sp->n_fit,
+                  sp->n_val, sp->n_test);
+    fc_buf_printf(&b, "| series used / skipped | %zu / %zu |\n\n", sp->n_used, sp->n_skipped);
+
+    leaderboard(&b, cfg, res, n);
+    for (size_t k = 0; k < n; k++)
+        model_section(&b, cfg->models[k].ops->name, fc_strategy_name(cfg->strategy), &res[k],
+                      model_dirs[k], ds);
+    if (sp->n_skipped) {
+        fc_buf_printf(&b, "## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
+                      sp->n_skipped);
+        for (size_t i = 0; i < sp->n_skipped; i++)
+            fc_buf_printf(&b, "| %s | %s |\n", ds->series_key[sp->skipped[i].series],
+                          sp->skipped[i].reason);
+        fc_buf_putc(&b, '\n');
+    }
+    fc_buf_puts(&b, "Definitions of every metric: README, section \"Metrics\".\n");
+    int rc = fc_write_atomic(path, b.s, b.len);
+    fc_buf_free(&b);
+    return rc;
+}

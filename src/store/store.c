@@ -1,0 +1,241 @@
+/*
+ * store.c — directories, atomic writes, JSON files and manifests.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "forecast/store/store.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "forecast/core/hash.h"
+#include "forecast/core/util.h"
+#include "forecast/core/version.h"
+
+int fc_mkdir_p(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = fc_error("%s: cannot create directory: %s", p, strerror(errno));
+                break;
+            }
+            struct stat st;
+            if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                rc = fc_error("%s: exists and is not a directory", p);
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+int fc_atomic_open(struct fc_atomic *a, const char *path)
+{
+    a->path = xstrdup(path);
+    a->tmp = fc_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) {
+        fc_error("%s: cannot write: %s", path, strerror(errno));
+        free(a->path);
+        free(a->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int fc_atomic_close(struct fc_atomic *a, int failed)
+{
+    int rc = -1;
+    int err = failed || ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
+    if (fclose(a->f) != 0)
+        err = 1;
+    if (err)
+        fc_error("%s: write failed: %s", a->path, errno ? strerror(errno) : "I/O error");
+    else if (rename(a->tmp, a->path) != 0)
+        fc_error("%s: cannot rename into place: %s", a->path, strerror(errno));
+    else
+        rc = 0;
+    if (rc)
+        unlink(a->tmp);
+    free(a->path);
+    free(a->tmp);
+    return rc;
+}
+
+int fc_write_atomic(const char *path, const void *data, size_t len)
+{
+    struct fc_atomic a;
+    if (fc_atomic_open(&a, path))
+        return -1;
+    return fc_atomic_close(&a, len && fwrite(data, 1, len, a.f) != len);
+}
+
+int fc_write_in(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = fc_xasprintf("%s/%s", dir, name);
+    int rc = fc_write_atomic(path, data, len);
+    free(path);
+    return rc;
+}
+
+int fc_write_json(const char *path, const cJSON *json)
+{
+    char *text = cJSON_Print(json);
+    FC_ASSERT(text);
+    size_t n = strlen(text);
+    text = xrealloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    int rc = fc_write_atomic(path, text, n + 1);
+    free(text);
+    return rc;
+}
+
+cJSON *fc_read_json(const char *path)
+{
+    size_t len;
+    char *text = fc_read_file(path, &len);
+    if (!text)
+        return NULL;
+    const char *end = NULL;
+    cJSON *j = strlen(text) == len ? cJSON_ParseWithOpts(text, &end, 1) : NULL;
+    free(text);
+    if (!j)
+        fc_error("%s: not a valid JSON file (truncated or damaged?)", path);
+    return j;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fc_manifest_write(const char *dir, const cJSON *info)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return fc_error("%s: cannot open directory: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "manifest.json") == 0 ||
+            strstr(e->d_name, ".tmp."))
+            continue;
+        char *full = fc_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        int regular = stat(full, &st) == 0 && S_ISREG(st.st_mode);
+        free(full);
+        if (!regular)
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    cJSON *m = cJSON_Duplicate(info, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "format_version");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "files");
+    cJSON_AddNumberToObject(m, "format_version", FC_MANIFEST_FORMAT);
+    cJSON_AddStringToObject(m, "forecast_version", FC_VERSION);
+    cJSON *files = cJSON_AddObjectToObject(m, "files");
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *full = fc_xasprintf("%s/%s", dir, names[i]);
+        char hex[65];
+        size_t size;
+        if (!rc && fc_sha256_file(full, hex, &size) == 0) {
+            cJSON *f = cJSON_AddObjectToObject(files, names[i]);
+            cJSON_AddNumberToObject(f, "size", (double)size);
+            cJSON_AddStringToObject(f, "sha256", hex);
+        } else {
+            rc = -1;
+        }
+        free(full);
+        free(names[i]);
+    }
+    free(names);
+    if (!rc) {
+        char *path = fc_xasprintf("%s/manifest.json", dir);
+        rc = fc_write_json(path, m);
+        free(path);
+    }
+    cJSON_Delete(m);
+    return rc;
+}
+
+cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
+{
+    char *path = fc_xasprintf("%s/manifest.json", dir);
+    cJSON *m = fc_read_json(path);
+    if (!m)
+        goto fail;
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(m, "format_version");
+    if (!cJSON_IsNumber(fv)) {
+        fc_error("%s: no format_version: not a forecast manifest", path);
+        goto fail;
+    }
+    if (fv->valuedouble > FC_MANIFEST_FORMAT) {
+        fc_error("%s: format_version %g is newer than this forecast (%s) reads (%d); "
+                 "upgrade forecast",
+                 path, fv->valuedouble, FC_VERSION, FC_MANIFEST_FORMAT);
+        goto fail;
+    }
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");
+    if (expected_kind && (!cJSON_IsString(kind) || strcmp(kind->valuestring, expected_kind))) {
+        fc_error("%s: kind is %s, expected \"%s\"", path,
+                 cJSON_IsString(kind) ? kind->valuestring : "missing", expected_kind);
+        goto fail;
+    }
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files");
+    if (!cJSON_IsObject(files) || !files->child) {
+        fc_error("%s: lists no files", path);
+        goto fail;
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        const cJSON *sz = cJSON_GetObjectItemCaseSensitive(f, "size");
+        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(f, "sha256");
+        char *full = fc_xasprintf("%s/%s", dir, f->string);
+        char hex[65];
+        size_t size;
+        /* one message for a missing file: the manifest's, not the reader's too */
+        int saved = fc_error_silent;
+        fc_error_silent = 1;
+        int bad = strchr(f->string, '/') || !cJSON_IsNumber(sz) || !cJSON_IsString(sh) ||
+                  fc_sha256_file(full, hex, &size) != 0;
+        fc_error_silent = saved;
+        if (!bad && ((double)size != sz->valuedouble || strcmp(hex, sh->valuestring) != 0)) {
+            fc_error("%s: size or checksum does not match %s (%zu bytes, expected %.0f): "
+                     "the file was changed, truncated or damaged",
+                     full, path, size, sz->valuedouble);
+            bad = 1;
+        } else if (bad) {
+            fc_error("%s: listed in %s but missing or unreadable", full, path);
+        }
+        free(full);
+        if (bad)
+            goto fail;
+    }
+    free(path);
+    return m;
+fail:
+    free(path);
+    cJSON_Delete(m);
+    return NULL;
+}
