@@ -42,7 +42,13 @@ int main(int argc, char **argv)
             fc_error("unknown option '%s' (see 'forecast --help')", name);
         else
             fc_cmd_unknown("", name);
+        fc_error_report();
         return FC_EXIT_USAGE;
     }
-    return c->fn(argc - 1, argv + 1);
+    int rc = c->fn(argc - 1, argv + 1);
+    /* errors are values below the commands: the one that ended a failed
+     * command is printed here (a command may have reported causes first) */
+    if (rc == FC_EXIT_FAILURE || rc == FC_EXIT_USAGE)
+        fc_error_report();
+    return rc;
 }

@@ -52,7 +52,6 @@ void test_rmtree(const char *dir)
 int main(void)
 {
     fc_verbosity = 0;
-    fc_error_silent = 1; /* tests read fc_last_error instead */
     SRunner *sr = srunner_create(suite_util());
     srunner_add_suite(sr, suite_config());
     srunner_add_suite(sr, suite_dataset());

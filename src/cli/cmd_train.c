@@ -579,8 +579,16 @@ static int run_pipeline(struct job *J, int argc, char **argv)
     if (train_rc) {
         set_str(J->run, "status", "failed");
         cJSON_AddStringToObject(J->run, "error", fc_last_error);
-        fc_write_json(J->path, J->run);
-        fc_error("run %s failed; see %s", J->id, J->path);
+        fc_error_report(); /* the cause, then what became of the run */
+        if (fc_write_json(J->path, J->run)) {
+            char why[sizeof fc_last_error];
+            snprintf(why, sizeof why, "%s", fc_last_error);
+            fc_error("run %s failed, and its status could not be saved: %s still says "
+                     "\"running\" (%s)",
+                     J->id, J->path, why);
+        } else {
+            fc_error("run %s failed; see %s", J->id, J->path);
+        }
         goto out;
     }
     set_str(J->run, "status", failed ? "partial" : "completed");

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 int fc_verbosity = 1;
-_Thread_local int fc_error_silent;
 _Thread_local char fc_last_error[1024];
 
 /* ---- allocation ---- */
@@ -83,16 +82,28 @@ void fc_assert_fail(const char *expr, const char *file, int line)
 
 /* ---- errors and log ---- */
 
+static _Thread_local int error_pending;
+
 int fc_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(fc_last_error, sizeof fc_last_error, fmt, ap);
     va_end(ap);
-    if (!fc_error_silent)
-        fprintf(stderr, "forecast: error: %s\n", fc_last_error);
+    error_pending = 1;
     return -1;
 }
+
+void fc_error_report(void)
+{
+    if (error_pending)
+        fprintf(stderr, "forecast: error: %s\n", fc_last_error);
+    error_pending = 0;
+}
+
+void fc_error_clear(void) { error_pending = 0; }
+
+int fc_error_pending(void) { return error_pending; }
 
 void fc_warn(const char *fmt, ...)
 {

@@ -695,7 +695,8 @@ struct chunk {
 static void *chunk_main(void *arg)
 {
     struct chunk *c = arg;
-    fc_error_silent = 1; /* this thread's errors: the sequential parse reports */
+    /* this thread's errors stay in its own slot: if a chunk fails, the
+     * sequential parse finds and reports the error */
     struct reader r;
     if (reader_open(&r, c->L.path, on_data_row, &c->L, c->line0) != 0) {
         c->failed = 1;
@@ -788,14 +789,13 @@ static int parse_parallel(struct loader *L)
         struct reader r;
         if (reader_open(&r, path, on_data_row, L, 1) != 0)
             goto out;
-        int saved = fc_error_silent;
-        fc_error_silent = 1;
         int ok = csv_parse(&r.p, map, hend, on_field, on_record, &r) == hend && !r.failed &&
                  L->names;
-        fc_error_silent = saved;
         reader_close(&r);
-        if (!ok)
+        if (!ok) {
+            fc_error_clear(); /* the sequential parse reports it */
             goto out;
+        }
     }
     long line = 1 + (long)count_byte(map, hend, '\n');
 
@@ -961,13 +961,11 @@ void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
 {
     if (!spec->cache || ds->from_cache)
         return;
-    int saved = fc_error_silent;
-    fc_error_silent = 1;
-    int rc = fc_cache_save(spec, need_target, ds);
-    fc_error_silent = saved;
-    if (rc)
+    if (fc_cache_save(spec, need_target, ds)) {
         fc_warn("no binary cache written (%s); the next load parses the CSV again",
                 fc_last_error);
+        fc_error_clear();
+    }
 }
 
 static struct fc_dataset *dataset_new(const char *path)

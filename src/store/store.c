@@ -214,12 +214,9 @@ cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
         char *full = fc_xasprintf("%s/%s", dir, f->string);
         char hex[65];
         size_t size;
-        /* one message for a missing file: the manifest's, not the reader's too */
-        int saved = fc_error_silent;
-        fc_error_silent = 1;
+        /* a missing file is said in the manifest's words, not the reader's */
         int bad = strchr(f->string, '/') || !cJSON_IsNumber(sz) || !cJSON_IsString(sh) ||
                   fc_sha256_file(full, hex, &size) != 0;
-        fc_error_silent = saved;
         if (!bad && ((double)size != sz->valuedouble || strcmp(hex, sh->valuestring) != 0)) {
             fc_error("%s: size or checksum does not match %s (%zu bytes, expected %.0f): "
                      "the file was changed, truncated or damaged",

@@ -344,17 +344,15 @@ static void train_one(struct pool *P, size_t i)
         sl->reason = fc_xasprintf("the weights of its %zu fit rows are all 0", nf);
     } else {
         /* a failure is reported once, with its series, when results are
-         * collected ("series KEY failed: why"), not here as well */
-        int saved = fc_error_silent;
-        fc_error_silent = 1;
+         * collected ("series KEY failed: why") */
         int rc = fit_save_predict(P->cfg, P->ds, rows, nf, rows + nf, nv, rows + nf + nv, nt,
                                   mdir, key, 1, &sl->pred, &sl->fit_s, &sl->pred_s);
-        fc_error_silent = saved;
         if (rc == 0) {
             sl->state = DONE;
         } else {
             sl->state = FAILED;
             sl->reason = xstrdup(fc_last_error);
+            fc_error_clear();
         }
     }
     free(mdir);
@@ -481,11 +479,9 @@ static int train_individual(const struct fc_config *cfg, const struct fc_dataset
         if (o->resume) {
             /* a complete, verified series is not trained again */
             char *mdir = series_dir(dir, key);
-            int saved = fc_error_silent;
-            fc_error_silent = 1;
             int rc = load_finished(cfg, mdir, key, &slots[i].pred);
-            fc_error_silent = saved;
             free(mdir);
+            fc_error_clear(); /* not verified: it is trained again */
             if (rc == 0) {
                 slots[i].state = DONE;
                 resumed++;
@@ -545,10 +541,8 @@ int fc_train(const struct fc_config *cfg, const struct fc_dataset *ds,
         char *mdir = fc_xasprintf("%s/model", dir);
         int done = 0;
         if (o->resume) {
-            int saved = fc_error_silent;
-            fc_error_silent = 1;
             done = load_finished(cfg, mdir, NULL, &res->pred) == 0;
-            fc_error_silent = saved;
+            fc_error_clear(); /* not verified: it is trained again */
             if (done)
                 fc_info(1, "resume: the combined model is complete and verified");
         }

@@ -41,9 +41,21 @@ void fc_assert_fail(const char *expr, const char *file, int line)
     __attribute__((noreturn));
 
 /* ---- errors and log ---- */
-/* fc_error prints "forecast: error: ..." to stderr and returns -1, so callers
- * can write `return fc_error(...)`. */
+/* Errors are values. fc_error records "what failed" in the calling thread's
+ * error slot (fc_last_error) and returns -1, so callers can write `return
+ * fc_error(...)`; it prints nothing. A caller that probes (resume checks,
+ * the cache, the parallel parse, a series' model in a worker) reads the slot
+ * or ignores it and calls fc_error_clear(); the command layer prints it:
+ * main calls fc_error_report() when a command fails, and a command that has
+ * more to say after a failure reports the cause first. */
 int fc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the recorded error, "forecast: error: ...", to stderr once (then
+ * clears it); nothing when none is recorded. */
+void fc_error_report(void);
+/* Forgets the recorded error (a probe that failed is not an error). */
+void fc_error_clear(void);
+/* 1 while an error is recorded and not yet reported or cleared. */
+int fc_error_pending(void);
 void fc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fc_info prints when verbosity >= level (0 quiet, 1 normal, 2 verbose). */
 void fc_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,10 +67,7 @@ void fc_release_pages(const void *p, size_t n);
 /* Seconds on the monotonic clock, for durations. */
 double fc_now(void);
 extern int fc_verbosity;
-/* Tests set this to keep expected errors off stderr (fc_last_error still set). */
-extern _Thread_local int fc_error_silent;
-/* The last fc_error message of this thread (tests and per-series failure
- * reasons read it). */
+/* The last fc_error message of this thread (kept after it is reported). */
 extern _Thread_local char fc_last_error[1024];
 
 /* ---- string buffer ---- */
