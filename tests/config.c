@@ -8,6 +8,7 @@
 
 #include "forecast/core/config.h"
 #include "forecast/core/util.h"
+#include "forecast/store/rundir.h"
 #include "test.h"
 
 static char *dir;
@@ -27,7 +28,7 @@ static int load_text(const char *json, struct fc_config *cfg, const char *const 
     for (size_t i = 0; i < n_sets; i++)
         ck_assert_int_eq(fc_override_parse_set(sets[i], &ov[i]), 0);
     fc_last_error[0] = '\0';
-    int rc = fc_config_load(cfg, path, ov, n_sets);
+    int rc = fc_config_load(cfg, path, ov, n_sets, fc_run_unwrap_config);
     for (size_t i = 0; i < n_sets; i++)
         fc_override_free(&ov[i]);
     free(path);

@@ -15,6 +15,7 @@
 #include "forecast/core/config.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/util.h"
+#include "forecast/store/rundir.h"
 
 static const struct fc_opt inspect_opts[] = {
     {"config", "FILE", "JSON config (default: config/default.json when present)"},
@@ -60,7 +61,7 @@ static int cmd_inspect(int argc, char **argv)
             quiet = 1;
         }
     }
-    if (fc_config_load(&cfg, config, ov, n_ov))
+    if (fc_config_load(&cfg, config, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
     double t0 = fc_now();

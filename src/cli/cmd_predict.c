@@ -13,7 +13,10 @@
 #include "forecast/core/config.h"
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
-#include "forecast/train/train.h"
+#include "forecast/store/modeldir.h"
+#include "forecast/store/rundir.h"
+#include "forecast/train/collect.h"
+#include "forecast/train/job.h"
 #include "forecast/core/util.h"
 
 static const struct fc_opt predict_opts[] = {
@@ -24,6 +27,26 @@ static const struct fc_opt predict_opts[] = {
     {"no-cache", NULL, "neither read nor write the binary cache of the data"},
     {"quiet", NULL, "print only errors"},
 };
+
+/* Every row of ds predicted by the models saved in dir: the jobs of the
+ * run's strategy, each loading its model (in series order: the first bad
+ * model is the error). Model-file problems are bad input: -1 after
+ * fc_error. */
+static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *ds,
+                         const char *dir, struct fc_pred *out)
+{
+    struct fc_split all;
+    fc_split_all(ds, &all);
+    struct fc_plan P;
+    fc_plan_predict(&P, cfg, ds, &all, dir);
+    int rc = 0;
+    for (size_t k = 0; k < P.n_jobs && rc == 0; k++)
+        rc = fc_job_run(&P, &P.jobs[k]);
+    rc = fc_collect_predictions(&P, out);
+    fc_plan_free(&P);
+    fc_split_free(&all);
+    return rc;
+}
 
 static int cmd_predict(int argc, char **argv)
 {
@@ -70,32 +93,16 @@ static int cmd_predict(int argc, char **argv)
                  !run ? "--run DIR" : "--data FILE");
         goto out;
     }
-    run_file = fc_xasprintf("%s/run.json", run);
-    if (access(run_file, F_OK) != 0) {
-        fc_error("%s: not a forecast run directory (no run.json); give --run runs/<id>", run);
-        goto out;
-    }
-    runj = fc_read_json(run_file);
+    runj = fc_run_read(run, 1, "predict");
     if (!runj)
         goto out;
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(runj, "kind");
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(runj, "status");
-    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "forecast-run") != 0) {
-        fc_error("%s: not a forecast run file", run_file);
-        goto out;
-    }
-    if (!cJSON_IsString(status) || (strcmp(status->valuestring, "completed") != 0 &&
-                                    strcmp(status->valuestring, "partial") != 0)) {
-        fc_error("%s: the run's status is \"%s\"; only a completed run can predict", run_file,
-                 cJSON_IsString(status) ? status->valuestring : "unknown");
-        goto out;
-    }
+    run_file = fc_run_file(run);
     fc_override_add_string(ov, &n_ov, "data.path", data, "--data");
     fc_override_add(ov, &n_ov, "data.target_path", "null", "--data");
     fc_override_add(ov, &n_ov, "data.join_key", "null", "--data");
     if (no_cache)
         fc_override_add(ov, &n_ov, "data.cache", "false", "--no-cache");
-    if (fc_config_load(&cfg, run_file, ov, n_ov))
+    if (fc_config_load(&cfg, run_file, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
     if (model || cfg.n_models > 1) {
@@ -123,9 +130,8 @@ static int cmd_predict(int argc, char **argv)
     ds = fc_dataset_load(&cfg.data, 0);
     if (!ds)
         goto out;
-    model_dir = fc_xasprintf("%s/%s/%s", run, cfg.model.ops->name,
-                             fc_strategy_name(cfg.strategy));
-    if (fc_predict_saved(&cfg, ds, model_dir, &pred))
+    model_dir = fc_run_model_dir(run, cfg.model.ops->name, cfg.strategy);
+    if (predict_saved(&cfg, ds, model_dir, &pred))
         goto out;
     rows = xmalloc(ds->n_rows * sizeof *rows);
     for (size_t i = 0; i < ds->n_rows; i++)

@@ -526,7 +526,7 @@ void fc_override_free(struct fc_override *ov)
 
 /* ---- loading the file ---- */
 
-static cJSON *parse_file(const char *file)
+static cJSON *parse_file(const char *file, fc_config_unwrap_fn *unwrap)
 {
     size_t len;
     char *text = fc_read_file(file, &len);
@@ -563,19 +563,14 @@ static cJSON *parse_file(const char *file)
         cJSON_Delete(root);
         return NULL;
     }
-    /* A run's run.json reproduces the run: take its resolved config. */
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "forecast-run") == 0) {
-        cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(root, "config");
+    /* a document that holds a config, e.g. a run's run.json */
+    cJSON *inner = unwrap ? unwrap(root, file) : root;
+    if (inner != root) {
+        if (inner)
+            cJSON_DetachItemViaPointer(root, inner);
         cJSON_Delete(root);
-        if (!cJSON_IsObject(c)) {
-            fc_error("%s: run file without a \"config\" object", file);
-            cJSON_Delete(c);
-            return NULL;
-        }
-        root = c;
     }
-    return root;
+    return inner;
 }
 
 /* ---- validation into the struct ---- */
@@ -791,7 +786,7 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
 }
 
 int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_override *ov,
-                   size_t n_ov)
+                   size_t n_ov, fc_config_unwrap_fn *unwrap)
 {
     memset(cfg, 0, sizeof *cfg);
     cJSON *root = cJSON_Parse(default_config);
@@ -800,7 +795,7 @@ int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_over
         file = DEFAULT_CONFIG_FILE;
     cfg->source = xstrdup(file ? file : "built-in defaults");
     if (file) {
-        cJSON *user = parse_file(file);
+        cJSON *user = parse_file(file, unwrap);
         if (!user) {
             cJSON_Delete(root);
             free(cfg->source);

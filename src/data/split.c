@@ -106,6 +106,19 @@ int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
     return 0;
 }
 
+void fc_split_all(const struct fc_dataset *ds, struct fc_split *out)
+{
+    memset(out, 0, sizeof *out);
+    out->used = xcalloc(ds->n_series ? ds->n_series : 1, sizeof *out->used);
+    out->n_used = ds->n_series;
+    out->last_train_date = INT32_MIN;
+    for (size_t s = 0; s < ds->n_series; s++) {
+        size_t b = ds->series_start[s];
+        out->used[s] = (struct fc_split_series){(uint32_t)s, b, b, b, b + ds->series_len[s]};
+    }
+    out->n_test = ds->n_rows;
+}
+
 void fc_split_free(struct fc_split *sp)
 {
     for (size_t i = 0; i < sp->n_skipped; i++)

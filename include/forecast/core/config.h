@@ -85,8 +85,15 @@ struct fc_override {
 /* Loads and validates. file may be NULL (then ./config/default.json when it
  * exists, else built-in defaults). Returns 0, or -1 after fc_error naming the
  * file and JSON path. */
+/* A document that holds a config elsewhere than at its top (a run's
+ * run.json holds the run's resolved config): given the parsed file, returns
+ * the config object inside it (a child of doc), doc itself when it is a
+ * plain config, or NULL after fc_error. */
+typedef struct cJSON *fc_config_unwrap_fn(struct cJSON *doc, const char *file);
+
+/* unwrap (may be NULL) says where the config is in the file. */
 int fc_config_load(struct fc_config *cfg, const char *file,
-                   const struct fc_override *ov, size_t n_ov);
+                   const struct fc_override *ov, size_t n_ov, fc_config_unwrap_fn *unwrap);
 void fc_config_free(struct fc_config *cfg);
 
 /* Checks that the libraries of the models a command is about to train or

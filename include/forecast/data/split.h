@@ -38,6 +38,8 @@ struct fc_split {
  * Unknown keys and "nothing left" are errors (-1 after fc_error). */
 int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
                   char *const *keys, size_t n_keys, struct fc_split *out);
+/* Every series, every row a test row (what `predict` predicts). */
+void fc_split_all(const struct fc_dataset *ds, struct fc_split *out);
 void fc_split_free(struct fc_split *sp);
 
 /* Row lists of one part over all used series, concatenated in series order.

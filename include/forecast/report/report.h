@@ -8,7 +8,7 @@
 #include "forecast/core/config.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
-#include "forecast/train/train.h"
+#include "forecast/train/collect.h"
 
 struct cJSON;
 

@@ -1,0 +1,72 @@
+/*
+ * train_run.h — the stages of one `forecast train` or `forecast merge`
+ * invocation, shared by cmd_train.c and cmd_merge.c:
+ *
+ *   fc_train_run_inputs   config, data, split; every check of bad input
+ *                         (exit 2, nothing written)
+ *   fc_train_run_open     the run directory: name, lock, run.json "running"
+ *   fc_train_run_models   per model: the command's planner decides the jobs,
+ *                         the pool runs them, the collector scores and writes
+ *   fc_train_run_finish   timings, status, reports, the summary
+ *
+ * What differs between the commands is only their planner (struct
+ * fc_train_planner): train plans, shards and resumes; merge plans and
+ * merges the shards' outputs.
+ */
+#ifndef FORECAST_TRAIN_RUN_H
+#define FORECAST_TRAIN_RUN_H
+
+#include <stddef.h>
+
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+#include "forecast/data/split.h"
+#include "forecast/train/collect.h"
+#include "forecast/train/job.h"
+
+struct cJSON;
+
+/* Everything one invocation holds. */
+struct fc_train_run {
+    /* given by the command */
+    const char *config_file;
+    struct fc_override *ov;
+    size_t n_ov;
+    const char *resume_dir;  /* --resume DIR, or the run to merge */
+    int shard_k, shard_n;    /* shard_n 0: not sharded (train --shard K/N) */
+    int merge;
+    /* built by the stages */
+    struct fc_config cfg;
+    int have_cfg;
+    struct fc_dataset *ds;
+    struct fc_split sp;
+    int have_split;
+    struct cJSON *old_run;   /* run.json of the run resumed or merged */
+    struct fc_train_result *res; /* (n_res) one per model */
+    char **model_dirs;           /* (n_res) */
+    size_t n_res;
+    struct cJSON *run;           /* run.json */
+    char *id, *run_dir, *path;   /* path: run.json */
+    int lock_fd;
+    size_t failed;               /* series that failed, over all models */
+    int plan_failed;             /* the planner, not the training, failed */
+    double t_start, load_s, fit_s, pred_s;
+};
+
+/* What a command does with one model's jobs after fc_plan_train: 0 collect
+ * them, 1 nothing to collect (a shard's part), -1 after fc_error. */
+struct fc_train_planner {
+    int (*plan)(struct fc_train_run *R, struct fc_plan *P);
+    int bad_input_on_failure; /* a planning failure is bad input (exit 2), e.g. merge's */
+};
+
+void fc_train_run_init(struct fc_train_run *R);
+void fc_train_run_free(struct fc_train_run *R);
+/* 0, or -1 after fc_error: bad input. */
+int fc_train_run_inputs(struct fc_train_run *R);
+/* Returns an exit status: FC_EXIT_OK when the run directory is ready. */
+int fc_train_run_open(struct fc_train_run *R, int argc, char **argv);
+/* Returns an exit status. */
+int fc_train_run_models(struct fc_train_run *R, const struct fc_train_planner *pl);
+
+#endif

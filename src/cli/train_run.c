@@ -1,0 +1,331 @@
+/*
+ * train_run.c — the stages of a train or merge invocation (train_run.h).
+ * Every input is checked before anything is written (exit 2); once the run
+ * directory exists, a failure marks run.json "failed" (exit 1).
+ */
+#include "forecast/cli/train_run.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "forecast/data/cache.h"
+#include "forecast/core/util.h"
+#include "forecast/report/report.h"
+#include "forecast/store/rundir.h"
+#include "forecast/store/store.h"
+
+void fc_train_run_init(struct fc_train_run *R)
+{
+    memset(R, 0, sizeof *R);
+    R->lock_fd = -1;
+    R->t_start = fc_now();
+}
+
+void fc_train_run_free(struct fc_train_run *R)
+{
+    for (size_t k = 0; k < R->n_res; k++) {
+        fc_train_result_free(&R->res[k]);
+        free(R->model_dirs[k]);
+    }
+    free(R->res);
+    free(R->model_dirs);
+    cJSON_Delete(R->run);
+    cJSON_Delete(R->old_run);
+    free(R->path);
+    free(R->run_dir);
+    free(R->id);
+    if (R->have_split)
+        fc_split_free(&R->sp);
+    fc_dataset_free(R->ds);
+    if (R->have_cfg)
+        fc_config_free(&R->cfg);
+    for (size_t i = 0; i < R->n_ov; i++)
+        fc_override_free(&R->ov[i]);
+    free(R->ov);
+    if (R->lock_fd >= 0)
+        close(R->lock_fd);
+}
+
+/* ---- inputs: exit 2, nothing written ---- */
+
+/* --resume DIR / merge DIR: the run's own config, from DIR/run.json; only
+ * flags that do not change results may come with it. */
+static int config_from_run(struct fc_train_run *R)
+{
+    const char *why = R->merge ? "merge" : "--resume", *dir = R->resume_dir;
+    for (size_t i = 0; i < R->n_ov; i++)
+        if (strcmp(R->ov[i].path, "jobs") != 0)
+            return fc_error("%s %s: the run's own config is used; %s cannot be changed "
+                            "(only --jobs, --quiet and --verbose may be given)",
+                            why, dir, R->ov[i].flag);
+    if (R->config_file)
+        return fc_error("%s %s: the run's own config is used; --config cannot be given", why,
+                        dir);
+    R->old_run = fc_run_read(dir, 0, NULL);
+    if (!R->old_run)
+        return -1;
+    R->path = fc_run_file(dir);
+    R->config_file = R->path;
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(R->old_run, "shards");
+    if (cJSON_IsNumber(sh) && !R->shard_n && !R->merge)
+        return fc_error("--resume %s: a sharded run; resume one shard with --resume DIR "
+                        "--shard K/%d, then run forecast merge",
+                        dir, (int)sh->valuedouble);
+    if (R->merge && !cJSON_IsNumber(sh))
+        return fc_error("merge %s: not a sharded run (run.json has no \"shards\")", dir);
+    if (R->merge)
+        R->shard_n = (int)sh->valuedouble;
+    return 0;
+}
+
+static int check_config(struct fc_train_run *R)
+{
+    if (R->shard_n && !R->merge && !R->resume_dir && !R->cfg.run_name)
+        return fc_error("--shard: give the run a --name, so that every shard writes the same "
+                        "run directory");
+    if (R->shard_n && R->cfg.strategy != FC_INDIVIDUAL)
+        return fc_error("%s: only the individual strategy is sharded (strategy is \"%s\")",
+                        R->merge ? "merge" : "--shard", fc_strategy_name(R->cfg.strategy));
+    /* merge loads no model: the shards trained them */
+    return R->merge ? 0 : fc_config_models_ready(R->cfg.models, R->cfg.n_models);
+}
+
+static int load_data(struct fc_train_run *R)
+{
+    double t0 = fc_now();
+    R->ds = fc_dataset_load(&R->cfg.data, 1);
+    if (!R->ds)
+        return -1;
+    R->load_s = fc_now() - t0;
+    const struct fc_dataset *ds = R->ds;
+    fc_info(1, "loaded %s%s: %zu rows, %zu series, %zu features in %.2f s", ds->path,
+            ds->from_cache ? " (binary cache)" : "", ds->n_rows, ds->n_series, ds->n_features,
+            R->load_s);
+    if (ds->n_dropped)
+        fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
+                ds->n_dropped);
+    if (fc_split_make(ds, &R->cfg.split, R->cfg.skus, R->cfg.n_skus, &R->sp))
+        return -1;
+    R->have_split = 1;
+    for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
+        if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
+            return fc_error("report.plot_series: series \"%s\" is not in %s",
+                            R->cfg.plot_skus[i], ds->path);
+    for (size_t i = 0; i < R->sp.n_skipped && !R->merge; i++)
+        fc_warn("series %s skipped: %s", ds->series_key[R->sp.skipped[i].series],
+                R->sp.skipped[i].reason);
+    /* a combined model whose fit rows all weigh 0 has nothing to learn from
+     * (XGBoost would quietly predict its base score) */
+    if (ds->weight && R->cfg.strategy == FC_COMBINED &&
+        !(fc_split_fit_weight(ds, R->sp.used, R->sp.n_used) > 0))
+        return fc_error("data.weight_column \"%s\": the weights of all %zu fit rows are 0; "
+                        "there is nothing to train on",
+                        R->cfg.data.weight_col, R->sp.n_fit);
+    return 0;
+}
+
+/* The run directory's name; a new run must not exist yet (shards join the
+ * run directory the first of them made, with the same config). */
+static int choose_run_dir(struct fc_train_run *R)
+{
+    if (R->resume_dir) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(R->old_run, "id");
+        R->id = xstrdup(cJSON_IsString(id) ? id->valuestring : "resumed");
+        R->run_dir = xstrdup(R->resume_dir);
+        return 0;
+    }
+    R->id = R->cfg.run_name ? xstrdup(R->cfg.run_name) : fc_run_make_id(&R->cfg, R->ds);
+    R->run_dir = fc_xasprintf("%s/%s", R->cfg.out_dir, R->id);
+    free(R->path);
+    R->path = fc_run_file(R->run_dir);
+    struct stat st;
+    if (stat(R->run_dir, &st) != 0)
+        return 0;
+    int no_run_yet = R->shard_n && access(R->path, F_OK) != 0;
+    cJSON *existing = R->shard_n && !no_run_yet ? fc_read_json(R->path) : NULL;
+    const cJSON *ec = existing ? cJSON_GetObjectItemCaseSensitive(existing, "config") : NULL;
+    int same = no_run_yet || (ec && cJSON_Compare(ec, R->cfg.json, 1));
+    cJSON_Delete(existing);
+    if (!same)
+        return fc_error("%s: run directory already exists%s; choose another --name or "
+                        "remove it",
+                        R->run_dir, R->shard_n ? " with another configuration" : "");
+    return 0;
+}
+
+int fc_train_run_inputs(struct fc_train_run *R)
+{
+    if (R->resume_dir && config_from_run(R))
+        return -1;
+    if (fc_config_load(&R->cfg, R->config_file, R->ov, R->n_ov, fc_run_unwrap_config))
+        return -1;
+    R->have_cfg = 1;
+    if (check_config(R) || load_data(R) || choose_run_dir(R))
+        return -1;
+    return 0;
+}
+
+/* ---- the run directory: from here on failures are runtime failures ---- */
+
+int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
+{
+    fc_dataset_cache_store(&R->cfg.data, 1, R->ds);
+    if (fc_mkdir_p(R->cfg.out_dir) && !R->resume_dir)
+        return FC_EXIT_FAILURE;
+    if (mkdir(R->run_dir, 0777) != 0 && errno != EEXIST) {
+        fc_error("%s: cannot create run directory: %s", R->run_dir, strerror(errno));
+        return FC_EXIT_FAILURE;
+    }
+    char *lock = R->shard_n && !R->merge
+                     ? fc_xasprintf("%s/.lock-shard-%d", R->run_dir, R->shard_k)
+                     : fc_xasprintf("%s/.lock", R->run_dir);
+    R->lock_fd = fc_run_lock(lock, R->run_dir);
+    free(lock);
+    if (R->lock_fd < 0)
+        return FC_EXIT_USAGE;
+    R->run = fc_run_new(R->id, &R->cfg, R->ds, &R->sp, argc, argv);
+    const cJSON *created = cJSON_GetObjectItemCaseSensitive(R->old_run, "created");
+    if (cJSON_IsString(created))
+        fc_run_set(R->run, "created", created->valuestring);
+    if (R->shard_n) {
+        cJSON_AddNumberToObject(R->run, "shards", R->shard_n);
+        fc_run_set(R->run, "status", R->merge ? "running" : "sharded");
+    }
+    /* shards share run.json: the first one writes it, merge finishes it */
+    if (!R->merge && (!R->shard_n || access(R->path, F_OK) != 0) &&
+        fc_write_json(R->path, R->run))
+        return FC_EXIT_FAILURE;
+    return FC_EXIT_OK;
+}
+
+/* ---- the models ---- */
+
+static void record_model(struct fc_train_run *R, size_t k, cJSON *models)
+{
+    const struct fc_model_choice *mc = &R->cfg.models[k];
+    const struct fc_train_result *res = &R->res[k];
+    cJSON *mo = cJSON_CreateObject();
+    cJSON_AddStringToObject(mo, "model", mc->ops->name);
+    cJSON_AddStringToObject(mo, "strategy", fc_strategy_name(R->cfg.strategy));
+    char *rel = fc_xasprintf("%s/%s", mc->ops->name, fc_strategy_name(R->cfg.strategy));
+    cJSON_AddStringToObject(mo, "dir", rel);
+    free(rel);
+    cJSON_AddNumberToObject(mo, "models_trained", (double)res->n_models);
+    cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
+    cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
+    cJSON_AddNumberToObject(mo, "fit_seconds", res->fit_seconds);
+    cJSON_AddItemToArray(models, mo);
+}
+
+/* One model: plan (the command's planner), run, collect. 0, 1 (a shard's
+ * part: nothing collected) or -1 after fc_error. */
+static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_planner *pl)
+{
+    struct fc_config one = R->cfg; /* shallow: the same config, model k */
+    one.model = R->cfg.models[k];
+    R->model_dirs[k] = fc_run_model_dir(R->run_dir, one.model.ops->name, one.strategy);
+    if (fc_mkdir_p(R->model_dirs[k]))
+        return -1;
+    struct fc_plan P;
+    fc_plan_train(&P, &one, R->ds, &R->sp, R->model_dirs[k]);
+    int rc = pl->plan(R, &P);
+    R->plan_failed = rc < 0;
+    if (rc == 0)
+        rc = fc_collect(&P, &R->res[k]);
+    if (rc == 1) { /* the shard's own tally */
+        R->failed += fc_plan_count(&P, FC_JOB_FAILED);
+        for (size_t i = 0; i < P.n_jobs; i++)
+            R->fit_s += P.jobs[i].fit_s;
+    }
+    fc_plan_free(&P);
+    return rc;
+}
+
+static int report_failure(struct fc_train_run *R)
+{
+    fc_run_set(R->run, "status", "failed");
+    cJSON_AddStringToObject(R->run, "error", fc_last_error);
+    fc_error_report(); /* the cause, then what became of the run */
+    if (fc_write_json(R->path, R->run)) {
+        char why[sizeof fc_last_error];
+        snprintf(why, sizeof why, "%s", fc_last_error);
+        fc_error("run %s failed, and its status could not be saved: %s still says "
+                 "\"running\" (%s)",
+                 R->id, R->path, why);
+    } else {
+        fc_error("run %s failed; see %s", R->id, R->path);
+    }
+    return FC_EXIT_FAILURE;
+}
+
+static int finish(struct fc_train_run *R)
+{
+    fc_run_set(R->run, "status", R->failed ? "partial" : "completed");
+    char *md = fc_xasprintf("%s/report.md", R->run_dir);
+    char *html = fc_xasprintf("%s/report.html", R->run_dir);
+    const char *const *dirs = (const char *const *)R->model_dirs;
+    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->sp, R->res, dirs, R->n_res) ||
+              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->sp, R->res, dirs, R->n_res,
+                                 R->cfg.plot_skus, R->cfg.n_plot_skus) ||
+              fc_write_json(R->path, R->run);
+    free(md);
+    free(html);
+    if (bad)
+        return FC_EXIT_FAILURE;
+    for (size_t k = 0; k < R->n_res; k++) {
+        const struct fc_metrics *m = R->res[k].metrics;
+        fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f", R->cfg.models[k].ops->name,
+                fc_strategy_name(R->cfg.strategy), m->n_series, m->wrmsse, m->rmse);
+        if (m->has_quantiles)
+            fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
+    }
+    fc_info(1, "run %s %s", R->run_dir, R->failed ? "finished with failures" : "completed");
+    if (R->failed)
+        fc_warn("%zu series failed to train (listed in metrics.json and report.md); exit "
+                "status 3",
+                R->failed);
+    printf("%s\n", R->run_dir);
+    return R->failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+}
+
+int fc_train_run_models(struct fc_train_run *R, const struct fc_train_planner *pl)
+{
+    /* every model on the same split, one after the other */
+    size_t nm = R->cfg.n_models;
+    R->res = xcalloc(nm, sizeof *R->res);
+    R->model_dirs = xcalloc(nm, sizeof *R->model_dirs);
+    R->n_res = nm;
+    cJSON *models = cJSON_AddArrayToObject(R->run, "models");
+    int rc = 0;
+    for (size_t k = 0; k < nm && rc == 0; k++) {
+        rc = train_model(R, k, pl);
+        if (rc == 0) {
+            R->failed += R->res[k].n_failed;
+            R->fit_s += R->res[k].fit_seconds;
+            R->pred_s += R->res[k].predict_seconds;
+        }
+        record_model(R, k, models);
+    }
+    if (rc == 1) {
+        fc_info(1, "shard %d/%d of %s done (%zu series failed); when every shard is done: "
+                   "forecast merge %s",
+                R->shard_k, R->shard_n, R->run_dir, R->failed, R->run_dir);
+        printf("%s\n", R->run_dir);
+        return R->failed ? FC_EXIT_PARTIAL : FC_EXIT_OK;
+    }
+    cJSON *tm = cJSON_AddObjectToObject(R->run, "timings");
+    cJSON_AddNumberToObject(tm, "load_seconds", R->load_s);
+    cJSON_AddNumberToObject(tm, "fit_seconds", R->fit_s);
+    cJSON_AddNumberToObject(tm, "predict_seconds", R->pred_s);
+    cJSON_AddNumberToObject(tm, "total_seconds", fc_now() - R->t_start);
+    if (rc && R->plan_failed && pl->bad_input_on_failure)
+        return FC_EXIT_USAGE; /* e.g. a missing or damaged shard: nothing was written */
+    if (rc)
+        return report_failure(R);
+    return finish(R);
+}

@@ -1,0 +1,214 @@
+/*
+ * collect.c — the collector (collect.h): finished jobs -> the model's test
+ * predictions, scores, predictions.csv and metrics.json; or, for predict,
+ * every row's predictions.
+ */
+#include "forecast/train/collect.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/core/util.h"
+#include "forecast/store/modeldir.h"
+#include "forecast/store/store.h"
+
+static struct fc_metrics *score(const struct fc_config *cfg, const struct fc_dataset *ds,
+                                const struct fc_split *sp, const uint32_t *rows,
+                                const struct fc_pred *pred, const unsigned char *ok)
+{
+    size_t L = pred->n_quantiles; /* 0 for a point-only model */
+    size_t n = pred->n;
+    double *y = xmalloc((n ? n : 1) * sizeof *y), *p = xmalloc((n ? n : 1) * sizeof *p);
+    double *q = xmalloc((n * L > 0 ? n * L : 1) * sizeof *q);
+    int32_t *date = xmalloc((n ? n : 1) * sizeof *date);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = ds->target[rows[i]];
+        date[i] = ds->date[rows[i]];
+        p[i] = pred->point ? pred->point[i] : NAN;
+        for (size_t j = 0; j < L; j++)
+            q[i * L + j] = pred->q[i * L + j];
+    }
+    /* a quantile-only model's point forecast is its median when it has one,
+     * taken after the crossing repair, as predictions.csv shows it */
+    if (!pred->point && L)
+        for (size_t j = 0; j < L; j++)
+            if (fabs(cfg->quantiles[j] - 0.5) < 1e-12) {
+                double *row = xmalloc(L * sizeof *row);
+                for (size_t i = 0; i < n; i++) {
+                    memcpy(row, q + i * L, L * sizeof *row);
+                    fc_quantiles_repair(row, 1, L);
+                    p[i] = row[j];
+                }
+                free(row);
+            }
+    size_t total_hist = 0;
+    for (size_t i = 0; i < sp->n_used; i++)
+        total_hist += sp->used[i].test_begin - sp->used[i].train_begin;
+    double *hist = xmalloc((total_hist ? total_hist : 1) * sizeof *hist);
+    int32_t *hdate = xmalloc((total_hist ? total_hist : 1) * sizeof *hdate);
+    struct fc_eval_series *ev = xcalloc(sp->n_used ? sp->n_used : 1, sizeof *ev);
+    size_t ne = 0, off = 0, hoff = 0;
+    int has_point = pred->point != NULL || !isnan(n ? p[0] : NAN);
+    for (size_t i = 0; i < sp->n_used; i++) {
+        const struct fc_split_series *u = &sp->used[i];
+        size_t nt = u->test_end - u->test_begin, nh = u->test_begin - u->train_begin;
+        if (ok[i]) {
+            for (size_t r = 0; r < nh; r++) {
+                hist[hoff + r] = ds->target[u->train_begin + r];
+                hdate[hoff + r] = ds->date[u->train_begin + r];
+            }
+            ev[ne++] = (struct fc_eval_series){
+                ds->series_key[u->series], hist + hoff, hdate + hoff, nh, y + off,
+                date + off, has_point ? p + off : NULL, L ? q + off * L : NULL, nt};
+            hoff += nh;
+        }
+        off += nt; /* rows of failed series are skipped, not removed */
+    }
+    struct fc_metrics *m = fc_metrics_compute(ev, ne, cfg->quantiles, L, sp->last_train_date);
+    free(ev);
+    free(hist);
+    free(hdate);
+    free(y);
+    free(p);
+    free(q);
+    free(date);
+    return m;
+}
+
+/* Keeps only the predictions of series that trained (ok[i]). */
+static void compact(const struct fc_split *sp, const unsigned char *ok, size_t L,
+                    struct fc_train_result *res)
+{
+    size_t w = 0, r = 0;
+    for (size_t i = 0; i < sp->n_used; i++) {
+        size_t nt = sp->used[i].test_end - sp->used[i].test_begin;
+        for (size_t k = 0; k < nt; k++, r++) {
+            if (!ok[i])
+                continue;
+            res->rows[w] = res->rows[r];
+            if (res->pred.point)
+                res->pred.point[w] = res->pred.point[r];
+            for (size_t j = 0; j < L; j++)
+                res->pred.q[w * L + j] = res->pred.q[r * L + j];
+            w++;
+        }
+    }
+    res->pred.n = w;
+}
+
+
+static void add_failure(struct fc_train_result *res, uint32_t series, const char *reason)
+{
+    res->failed = xrealloc(res->failed, (res->n_failed + 1) * sizeof *res->failed);
+    res->failed[res->n_failed].series = series;
+    res->failed[res->n_failed].reason = xstrdup(reason ? reason : "");
+    res->n_failed++;
+}
+
+/* The finished jobs' predictions in split order; ok[i]: used series i trained. */
+static int gather(const struct fc_plan *P, struct fc_train_result *res, unsigned char *ok)
+{
+    const struct fc_split *sp = P->sp;
+    size_t L = res->pred.n_quantiles, offset = 0;
+    for (size_t k = 0; k < P->n_jobs; k++) {
+        const struct fc_job *j = &P->jobs[k];
+        size_t nt = j->pred.n;
+        if (j->state == FC_JOB_DONE) {
+            memset(ok + j->first, 1, j->n_series);
+            res->n_models++;
+            res->n_resumed += j->earlier;
+            if (res->pred.point)
+                memcpy(res->pred.point + offset, j->pred.point, nt * sizeof(float));
+            if (L)
+                memcpy(res->pred.q + offset * L, j->pred.q, nt * L * sizeof(float));
+        } else if (j->state == FC_JOB_FAILED) {
+            if (!j->series_key) /* the one model of every series */
+                return fc_error("%s", j->reason);
+            add_failure(res, sp->used[j->first].series, j->reason);
+            if (!j->earlier) /* a shard's failures were told by the shard */
+                fc_warn("series %s failed: %s", j->series_key, j->reason);
+        }
+        res->fit_seconds += j->fit_s;
+        res->predict_seconds += j->pred_s;
+        offset += nt;
+    }
+    if (res->n_models == 0)
+        return fc_error("no series could be trained (%zu failed)", res->n_failed);
+    return 0;
+}
+
+static int write_metrics(const struct fc_plan *P, const struct fc_train_result *res)
+{
+    cJSON *mj = fc_metrics_to_json(res->metrics, 1);
+    cJSON_AddStringToObject(mj, "model", P->cfg->model.ops->name);
+    cJSON_AddStringToObject(mj, "strategy", fc_strategy_name(P->cfg->strategy));
+    cJSON_AddNumberToObject(mj, "format_version", 1);
+    cJSON *fl = cJSON_AddObjectToObject(mj, "failed");
+    for (size_t i = 0; i < res->n_failed; i++)
+        cJSON_AddStringToObject(fl, P->ds->series_key[res->failed[i].series],
+                                res->failed[i].reason);
+    char *path = fc_xasprintf("%s/metrics.json", P->dir);
+    int rc = fc_write_json(path, mj);
+    free(path);
+    cJSON_Delete(mj);
+    return rc;
+}
+
+int fc_collect(const struct fc_plan *P, struct fc_train_result *res)
+{
+    const struct fc_config *cfg = P->cfg;
+    const struct fc_model_ops *ops = cfg->model.ops;
+    memset(res, 0, sizeof *res);
+    size_t n_test;
+    res->rows = fc_split_rows(P->sp, 2, &n_test);
+    size_t L = (ops->flags & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
+    fc_pred_alloc(&res->pred, n_test, L, (ops->flags & FC_MODEL_POINT) != 0);
+    unsigned char *ok = xcalloc(P->sp->n_used ? P->sp->n_used : 1, 1);
+    int rc = -1;
+    if (gather(P, res, ok))
+        goto out;
+    res->metrics = score(cfg, P->ds, P->sp, res->rows, &res->pred, ok);
+    res->crossing_rate = res->metrics->crossing_rate;
+    compact(P->sp, ok, L, res);
+    char *path = fc_xasprintf("%s/predictions.csv", P->dir);
+    rc = fc_predictions_write(path, P->ds, res->rows, &res->pred, cfg->quantiles, 1);
+    free(path);
+    if (rc == 0)
+        rc = write_metrics(P, res);
+out:
+    free(ok);
+    return rc;
+}
+
+void fc_train_result_free(struct fc_train_result *res)
+{
+    fc_pred_free(&res->pred);
+    free(res->rows);
+    fc_metrics_free(res->metrics);
+    for (size_t i = 0; i < res->n_failed; i++)
+        free(res->failed[i].reason);
+    free(res->failed);
+    memset(res, 0, sizeof *res);
+}
+
+int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out)
+{
+    const struct fc_model_ops *ops = P->cfg->model.ops;
+    size_t L = (ops->flags & FC_MODEL_QUANTILE) ? P->cfg->n_quantiles : 0;
+    fc_pred_alloc(out, P->sp->n_test, L, (ops->flags & FC_MODEL_POINT) != 0);
+    size_t offset = 0;
+    for (size_t k = 0; k < P->n_jobs; k++) {
+        const struct fc_job *j = &P->jobs[k];
+        if (j->state != FC_JOB_DONE)
+            return fc_error("%s", j->reason ? j->reason : "a model was not run");
+        size_t n = j->pred.n;
+        if (out->point)
+            memcpy(out->point + offset, j->pred.point, n * sizeof *out->point);
+        if (L)
+            memcpy(out->q + offset * L, j->pred.q, n * L * sizeof *out->q);
+        offset += n;
+    }
+    return 0;
+}
