@@ -20,6 +20,7 @@ Suite *suite_xgboost(void);
 Suite *suite_train(void);
 Suite *suite_args(void);
 Suite *suite_mlp(void);
+Suite *suite_rank(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \

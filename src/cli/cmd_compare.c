@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forecast/cli/cli.h"
+#include "forecast/eval/rank.h"
 #include "forecast/report/report.h"
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
@@ -23,20 +24,6 @@ static const struct fc_opt compare_opts[] = {
     {"html", "FILE", "also write a self-contained HTML report to FILE"},
     {"force", NULL, "compare runs made on different data or splits"},
 };
-
-/* metric -> per-series metric for win counts, and whether higher is better */
-static const struct {
-    const char *name, *per_series;
-    int higher_better;
-} metrics[] = {
-    {"wrmsse", "rmsse", 0}, {"wspl", "spl", 0},        {"rmse", "rmse", 0},
-    {"mse", "mse", 0},      {"mae", "mae", 0},         {"wape", "wape", 0},
-    {"mape", NULL, 0},      {"smape", NULL, 0},        {"mean_rmsse", "rmsse", 0},
-    {"mean_pinball", NULL, 0}, {"r2", NULL, 1},        {"ic", NULL, 1},
-    {"rank_ic", NULL, 1},   {"ic_mean", NULL, 1},      {"rank_ic_mean", NULL, 1},
-    {"crossing_rate", NULL, 0},
-};
-#define N_METRICS (sizeof metrics / sizeof metrics[0])
 
 struct entry {
     const char *run;    /* the directory as given */
@@ -96,18 +83,10 @@ static const char *differs(const cJSON *a, const cJSON *b)
     return NULL;
 }
 
-static const struct entry *sort_e;
-static int sort_higher;
-
-static int cmp_entry(const void *a, const void *b)
+/* fc_rank_value_fn over the entries (ctx) */
+static double entry_value(const void *ctx, size_t k, const struct fc_metric_info *mi)
 {
-    const struct entry *x = a, *y = b;
-    (void)sort_e;
-    if (isnan(x->value) || isnan(y->value))
-        return isnan(x->value) - isnan(y->value);
-    if (x->value == y->value)
-        return 0;
-    return ((x->value < y->value) ^ sort_higher) ? -1 : 1;
+    return overall(((const struct entry *)ctx)[k].m, mi->name);
 }
 
 static void win_counts(struct entry *e, size_t n, const char *per_series, int higher)
@@ -179,22 +158,21 @@ static int cmd_compare(int argc, char **argv)
         fc_error("compare: --json and --csv are exclusive");
         goto out;
     }
-    size_t mi = N_METRICS;
-    if (metric) {
-        for (mi = 0; mi < N_METRICS; mi++)
-            if (strcmp(metrics[mi].name, metric) == 0)
-                break;
-        if (mi == N_METRICS) {
-            const char *names[N_METRICS];
-            for (size_t k = 0; k < N_METRICS; k++)
-                names[k] = metrics[k].name;
-            const char *sug = fc_suggest(metric, names, N_METRICS);
-            fc_error("compare: --metric %s: unknown metric%s%s%s (one of wrmsse, wspl, rmse, "
-                     "mse, mae, wape, mape, smape, mean_rmsse, mean_pinball, r2, ic, rank_ic, "
-                     "ic_mean, rank_ic_mean, crossing_rate)",
-                     metric, sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "");
-            goto out;
+    const struct fc_metric_info *mi = NULL;
+    if (metric && !(mi = fc_metric_find(metric))) {
+        const char *names[64];
+        size_t nn = 0;
+        struct fc_buf all;
+        fc_buf_init(&all);
+        for (const struct fc_metric_info *t = fc_metric_table; t->name && nn < 64; t++) {
+            fc_buf_printf(&all, "%s%s", nn ? ", " : "", t->name);
+            names[nn++] = t->name;
         }
+        const char *sug = fc_suggest(metric, names, nn);
+        fc_error("compare: --metric %s: unknown metric%s%s%s (one of %s)", metric,
+                 sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "", all.s);
+        fc_buf_free(&all);
+        goto out;
     }
     for (size_t r = 0; r < n_runs; r++) {
         char *path = fc_xasprintf("%s/run.json", runs[r]);
@@ -260,24 +238,27 @@ static int cmd_compare(int argc, char **argv)
         fc_error("compare: the runs hold no scored models");
         goto out;
     }
-    if (mi == N_METRICS) {
-        mi = 0; /* wrmsse, unless some model has no point forecast */
-        for (size_t k = 0; k < n; k++)
-            if (isnan(overall(e[k].m, "wrmsse")))
-                mi = 1;
-    }
+    if (!mi)
+        mi = fc_rank_default(n, entry_value, e);
     for (size_t k = 0; k < n; k++)
-        e[k].value = overall(e[k].m, metrics[mi].name);
-    if (metrics[mi].per_series)
-        win_counts(e, n, metrics[mi].per_series, metrics[mi].higher_better);
-    sort_e = e;
-    sort_higher = metrics[mi].higher_better;
-    qsort(e, n, sizeof *e, cmp_entry);
+        e[k].value = overall(e[k].m, mi->name);
+    if (mi->per_series)
+        win_counts(e, n, mi->per_series, mi->higher_better);
+    {
+        size_t *order = xmalloc(n * sizeof *order);
+        struct entry *ranked = xmalloc(n * sizeof *ranked);
+        fc_rank(n, mi, entry_value, e, order);
+        for (size_t r = 0; r < n; r++)
+            ranked[r] = e[order[r]];
+        memcpy(e, ranked, n * sizeof *e);
+        free(ranked);
+        free(order);
+    }
 
     const char *cols[] = {"wrmsse", "wspl", "rmse", "mae", "mean_pinball"};
     if (json) {
         cJSON *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(out, "metric", metrics[mi].name);
+        cJSON_AddStringToObject(out, "metric", mi->name);
         if (note)
             cJSON_AddStringToObject(out, "note", note);
         cJSON *arr = cJSON_AddArrayToObject(out, "leaderboard");
@@ -294,7 +275,7 @@ static int cmd_compare(int argc, char **argv)
                 else
                     cJSON_AddNumberToObject(o, cols[c], v);
             }
-            if (metrics[mi].per_series)
+            if (mi->per_series)
                 cJSON_AddNumberToObject(o, "series_wins", (double)e[k].wins);
             cJSON_AddItemToArray(arr, o);
         }
@@ -314,13 +295,13 @@ static int cmd_compare(int argc, char **argv)
                 else
                     printf(",%.17g", v);
             }
-            if (metrics[mi].per_series)
+            if (mi->per_series)
                 printf(",%zu\n", e[k].wins);
             else
                 printf(",\n");
         }
     } else {
-        printf("## Leaderboard (ranked by %s)\n\n", metrics[mi].name);
+        printf("## Leaderboard (ranked by %s)\n\n", mi->name);
         if (note)
             printf("> Note: %s.\n\n", note);
         printf("| rank | run | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
@@ -334,21 +315,21 @@ static int cmd_compare(int argc, char **argv)
                 else
                     printf(" %.4f |", v);
             }
-            if (metrics[mi].per_series)
+            if (mi->per_series)
                 printf(" %zu |\n", e[k].wins);
             else
                 printf(" n/a |\n");
         }
-        if (metrics[mi].per_series)
+        if (mi->per_series)
             printf("\nSeries wins: on how many series the model has the best %s.\n",
-                   metrics[mi].per_series);
+                   mi->per_series);
     }
     if (html) {
         struct fc_html_entry *he = xcalloc(n, sizeof *he);
         for (size_t k = 0; k < n; k++)
             he[k] = (struct fc_html_entry){e[k].run, e[k].model, e[k].strategy, e[k].m,
                                            e[k].wins};
-        int hrc = fc_report_html_compare(html, he, n, metrics[mi].name, note);
+        int hrc = fc_report_html_compare(html, he, n, mi->name, note);
         free(he);
         if (hrc) {
             rc = FC_EXIT_FAILURE;

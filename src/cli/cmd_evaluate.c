@@ -5,6 +5,7 @@
  * the predicted dates and for the history before them (the M5 scales and
  * weights come from that history).
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -166,11 +167,10 @@ static int on_row(void *ctx, char **f, size_t n, long line)
     return 0;
 }
 
-static const struct obs *sort_o;
-
-static int cmp_idx(const void *a, const void *b)
+static int cmp_idx(const void *a, const void *b, void *arg)
 {
-    const struct obs *x = &sort_o[*(const size_t *)a], *y = &sort_o[*(const size_t *)b];
+    const struct obs *o = arg;
+    const struct obs *x = &o[*(const size_t *)a], *y = &o[*(const size_t *)b];
     if (x->series != y->series)
         return x->series < y->series ? -1 : 1;
     return (x->date > y->date) - (x->date < y->date);
@@ -181,8 +181,7 @@ static size_t *sorted(const struct obs *o, size_t n)
     size_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    sort_o = o;
-    qsort(idx, n, sizeof *idx, cmp_idx);
+    qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)o);
     return idx;
 }
 

@@ -3,6 +3,7 @@
  * records to a row callback; column roles come from the config by name;
  * every bad cell is reported as file:line:column with what was expected.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "forecast/data/dataset.h"
 
 #include <csv.h>
@@ -610,15 +611,14 @@ static int on_target_row(void *ctx, char **f, size_t n, long line)
 
 /* ---- grouping: sort rows by (series, date) ---- */
 
-static const struct fc_dataset *sort_ds;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *arg)
 {
+    const struct fc_dataset *ds = arg;
     uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    if (sort_ds->series[i] != sort_ds->series[j])
-        return sort_ds->series[i] < sort_ds->series[j] ? -1 : 1;
-    if (sort_ds->date[i] != sort_ds->date[j])
-        return sort_ds->date[i] < sort_ds->date[j] ? -1 : 1;
+    if (ds->series[i] != ds->series[j])
+        return ds->series[i] < ds->series[j] ? -1 : 1;
+    if (ds->date[i] != ds->date[j])
+        return ds->date[i] < ds->date[j] ? -1 : 1;
     return i < j ? -1 : i > j;
 }
 
@@ -638,8 +638,7 @@ static int group_rows(struct loader *L)
     uint32_t *perm = xmalloc(n * sizeof *perm);
     for (size_t i = 0; i < n; i++)
         perm[i] = (uint32_t)i;
-    sort_ds = ds;
-    qsort(perm, n, sizeof *perm, cmp_rows);
+    qsort_r(perm, n, sizeof *perm, cmp_rows, ds);
     PERMUTE(ds->date, int32_t);
     PERMUTE(ds->series, uint32_t);
     PERMUTE(ds->target, float);

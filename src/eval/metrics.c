@@ -2,14 +2,58 @@
  * metrics.c — point, quantile, correlation and M5-scaled metrics for every
  * model, per series and pooled. See metrics.h and README "Metrics".
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "forecast/eval/metrics.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "forecast/core/util.h"
+
+/* ---- the metric table ---- */
+
+#define AT(field) offsetof(struct fc_metrics, field)
+const struct fc_metric_info fc_metric_table[] = {
+    {"wrmsse", "WRMSSE", "rmsse", 0, "RMSSE per series, weighted by its sales share", AT(wrmsse)},
+    {"wspl", "WSPL", "spl", 0, "scaled pinball loss per series, weighted by sales share",
+     AT(wspl)},
+    {"rmse", "RMSE", "rmse", 0, "over all rows", AT(rmse)},
+    {"mse", "MSE", "mse", 0, "over all rows", AT(mse)},
+    {"mae", "MAE", "mae", 0, "over all rows", AT(mae)},
+    {"wape", "WAPE", "wape", 0, "sum |error| / sum |actual| over all rows", AT(wape)},
+    {"mape", "MAPE", NULL, 0, "over rows with a nonzero actual", AT(mape)},
+    {"smape", "sMAPE", NULL, 0, "over all rows", AT(smape)},
+    {"mean_rmsse", "mean RMSSE", "rmsse", 0, "unweighted mean over series", AT(mean_rmsse)},
+    {"mean_pinball", "mean pinball", NULL, 0, "over all rows and levels", AT(mean_pinball)},
+    {"r2", "R2", NULL, 1, "over all rows", AT(r2)},
+    {"ic", "IC", NULL, 1, "Pearson correlation over all rows", AT(ic)},
+    {"rank_ic", "rank IC", NULL, 1, "Spearman correlation over all rows", AT(rank_ic)},
+    {"ic_mean", "mean IC", NULL, 1, "Pearson correlation per date, averaged", AT(ic_mean)},
+    {"rank_ic_mean", "mean rank IC", NULL, 1, "Spearman correlation per date, averaged",
+     AT(rank_ic_mean)},
+    {"crossing_rate", "crossing rate", NULL, 0, "rows with crossing quantiles, before repair",
+     AT(crossing_rate)},
+    {NULL, NULL, NULL, 0, NULL, 0},
+};
+#undef AT
+
+const struct fc_metric_info *fc_metric_find(const char *name)
+{
+    for (const struct fc_metric_info *mi = fc_metric_table; mi->name; mi++)
+        if (strcmp(mi->name, name) == 0)
+            return mi;
+    return NULL;
+}
+
+double fc_metric_value(const struct fc_metrics *m, const struct fc_metric_info *mi)
+{
+    double v;
+    memcpy(&v, (const char *)m + mi->offset, sizeof v);
+    return v;
+}
 
 /* ---- building blocks ---- */
 
@@ -41,11 +85,10 @@ double fc_pearson(const double *x, const double *y, size_t n)
     return sxy / sqrt(sxx * syy);
 }
 
-static const double *rank_src;
-
-static int cmp_idx(const void *a, const void *b)
+static int cmp_idx(const void *a, const void *b, void *arg)
 {
-    double x = rank_src[*(const size_t *)a], y = rank_src[*(const size_t *)b];
+    const double *src = arg;
+    double x = src[*(const size_t *)a], y = src[*(const size_t *)b];
     return (x > y) - (x < y);
 }
 
@@ -54,8 +97,7 @@ void fc_rank_average(const double *x, size_t n, double *r)
     size_t *idx = xmalloc(n * sizeof *idx);
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    rank_src = x;
-    qsort(idx, n, sizeof *idx, cmp_idx);
+    qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)x);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j + 1 < n && x[idx[j + 1]] == x[idx[i]])

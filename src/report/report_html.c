@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forecast/eval/rank.h"
 #include "forecast/report/report.h"
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
@@ -437,8 +438,10 @@ static void metric_charts(struct fc_buf *b, const struct fc_html_entry *e, size_
         labels[k] = own[k];
         v[k] = overall(e[k].metrics, metric);
     }
+    const struct fc_metric_info *mi = fc_metric_find(metric);
     char title[96];
-    snprintf(title, sizeof title, "%s per model (lower is better)", metric);
+    snprintf(title, sizeof title, "%s per model (%s is better)", metric,
+             mi && mi->higher_better ? "higher" : "lower");
     svg_bars(b, title, labels, v, n, 1);
 
     /* calibration of the models with quantiles */
@@ -569,27 +572,18 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
                   ds->n_rows, ds->n_series, ds->n_features, d, sp->n_fit, sp->n_val,
                   sp->n_test, sp->n_used, sp->n_skipped);
 
-    /* rank by WRMSSE when every model has a point forecast, else WSPL */
-    const char *metric = "wrmsse";
-    for (size_t k = 0; k < n; k++)
-        if (!res[k].metrics->has_point)
-            metric = "wspl";
     cJSON **mj = xcalloc(n, sizeof *mj);
     struct fc_html_entry *e = xcalloc(n, sizeof *e);
     size_t *order = xcalloc(n, sizeof *order);
+    const struct fc_metrics **ms = xcalloc(n, sizeof *ms);
     for (size_t k = 0; k < n; k++) {
         mj[k] = fc_metrics_to_json(res[k].metrics, 1);
-        order[k] = k;
+        ms[k] = res[k].metrics;
     }
-    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of models */
-        for (size_t j = i; j > 0; j--) {
-            double x = overall(mj[order[j]], metric), y = overall(mj[order[j - 1]], metric);
-            if (!(isnan(y) && !isnan(x)) && !(x < y))
-                break;
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
+    const struct fc_metric_info *by = fc_rank_default(n, fc_rank_value_of_metrics, ms);
+    fc_rank(n, by, fc_rank_value_of_metrics, ms, order);
+    free(ms);
+    const char *metric = by->name;
     for (size_t r = 0; r < n; r++) {
         size_t k = order[r];
         e[r] = (struct fc_html_entry){"", cfg->models[k].ops->name,

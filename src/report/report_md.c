@@ -2,6 +2,7 @@
  * report.c — report.md for a run: what was trained on what, the scores, the
  * best and worst series, and every series that was skipped or failed.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "forecast/report/report.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forecast/eval/rank.h"
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
 
@@ -27,12 +29,11 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static const struct fc_metrics *sort_m;
-
-static int cmp_rmsse(const void *a, const void *b)
+static int cmp_rmsse(const void *a, const void *b, void *arg)
 {
-    double x = sort_m->series[*(const size_t *)a].rmsse;
-    double y = sort_m->series[*(const size_t *)b].rmsse;
+    const struct fc_metrics *m = arg;
+    double x = m->series[*(const size_t *)a].rmsse;
+    double y = m->series[*(const size_t *)b].rmsse;
     if (isnan(x) || isnan(y))
         return isnan(x) - isnan(y);
     return (x > y) - (x < y);
@@ -256,8 +257,7 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
         size_t *idx = xmalloc(m->n_series * sizeof *idx);
         for (size_t i = 0; i < m->n_series; i++)
             idx[i] = i;
-        sort_m = m;
-        qsort(idx, m->n_series, sizeof *idx, cmp_rmsse);
+        qsort_r(idx, m->n_series, sizeof *idx, cmp_rmsse, (void *)m);
         size_t show = m->n_series < 5 ? m->n_series : 5;
         fc_buf_puts(b, "\n### Best and worst series by RMSSE\n\n"
                         "| series | rows | RMSSE | RMSE | MAE | weight |\n"
@@ -288,41 +288,20 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
     fc_buf_putc(b, '\n');
 }
 
-/* The models ranked: by WRMSSE when every model has a point forecast, else
- * by WSPL (quantile models), else mean pinball. */
-static const struct fc_train_result *rank_res;
-
-static double rank_value(const struct fc_metrics *m, int by)
-{
-    double v = by == 0 ? m->wrmsse : by == 1 ? m->wspl : m->mean_pinball;
-    return isnan(v) ? INFINITY : v;
-}
-
-static int rank_by;
-
-static int cmp_rank(const void *a, const void *b)
-{
-    double x = rank_value(rank_res[*(const size_t *)a].metrics, rank_by);
-    double y = rank_value(rank_res[*(const size_t *)b].metrics, rank_by);
-    return (x > y) - (x < y);
-}
-
 static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
                         const struct fc_train_result *res, size_t n)
 {
-    int all_point = 1;
-    for (size_t k = 0; k < n; k++)
-        all_point &= res[k].metrics->has_point;
-    rank_by = all_point ? 0 : 1;
+    const struct fc_metrics **ms = xmalloc(n * sizeof *ms);
     size_t *idx = xmalloc(n * sizeof *idx);
     for (size_t k = 0; k < n; k++)
-        idx[k] = k;
-    rank_res = res;
-    qsort(idx, n, sizeof *idx, cmp_rank);
+        ms[k] = res[k].metrics;
+    const struct fc_metric_info *by = fc_rank_default(n, fc_rank_value_of_metrics, ms);
+    fc_rank(n, by, fc_rank_value_of_metrics, ms, idx);
+    free(ms);
     fc_buf_printf(b, "## Leaderboard (ranked by %s)\n\n"
                      "| rank | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
                      "failed |\n|---|---|---|---|---|---|---|---|---|\n",
-                  rank_by == 0 ? "WRMSSE" : "WSPL");
+                  by->label);
     for (size_t r = 0; r < n; r++) {
         size_t k = idx[r];
         const struct fc_metrics *m = res[k].metrics;

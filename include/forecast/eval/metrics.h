@@ -58,6 +58,22 @@ struct fc_metrics {
     struct fc_series_metrics *series;
 };
 
+/* ---- the metric table: every overall metric a model can be ranked by ---- */
+struct fc_metric_info {
+    const char *name;       /* key in metrics.json "overall", --metric NAME */
+    const char *label;      /* for report headings, e.g. "WRMSSE" */
+    const char *per_series; /* the per-series metric that counts wins; NULL: none */
+    int higher_better;
+    const char *aggregate;  /* how the series or rows are pooled, in words */
+    size_t offset;          /* of its double in struct fc_metrics */
+};
+/* In the order of README "Metrics"; ends with a NULL name. */
+extern const struct fc_metric_info fc_metric_table[];
+/* The entry of name, or NULL. */
+const struct fc_metric_info *fc_metric_find(const char *name);
+/* The metric's value in m (NAN when undefined). */
+double fc_metric_value(const struct fc_metrics *m, const struct fc_metric_info *mi);
+
 /* Scores; last_train_date is the latest training date over all series (the
  * M5 weight window is the 28 days up to it). Caller frees with
  * fc_metrics_free. */
