@@ -358,7 +358,21 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
     return 0;
 }
 
-/* ---- files: weights.bin, meta.json, training_curve.csv ---- */
+/* ---- the record: loss per epoch (the core writes training_curve.csv) ---- */
+
+void mlp_record(const struct mlp *m, struct fc_fit_record *rec)
+{
+    rec->curves = xcalloc(1, sizeof *rec->curves);
+    rec->n_curves = 1;
+    fc_curve_init(rec->curves, NAN, "epoch", "loss", 1, (size_t)m->epochs, 1);
+    for (int ep = 0; ep < m->epochs; ep++) {
+        rec->curves->train[ep] = m->curve[3 * ep];
+        rec->curves->val[ep] = m->curve[3 * ep + 1];
+        rec->curves->seconds[ep] = m->curve[3 * ep + 2];
+    }
+}
+
+/* ---- files: weights.bin, meta.json ---- */
 
 int mlp_save(const struct mlp *m, const char *dir)
 {
@@ -373,20 +387,6 @@ int mlp_save(const struct mlp *m, const char *dir)
     fc_buf_append(&b, (const char *)&count, sizeof count);
     fc_buf_append(&b, (const char *)m->params, np * sizeof *m->params);
     int rc = fc_write_in(dir, "weights.bin", b.s, b.len);
-    fc_buf_free(&b);
-    if (rc)
-        return -1;
-
-    fc_buf_init(&b);
-    fc_buf_puts(&b, "epoch,train_loss,val_loss,seconds\n");
-    for (int ep = 0; ep < m->epochs; ep++) {
-        fc_buf_printf(&b, "%d,", ep + 1);
-        fc_buf_put_double(&b, m->curve[3 * ep]);
-        fc_buf_putc(&b, ',');
-        fc_buf_put_double(&b, m->curve[3 * ep + 1]);
-        fc_buf_printf(&b, ",%.6f\n", m->curve[3 * ep + 2]);
-    }
-    rc = fc_write_in(dir, "training_curve.csv", b.s, b.len);
     fc_buf_free(&b);
     if (rc)
         return -1;

@@ -83,6 +83,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in);
 int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows, size_t n,
                 float *out);
 int mlp_save(const struct mlp *m, const char *dir);
+void mlp_record(const struct mlp *m, struct fc_fit_record *rec);
 struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                      const struct fc_params *p, const struct fc_model_ctx *ctx);
 

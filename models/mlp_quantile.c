@@ -23,6 +23,8 @@ static int q_predict(void *m, const struct fc_dataset *ds, const uint32_t *rows,
 
 static int q_save(void *m, const char *dir) { return mlp_save(m, dir); }
 
+static void q_record(void *m, struct fc_fit_record *rec) { mlp_record(m, rec); }
+
 static void *q_load(const char *dir, const struct fc_params *p, const struct fc_model_ctx *ctx)
 {
     return mlp_load("mlp_quantile", 1, dir, p, ctx);
@@ -50,6 +52,7 @@ const struct fc_model_ops fc_model_mlp_quantile = {
     .fit = q_fit,
     .predict = q_predict,
     .save = q_save,
+    .record = q_record,
     .load = q_load,
     .free = q_free,
     .version = mlp_version,

@@ -23,6 +23,8 @@ static int std_predict(void *m, const struct fc_dataset *ds, const uint32_t *row
 
 static int std_save(void *m, const char *dir) { return mlp_save(m, dir); }
 
+static void std_record(void *m, struct fc_fit_record *rec) { mlp_record(m, rec); }
+
 static void *std_load(const char *dir, const struct fc_params *p,
                       const struct fc_model_ctx *ctx)
 {
@@ -54,6 +56,7 @@ const struct fc_model_ops fc_model_mlp_standard = {
     .fit = std_fit,
     .predict = std_predict,
     .save = std_save,
+    .record = std_record,
     .load = std_load,
     .free = std_free,
     .version = mlp_version,

@@ -182,8 +182,8 @@ int xgb_set_feature_names(BoosterHandle b, char *const *names, size_t n)
     return 0;
 }
 
-int xgb_write_importance(BoosterHandle b, char *const *feature_names, size_t F,
-                         const char *path)
+int xgb_importance(BoosterHandle b, char *const *feature_names, size_t F,
+                   struct fc_fit_record *rec)
 {
     static const char *const kinds[] = {"gain", "weight", "cover"};
     double *score = xcalloc(3 * F, sizeof *score);
@@ -204,17 +204,13 @@ int xgb_write_importance(BoosterHandle b, char *const *feature_names, size_t F,
                 if (strcmp(names[i], feature_names[j]) == 0)
                     score[k * F + j] = s[i];
     }
-    struct fc_buf out;
-    fc_buf_init(&out);
-    fc_buf_puts(&out, "feature,gain,weight,cover\n");
-    for (size_t j = 0; j < F; j++) {
-        fc_buf_put_csv_field(&out, feature_names[j]);
-        fc_buf_printf(&out, ",%.9g,%.9g,%.9g\n", score[j], score[F + j], score[2 * F + j]);
-    }
+    rec->importance = xcalloc(F ? F : 1, sizeof *rec->importance);
+    rec->n_importance = F;
+    for (size_t j = 0; j < F; j++)
+        rec->importance[j] = (struct fc_importance){xstrdup(feature_names[j]), score[j],
+                                                    score[F + j], score[2 * F + j]};
     free(score);
-    int rc = fc_write_atomic(path, out.s, out.len);
-    fc_buf_free(&out);
-    return rc;
+    return 0;
 }
 
 void xgb_version(char *buf, size_t n)

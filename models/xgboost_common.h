@@ -85,9 +85,10 @@ int xgb_predict(BoosterHandle b, DMatrixHandle d, int type, int begin, int end, 
 int xgb_save_model(BoosterHandle b, const char *path);
 BoosterHandle xgb_load_model(const char *path, size_t n_features);
 
-/* feature_importance.csv: feature,gain,weight,cover. */
-int xgb_write_importance(BoosterHandle b, char *const *feature_names, size_t n,
-                         const char *path);
+/* Gain, weight and cover of every feature (0 for one never split on) into
+ * rec->importance. */
+int xgb_importance(BoosterHandle b, char *const *feature_names, size_t n,
+                   struct fc_fit_record *rec);
 /* Names the features on the booster (for importance and model dumps). */
 int xgb_set_feature_names(BoosterHandle b, char *const *names, size_t n);
 

@@ -467,39 +467,37 @@ static int q_predict(void *model, const struct fc_dataset *ds, const uint32_t *r
     return rc;
 }
 
+/* a curve per level, and the importance of the level nearest 0.5 */
+static void q_record(void *model, struct fc_fit_record *rec)
+{
+    struct xgb_q *m = model;
+    size_t mid = 0;
+    rec->curves = xcalloc(m->L ? m->L : 1, sizeof *rec->curves);
+    rec->n_curves = m->L;
+    for (size_t j = 0; j < m->L; j++) {
+        struct fc_curve *c = &rec->curves[j];
+        fc_curve_init(c, m->levels[j], "round", "pinball", 0, (size_t)m->rounds[j], 0);
+        for (int it = 0; it < m->rounds[j]; it++) {
+            const double *v = m->curve + (j * (size_t)m->tp.n_estimators + (size_t)it) * 2;
+            c->train[it] = v[0];
+            c->val[it] = v[1];
+        }
+        if (fabs(m->levels[j] - 0.5) < fabs(m->levels[mid] - 0.5))
+            mid = j;
+    }
+    if (m->L && xgb_importance(m->boosters[mid], m->names, m->n_features, rec))
+        fc_error_clear(); /* the report goes without it */
+}
+
 static int q_save(void *model, const char *dir)
 {
     struct xgb_q *m = model;
     int rc = 0;
-    size_t mid = 0; /* the level nearest 0.5 gives the importance table */
     for (size_t j = 0; j < m->L && !rc; j++) {
         char *path = fc_xasprintf("%s/level_%zu.ubj", dir, j);
         rc = xgb_save_model(m->boosters[j], path);
         free(path);
-        if (fabs(m->levels[j] - 0.5) < fabs(m->levels[mid] - 0.5))
-            mid = j;
     }
-    if (rc)
-        return -1;
-    char *path = fc_xasprintf("%s/feature_importance.csv", dir);
-    rc = xgb_write_importance(m->boosters[mid], m->names, m->n_features, path);
-    free(path);
-    if (rc)
-        return -1;
-    struct fc_buf b;
-    fc_buf_init(&b);
-    fc_buf_puts(&b, "level,round,train_pinball,val_pinball\n");
-    for (size_t j = 0; j < m->L; j++)
-        for (int it = 0; it < m->rounds[j]; it++) {
-            const double *c = m->curve + (j * (size_t)m->tp.n_estimators + (size_t)it) * 2;
-            fc_buf_printf(&b, "%.15g,%d,", m->levels[j], it);
-            fc_buf_put_double(&b, c[0]);
-            fc_buf_putc(&b, ',');
-            fc_buf_put_double(&b, c[1]);
-            fc_buf_putc(&b, '\n');
-        }
-    rc = fc_write_in(dir, "training_curve.csv", b.s, b.len);
-    fc_buf_free(&b);
     if (rc)
         return -1;
     cJSON *meta = cJSON_CreateObject();
@@ -574,6 +572,7 @@ const struct fc_model_ops fc_model_xgboost_quantile = {
     .fit = q_fit,
     .predict = q_predict,
     .save = q_save,
+    .record = q_record,
     .load = q_load,
     .free = q_free,
     .version = q_version,

@@ -188,31 +188,27 @@ static int std_predict(void *model, const struct fc_dataset *ds, const uint32_t 
     return rc;
 }
 
+/* the curve per round and the importance: the core writes their files */
+static void std_record(void *model, struct fc_fit_record *rec)
+{
+    struct xgb_std *m = model;
+    rec->curves = xcalloc(1, sizeof *rec->curves);
+    rec->n_curves = 1;
+    fc_curve_init(rec->curves, NAN, "round", m->metric, 0, (size_t)m->rounds, 0);
+    for (int it = 0; it < m->rounds; it++) {
+        rec->curves->train[it] = m->curve[2 * it];
+        rec->curves->val[it] = m->curve[2 * it + 1];
+    }
+    if (xgb_importance(m->booster, m->names, m->n_features, rec))
+        fc_error_clear(); /* the report goes without it */
+}
+
 static int std_save(void *model, const char *dir)
 {
     struct xgb_std *m = model;
     char *path = fc_xasprintf("%s/model.ubj", dir);
     int rc = xgb_save_model(m->booster, path);
     free(path);
-    if (rc)
-        return -1;
-    path = fc_xasprintf("%s/feature_importance.csv", dir);
-    rc = xgb_write_importance(m->booster, m->names, m->n_features, path);
-    free(path);
-    if (rc)
-        return -1;
-    struct fc_buf b;
-    fc_buf_init(&b);
-    fc_buf_printf(&b, "round,train_%s,val_%s\n", m->metric, m->metric);
-    for (int it = 0; it < m->rounds; it++) {
-        fc_buf_printf(&b, "%d,", it);
-        fc_buf_put_double(&b, m->curve[2 * it]);
-        fc_buf_putc(&b, ',');
-        fc_buf_put_double(&b, m->curve[2 * it + 1]);
-        fc_buf_putc(&b, '\n');
-    }
-    rc = fc_write_in(dir, "training_curve.csv", b.s, b.len);
-    fc_buf_free(&b);
     if (rc)
         return -1;
     cJSON *meta = cJSON_CreateObject();
@@ -274,6 +270,7 @@ const struct fc_model_ops fc_model_xgboost_standard = {
     .fit = std_fit,
     .predict = std_predict,
     .save = std_save,
+    .record = std_record,
     .load = std_load,
     .free = std_free,
     .version = std_version,

@@ -268,9 +268,8 @@ static int finish(struct fc_train_run *R)
     fc_run_set(R->run, "status", R->failed ? "partial" : "completed");
     char *md = fc_xasprintf("%s/report.md", R->run_dir);
     char *html = fc_xasprintf("%s/report.html", R->run_dir);
-    const char *const *dirs = (const char *const *)R->model_dirs;
-    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->sp, R->res, dirs, R->n_res) ||
-              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->sp, R->res, dirs, R->n_res,
+    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->sp, R->res, R->n_res) ||
+              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->sp, R->res, R->n_res,
                                  R->cfg.plot_skus, R->cfg.n_plot_skus) ||
               fc_write_json(R->path, R->run);
     free(md);

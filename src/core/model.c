@@ -78,3 +78,42 @@ void fc_pred_free(struct fc_pred *p)
     free(p->q);
     p->point = p->q = NULL;
 }
+
+/* ---- training records ---- */
+
+void fc_curve_init(struct fc_curve *c, double level, const char *step, const char *loss,
+                   int first, size_t n, int with_seconds)
+{
+    memset(c, 0, sizeof *c);
+    c->level = level;
+    snprintf(c->step, sizeof c->step, "%s", step);
+    snprintf(c->loss, sizeof c->loss, "%s", loss);
+    c->first = first;
+    c->n = n;
+    c->train = xcalloc(n ? n : 1, sizeof *c->train);
+    c->val = xcalloc(n ? n : 1, sizeof *c->val);
+    c->seconds = with_seconds ? xcalloc(n ? n : 1, sizeof *c->seconds) : NULL;
+}
+
+long fc_curve_best(const struct fc_curve *c)
+{
+    long best = -1;
+    for (size_t i = 0; i < c->n; i++)
+        if (!isnan(c->val[i]) && (best < 0 || c->val[i] < c->val[best]))
+            best = (long)i;
+    return best;
+}
+
+void fc_fit_record_free(struct fc_fit_record *r)
+{
+    for (size_t i = 0; i < r->n_curves; i++) {
+        free(r->curves[i].train);
+        free(r->curves[i].val);
+        free(r->curves[i].seconds);
+    }
+    free(r->curves);
+    for (size_t i = 0; i < r->n_importance; i++)
+        free(r->importance[i].feature);
+    free(r->importance);
+    memset(r, 0, sizeof *r);
+}

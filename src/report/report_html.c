@@ -317,7 +317,7 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
 #undef Y
 }
 
-/* Training curves of one model (report.h struct fc_curve): train and
+/* Training curves of one model (model.h struct fc_curve): train and
  * validation against the step, the best step marked; per level only the
  * validation curve. */
 static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curve *c, size_t n)
@@ -329,8 +329,8 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
     double s0 = INFINITY, s1 = -INFINITY, ymax = 0;
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < c[k].n; i++) {
-            s0 = fmin(s0, c[k].step[i]);
-            s1 = fmax(s1, c[k].step[i]);
+            s0 = fmin(s0, (double)c[k].first + (double)i);
+            s1 = fmax(s1, (double)c[k].first + (double)i);
             if (!levels && isfinite(c[k].train[i]))
                 ymax = fmax(ymax, c[k].train[i]);
             if (isfinite(c[k].val[i]))
@@ -345,7 +345,7 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
     svg_open(b, title, W, H, L, R, T, B, ymax);
     fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">%s %.0f</text><text x=\"%d\" y=\"%d\" "
                      "text-anchor=\"end\">%.0f</text>",
-                  L, H - 8, c[0].names[0], s0, W - R, H - 8, s1);
+                  L, H - 8, c[0].step, s0, W - R, H - 8, s1);
     int ly = T + 4;
     for (size_t k = 0; k < n; k++)
         for (int which = levels ? 1 : 0; which < 2; which++) {
@@ -361,22 +361,24 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
                           COLOR(color));
             for (size_t i = 0; i < c[k].n; i++)
                 if (isfinite(y[i]))
-                    fc_buf_printf(b, "%.1f,%.1f ", X(c[k].step[i]), Y(y[i]));
+                    fc_buf_printf(b, "%.1f,%.1f ", X((double)c[k].first + (double)i), Y(y[i]));
             fc_buf_printf(b, "\"/><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
                              "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">",
                           W - R + 12, ly, W - R + 30, ly, COLOR(color), W - R + 34, ly + 4);
-            esc(b, c[k].names[which ? 2 : 1]);
+            fc_buf_printf(b, "%s_", which ? "val" : "train");
+            esc(b, c[k].loss);
             if (levels)
                 fc_buf_printf(b, " (level %g)", c[k].level);
             fc_buf_puts(b, "</text>");
             ly += 16;
         }
-    if (!levels && !isnan(c[0].best_step)) {
+    long best = levels ? -1 : fc_curve_best(&c[0]);
+    if (best >= 0) {
+        double at = (double)c[0].first + (double)best;
         fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\" "
                          "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" "
                          "text-anchor=\"end\">best %.0f: %.4g</text>",
-                      X(c[0].best_step), T, X(c[0].best_step), H - B, X(c[0].best_step) - 4,
-                      T + 12, c[0].best_step, c[0].best_val);
+                      X(at), T, X(at), H - B, X(at) - 4, T + 12, at, c[0].val[best]);
     }
     fc_buf_puts(b, "</svg>\n");
 #undef X
@@ -551,10 +553,8 @@ static int find_rows(const struct fc_dataset *ds, const struct fc_train_result *
 
 int fc_report_html_run(const char *path, const cJSON *run, const struct fc_config *cfg,
                        const struct fc_dataset *ds, const struct fc_split *sp,
-                       const struct fc_train_result *res, const char *const *model_dirs,
-                       size_t n, char *const *plot_skus, size_t n_plot)
+                       const struct fc_train_result *res, size_t n, char *const *plot_skus, size_t n_plot)
 {
-    (void)model_dirs;
     struct fc_buf b;
     fc_buf_init(&b);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
@@ -715,48 +715,33 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
 
     /* training curves, where a model has them (the combined strategy) */
     for (size_t r = 0; r < n; r++) {
-        size_t k = order[r];
-        struct fc_curve *cv;
-        size_t nc;
-        if (fc_curves_read(model_dirs[k], &cv, &nc))
+        const struct fc_fit_record *rec = &res[order[r]].record;
+        if (!rec->n_curves)
             continue;
-        char *t = fc_xasprintf("Training curve: %s", cfg->models[k].ops->name);
-        svg_curves(&b, t, cv, nc);
+        char *t = fc_xasprintf("Training curve: %s", cfg->models[order[r]].ops->name);
+        svg_curves(&b, t, rec->curves, rec->n_curves);
         free(t);
-        fc_curves_free(cv, nc);
     }
 
-    /* feature importance, where a model has it */
+    /* feature importance, where a model has it: the 20 highest gains */
     for (size_t r = 0; r < n; r++) {
-        size_t k = order[r];
-        char *fi = fc_xasprintf("%s/model/feature_importance.csv", model_dirs[k]);
-        FILE *f = fopen(fi, "r");
-        free(fi);
-        if (!f)
+        const struct fc_fit_record *rec = &res[order[r]].record;
+        if (!rec->n_importance)
             continue;
-        char line[512];
-        const char *labels[256];
-        char *names[256];
-        double gain[256];
-        size_t nf = 0;
-        if (fgets(line, sizeof line, f))
-            while (nf < 256 && fgets(line, sizeof line, f)) {
-                char *c = strchr(line, ',');
-                if (!c)
-                    continue;
-                *c = '\0';
-                names[nf] = xstrdup(line);
-                labels[nf] = names[nf];
-                gain[nf] = strtod(c + 1, NULL);
-                nf++;
-            }
-        fclose(f);
-        char *t = fc_xasprintf("Feature importance (gain): %s", cfg->models[k].ops->name);
-        if (nf)
-            svg_bars(&b, t, labels, gain, nf, 0);
+        size_t *idx = fc_report_importance_order(rec);
+        size_t nf = rec->n_importance < 20 ? rec->n_importance : 20;
+        const char **labels = xcalloc(nf, sizeof *labels);
+        double *gain = xcalloc(nf, sizeof *gain);
+        for (size_t i = 0; i < nf; i++) {
+            labels[i] = rec->importance[idx[i]].feature;
+            gain[i] = rec->importance[idx[i]].gain;
+        }
+        char *t = fc_xasprintf("Feature importance (gain): %s", cfg->models[order[r]].ops->name);
+        svg_bars(&b, t, labels, gain, nf, 0);
         free(t);
-        for (size_t i = 0; i < nf; i++)
-            free(names[i]);
+        free(labels);
+        free(gain);
+        free(idx);
     }
     if (sp->n_skipped) {
         fc_buf_printf(&b, "<h2>Skipped series (%zu)</h2><table><tr><th>series</th>"

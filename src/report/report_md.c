@@ -39,185 +39,65 @@ static int cmp_rmsse(const void *a, const void *b, void *arg)
     return (x > y) - (x < y);
 }
 
-/* feature_importance.csv (feature,gain,weight,cover) -> the top rows by gain */
-struct imp {
-    char name[128];
-    double gain, weight, cover;
-};
-
-static int cmp_gain(const void *a, const void *b)
+static int cmp_gain(const void *a, const void *b, void *arg)
 {
-    double x = ((const struct imp *)a)->gain, y = ((const struct imp *)b)->gain;
+    const struct fc_importance *imp = arg;
+    double x = imp[*(const size_t *)a].gain, y = imp[*(const size_t *)b].gain;
     return (x < y) - (x > y);
 }
 
-static void top_features(struct fc_buf *b, const char *model_dir)
+size_t *fc_report_importance_order(const struct fc_fit_record *rec)
 {
-    char *path = fc_xasprintf("%s/model/feature_importance.csv", model_dir);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f)
+    size_t n = rec->n_importance;
+    size_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    qsort_r(idx, n, sizeof *idx, cmp_gain, rec->importance);
+    return idx;
+}
+
+/* the ten features with the highest gain */
+static void top_features(struct fc_buf *b, const struct fc_fit_record *rec)
+{
+    if (!rec->n_importance)
         return;
-    struct imp rows[512];
-    size_t n = 0;
-    char line[512];
-    if (!fgets(line, sizeof line, f)) {
-        fclose(f);
-        return;
-    }
-    while (n < 512 && fgets(line, sizeof line, f)) {
-        char *c1 = strchr(line, ',');
-        if (!c1)
-            continue;
-        *c1 = '\0';
-        size_t len = strlen(line) < sizeof rows[n].name ? strlen(line) : sizeof rows[n].name - 1;
-        memcpy(rows[n].name, line, len);
-        rows[n].name[len] = '\0';
-        if (sscanf(c1 + 1, "%lf,%lf,%lf", &rows[n].gain, &rows[n].weight, &rows[n].cover) == 3)
-            n++;
-    }
-    fclose(f);
-    if (!n)
-        return;
-    qsort(rows, n, sizeof *rows, cmp_gain);
+    size_t *idx = fc_report_importance_order(rec);
     fc_buf_puts(b, "\n### Top features (by gain)\n\n| feature | gain | weight | cover |\n"
                    "|---|---|---|---|\n");
-    for (size_t i = 0; i < n && i < 10; i++)
-        fc_buf_printf(b, "| %s | %.4g | %.0f | %.4g |\n", rows[i].name, rows[i].gain,
-                      rows[i].weight, rows[i].cover);
-}
-
-void fc_curves_free(struct fc_curve *c, size_t n)
-{
-    for (size_t i = 0; c && i < n; i++) {
-        free(c[i].step);
-        free(c[i].train);
-        free(c[i].val);
+    for (size_t i = 0; i < rec->n_importance && i < 10; i++) {
+        const struct fc_importance *f = &rec->importance[idx[i]];
+        fc_buf_printf(b, "| %s | %.4g | %.0f | %.4g |\n", f->feature, f->gain, f->weight,
+                      f->cover);
     }
-    free(c);
-}
-
-int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n_out)
-{
-    *out = NULL;
-    *n_out = 0;
-    char *path = fc_xasprintf("%s/model/training_curve.csv", model_dir);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f)
-        return -1;
-    char line[1024], names[3][64] = {"", "", ""};
-    int c_step = -1, c_train = -1, c_val = -1, c_level = -1, nc = 0;
-    if (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *save = NULL;
-        for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), nc++) {
-            if ((strcmp(t, "round") == 0 || strcmp(t, "epoch") == 0) && c_step < 0) {
-                c_step = nc;
-                snprintf(names[0], sizeof names[0], "%s", t);
-            } else if (strcmp(t, "level") == 0) {
-                c_level = nc;
-            } else if (strncmp(t, "train_", 6) == 0 && c_train < 0) {
-                c_train = nc;
-                snprintf(names[1], sizeof names[1], "%s", t);
-            } else if (strncmp(t, "val_", 4) == 0 && c_val < 0) {
-                c_val = nc;
-                snprintf(names[2], sizeof names[2], "%s", t);
-            }
-        }
-    }
-    struct fc_curve *g = NULL;
-    size_t ng = 0;
-    size_t *cap = NULL;
-    while (c_step >= 0 && c_train >= 0 && c_val >= 0 && fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') { /* too long: skip it all */
-            int ch;
-            while ((ch = fgetc(f)) != EOF && ch != '\n')
-                ;
-            continue;
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        double v[64];
-        int k = 0;
-        /* fields split at every comma: an empty one is missing, not skipped */
-        for (char *p = line, *end; k < 64; p = end + 1) {
-            end = p + strcspn(p, ",");
-            char saved = *end;
-            *end = '\0';
-            if (fc_parse_double(p, &v[k]) != 0)
-                v[k] = NAN;
-            k++;
-            if (!saved)
-                break;
-        }
-        if (k <= c_step || k <= c_train || k <= c_val || (c_level >= 0 && k <= c_level) ||
-            isnan(v[c_step]))
-            continue;
-        double level = c_level >= 0 ? v[c_level] : NAN;
-        size_t i;
-        for (i = 0; i < ng && !(g[i].level == level || (isnan(level) && isnan(g[i].level))); i++)
-            ;
-        if (i == ng) {
-            if (ng == 64)
-                continue;
-            g = xrealloc(g, (ng + 1) * sizeof *g);
-            cap = xrealloc(cap, (ng + 1) * sizeof *cap);
-            g[ng] = (struct fc_curve){.level = level, .best_val = NAN, .best_step = NAN};
-            for (int j = 0; j < 3; j++)
-                memcpy(g[ng].names[j], names[j], sizeof names[j]);
-            cap[ng++] = 0;
-        }
-        struct fc_curve *c = &g[i];
-        if (c->n == cap[i]) {
-            cap[i] = cap[i] ? 2 * cap[i] : 64;
-            c->step = xrealloc(c->step, cap[i] * sizeof *c->step);
-            c->train = xrealloc(c->train, cap[i] * sizeof *c->train);
-            c->val = xrealloc(c->val, cap[i] * sizeof *c->val);
-        }
-        c->step[c->n] = v[c_step];
-        c->train[c->n] = v[c_train];
-        c->val[c->n] = v[c_val];
-        if (!isnan(v[c_val]) && (isnan(c->best_val) || v[c_val] < c->best_val)) {
-            c->best_val = v[c_val];
-            c->best_step = v[c_step];
-        }
-        c->n++;
-    }
-    fclose(f);
-    free(cap);
-    *out = g;
-    *n_out = ng;
-    return ng ? 0 : -1;
+    free(idx);
 }
 
 /* per level (xgboost_quantile) or once: the steps run and the best
  * validation value */
-static void training_summary(struct fc_buf *b, const char *model_dir)
+static void training_summary(struct fc_buf *b, const struct fc_fit_record *rec)
 {
-    struct fc_curve *g;
-    size_t ng;
-    if (fc_curves_read(model_dir, &g, &ng))
+    if (!rec->n_curves)
         return;
+    const struct fc_curve *g = rec->curves;
     int levels = !isnan(g[0].level);
-    fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best %s |\n"
-                     "|%s---|---|---|\n",
-                  levels ? "level | " : "", g[0].names[0], g[0].names[0], g[0].names[2],
+    fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best "
+                     "val_%s |\n|%s---|---|---|\n",
+                  levels ? "level | " : "", g[0].step, g[0].step, g[0].loss,
                   levels ? "---|" : "");
-    for (size_t i = 0; i < ng; i++) {
+    for (size_t i = 0; i < rec->n_curves; i++) {
         if (levels)
             fc_buf_printf(b, "| %g ", g[i].level);
-        if (isnan(g[i].best_val))
+        long best = fc_curve_best(&g[i]);
+        if (best < 0)
             fc_buf_printf(b, "| %zu | n/a (no validation rows) | n/a |\n", g[i].n);
         else
-            fc_buf_printf(b, "| %zu | %.0f | %.6g |\n", g[i].n, g[i].best_step, g[i].best_val);
+            fc_buf_printf(b, "| %zu | %ld | %.6g |\n", g[i].n, best + g[i].first,
+                          g[i].val[best]);
     }
-    fc_curves_free(g, ng);
 }
 
 static void model_section(struct fc_buf *b, const char *name, const char *strategy,
-                          const struct fc_train_result *res, const char *model_dir,
-                          const struct fc_dataset *ds)
+                          const struct fc_train_result *res, const struct fc_dataset *ds)
 {
     const struct fc_metrics *m = res->metrics;
     fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
@@ -276,8 +156,8 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
         }
         free(idx);
     }
-    training_summary(b, model_dir);
-    top_features(b, model_dir);
+    training_summary(b, &res->record);
+    top_features(b, &res->record);
     if (res->n_failed) {
         fc_buf_printf(b, "\n### Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
                       res->n_failed);
@@ -320,8 +200,7 @@ static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
 
 int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
                     const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res, const char *const *model_dirs,
-                    size_t n)
+                    const struct fc_train_result *res, size_t n)
 {
     struct fc_buf b;
     fc_buf_init(&b);
@@ -349,7 +228,7 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
     leaderboard(&b, cfg, res, n);
     for (size_t k = 0; k < n; k++)
         model_section(&b, cfg->models[k].ops->name, fc_strategy_name(cfg->strategy), &res[k],
-                      model_dirs[k], ds);
+                      ds);
     if (sp->n_skipped) {
         fc_buf_printf(&b, "## Skipped series (%zu)\n\n| series | reason |\n|---|---|\n",
                       sp->n_skipped);

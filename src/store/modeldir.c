@@ -5,11 +5,15 @@
 #include "forecast/store/modeldir.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "forecast/store/store.h"
 #include "forecast/core/util.h"
+#include "forecast/data/dataset.h"
+#include "forecast/store/store.h"
 
 char *fc_series_dirname(const char *key)
 {
@@ -39,9 +43,161 @@ char *fc_modeldir_path(const char *dir, const char *series_key)
 
 /* ---- saving ---- */
 
-int fc_modeldir_save(const char *mdir, const struct fc_model_ops *ops, void *model)
+/* training_curve.csv: [level,] step, train_<loss>, val_<loss>[, seconds] */
+static int write_curves(const char *mdir, const struct fc_fit_record *r)
 {
-    return fc_mkdir_p(mdir) || ops->save(model, mdir) ? -1 : 0;
+    const struct fc_curve *c0 = &r->curves[0];
+    int levels = 0, secs = c0->seconds != NULL;
+    for (size_t i = 0; i < r->n_curves; i++)
+        levels |= !isnan(r->curves[i].level);
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_printf(&b, "%s%s,train_%s,val_%s%s\n", levels ? "level," : "", c0->step, c0->loss,
+                  c0->loss, secs ? ",seconds" : "");
+    for (size_t i = 0; i < r->n_curves; i++) {
+        const struct fc_curve *c = &r->curves[i];
+        for (size_t k = 0; k < c->n; k++) {
+            if (levels)
+                fc_buf_printf(&b, "%.15g,", c->level);
+            fc_buf_printf(&b, "%ld,", (long)k + c->first);
+            fc_buf_put_double(&b, c->train[k]);
+            fc_buf_putc(&b, ',');
+            fc_buf_put_double(&b, c->val[k]);
+            if (secs)
+                fc_buf_printf(&b, ",%.6f", c->seconds ? c->seconds[k] : NAN);
+            fc_buf_putc(&b, '\n');
+        }
+    }
+    int rc = fc_write_in(mdir, "training_curve.csv", b.s, b.len);
+    fc_buf_free(&b);
+    return rc;
+}
+
+/* feature_importance.csv: feature, gain, weight, cover */
+static int write_importance(const char *mdir, const struct fc_fit_record *r)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_puts(&b, "feature,gain,weight,cover\n");
+    for (size_t j = 0; j < r->n_importance; j++) {
+        const struct fc_importance *f = &r->importance[j];
+        fc_buf_put_csv_field(&b, f->feature);
+        fc_buf_printf(&b, ",%.9g,%.9g,%.9g\n", f->gain, f->weight, f->cover);
+    }
+    int rc = fc_write_in(mdir, "feature_importance.csv", b.s, b.len);
+    fc_buf_free(&b);
+    return rc;
+}
+
+int fc_modeldir_save(const char *mdir, const struct fc_model_ops *ops, void *model,
+                     struct fc_fit_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    if (fc_mkdir_p(mdir) || ops->save(model, mdir))
+        return -1;
+    if (ops->record)
+        ops->record(model, rec);
+    if (rec->n_curves && write_curves(mdir, rec))
+        return -1;
+    if (rec->importance && write_importance(mdir, rec))
+        return -1;
+    return 0;
+}
+
+/* ---- reading a record back ---- */
+
+struct curve_reader {
+    struct fc_fit_record *r;
+    int c_level, c_step, c_train, c_val, c_secs;
+    char step[16], loss[32];
+    size_t *cap;
+};
+
+static int on_curve_row(void *ctx, char **f, size_t n, long line)
+{
+    struct curve_reader *C = ctx;
+    if (line == 1) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(f[i], "level") == 0)
+                C->c_level = (int)i;
+            else if (strcmp(f[i], "seconds") == 0)
+                C->c_secs = (int)i;
+            else if (strncmp(f[i], "train_", 6) == 0 && C->c_train < 0) {
+                C->c_train = (int)i;
+                snprintf(C->loss, sizeof C->loss, "%s", f[i] + 6);
+            } else if (strncmp(f[i], "val_", 4) == 0 && C->c_val < 0)
+                C->c_val = (int)i;
+            else if (C->c_step < 0) {
+                C->c_step = (int)i;
+                snprintf(C->step, sizeof C->step, "%s", f[i]);
+            }
+        }
+        return C->c_step >= 0 && C->c_train >= 0 && C->c_val >= 0 ? 0 : -1;
+    }
+    double v[5] = {NAN, NAN, NAN, NAN, NAN};
+    int cols[5] = {C->c_level, C->c_step, C->c_train, C->c_val, C->c_secs};
+    for (int k = 0; k < 5; k++)
+        if (cols[k] >= 0 && ((size_t)cols[k] >= n || fc_parse_double(f[cols[k]], &v[k])))
+            v[k] = NAN;
+    if (isnan(v[1]))
+        return 0;
+    struct fc_fit_record *r = C->r;
+    size_t i = 0;
+    while (i < r->n_curves && !(r->curves[i].level == v[0] ||
+                                (isnan(v[0]) && isnan(r->curves[i].level))))
+        i++;
+    if (i == r->n_curves) {
+        r->curves = xrealloc(r->curves, (i + 1) * sizeof *r->curves);
+        C->cap = xrealloc(C->cap, (i + 1) * sizeof *C->cap);
+        fc_curve_init(&r->curves[i], v[0], C->step, C->loss, (int)v[1], 0, C->c_secs >= 0);
+        C->cap[i] = 1;
+        r->n_curves++;
+    }
+    struct fc_curve *c = &r->curves[i];
+    if (c->n == C->cap[i]) {
+        C->cap[i] *= 2;
+        c->train = xrealloc(c->train, C->cap[i] * sizeof *c->train);
+        c->val = xrealloc(c->val, C->cap[i] * sizeof *c->val);
+        if (c->seconds)
+            c->seconds = xrealloc(c->seconds, C->cap[i] * sizeof *c->seconds);
+    }
+    c->train[c->n] = v[2];
+    c->val[c->n] = v[3];
+    if (c->seconds)
+        c->seconds[c->n] = v[4];
+    c->n++;
+    return 0;
+}
+
+static int on_importance_row(void *ctx, char **f, size_t n, long line)
+{
+    struct fc_fit_record *r = ctx;
+    if (line == 1 || n != 4)
+        return 0;
+    struct fc_importance imp = {NULL, NAN, NAN, NAN};
+    if (fc_parse_double(f[1], &imp.gain) || fc_parse_double(f[2], &imp.weight) ||
+        fc_parse_double(f[3], &imp.cover))
+        return 0;
+    imp.feature = xstrdup(f[0]);
+    r->importance = xrealloc(r->importance, (r->n_importance + 1) * sizeof *r->importance);
+    r->importance[r->n_importance++] = imp;
+    return 0;
+}
+
+void fc_modeldir_read_record(const char *mdir, struct fc_fit_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    char *path = fc_xasprintf("%s/training_curve.csv", mdir);
+    struct curve_reader C = {rec, -1, -1, -1, -1, -1, "", "", NULL};
+    if (access(path, F_OK) == 0)
+        fc_csv_foreach(path, on_curve_row, &C);
+    free(C.cap);
+    free(path);
+    path = fc_xasprintf("%s/feature_importance.csv", mdir);
+    if (access(path, F_OK) == 0)
+        fc_csv_foreach(path, on_importance_row, rec);
+    free(path);
+    fc_error_clear(); /* a missing or unreadable record only leaves a report shorter */
 }
 
 static cJSON *manifest_info(const struct fc_config *cfg, const struct fc_dataset *ds,

@@ -156,7 +156,7 @@ static int write_metrics(const struct fc_plan *P, const struct fc_train_result *
     return rc;
 }
 
-int fc_collect(const struct fc_plan *P, struct fc_train_result *res)
+int fc_collect(struct fc_plan *P, struct fc_train_result *res)
 {
     const struct fc_config *cfg = P->cfg;
     const struct fc_model_ops *ops = cfg->model.ops;
@@ -169,6 +169,17 @@ int fc_collect(const struct fc_plan *P, struct fc_train_result *res)
     int rc = -1;
     if (gather(P, res, ok))
         goto out;
+    /* the record of a model of every series: from its fit, or its files when
+     * an earlier process made it */
+    if (P->n_jobs == 1 && !P->jobs[0].series_key) {
+        struct fc_job *j = &P->jobs[0];
+        if (j->earlier)
+            fc_modeldir_read_record(j->dir, &res->record);
+        else {
+            res->record = j->record;
+            memset(&j->record, 0, sizeof j->record);
+        }
+    }
     res->metrics = score(cfg, P->ds, P->sp, res->rows, &res->pred, ok);
     res->crossing_rate = res->metrics->crossing_rate;
     compact(P->sp, ok, L, res);
@@ -187,6 +198,7 @@ void fc_train_result_free(struct fc_train_result *res)
     fc_pred_free(&res->pred);
     free(res->rows);
     fc_metrics_free(res->metrics);
+    fc_fit_record_free(&res->record);
     for (size_t i = 0; i < res->n_failed; i++)
         free(res->failed[i].reason);
     free(res->failed);

@@ -72,7 +72,7 @@ static int fit_job(const struct fc_plan *P, struct fc_job *j, const struct fc_mo
     if (ops->fit(model, &in))
         goto out;
     j->fit_s = fc_now() - t0;
-    if (fc_modeldir_save(j->dir, ops, model))
+    if (fc_modeldir_save(j->dir, ops, model, &j->record))
         goto out;
     double t1 = fc_now();
     if (ops->predict(model, P->ds, test, n_test, &j->pred))

@@ -87,6 +87,7 @@ void fc_plan_free(struct fc_plan *P)
 {
     for (size_t k = 0; k < P->n_jobs; k++) {
         fc_pred_free(&P->jobs[k].pred);
+        fc_fit_record_free(&P->jobs[k].record);
         free(P->jobs[k].dir);
         free(P->jobs[k].reason);
     }

@@ -76,6 +76,41 @@ struct fc_pred {
     float *q;
 };
 
+/* ---- what a fit leaves for the reports, handed back in memory ---- */
+
+/* A training curve: the loss on the fit and validation rows per step (a
+ * boosting round or an epoch); one per level for a model that trains one
+ * booster per quantile level. */
+struct fc_curve {
+    double level;          /* NAN: not one level's */
+    char step[16];         /* "round" or "epoch" */
+    char loss[32];         /* the losses' name: columns train_<loss>, val_<loss> */
+    int first;             /* number of the first step (rounds 0, epochs 1) */
+    size_t n;              /* steps run */
+    double *train, *val;   /* (n) val NAN without validation rows */
+    double *seconds;       /* (n) or NULL */
+};
+
+/* Feature importance of a tree model (XGBoost's gain, weight, cover). */
+struct fc_importance {
+    char *feature;         /* owned */
+    double gain, weight, cover;
+};
+
+struct fc_fit_record {
+    struct fc_curve *curves;        /* (n_curves) owned */
+    size_t n_curves;
+    struct fc_importance *importance; /* (n_importance) owned; NULL: none */
+    size_t n_importance;
+};
+
+/* A curve of n steps with its arrays allocated (seconds when with_seconds). */
+void fc_curve_init(struct fc_curve *c, double level, const char *step, const char *loss,
+                   int first, size_t n, int with_seconds);
+/* The step with the lowest validation loss: its index, or -1 without one. */
+long fc_curve_best(const struct fc_curve *c);
+void fc_fit_record_free(struct fc_fit_record *r);
+
 enum {
     FC_MODEL_POINT = 1u << 0,    /* predicts a point forecast */
     FC_MODEL_QUANTILE = 1u << 1, /* predicts the configured quantiles */
@@ -96,9 +131,12 @@ struct fc_model_ops {
     /* Fills out (allocated by the caller with n and n_quantiles set). */
     int (*predict)(void *model, const struct fc_dataset *ds, const uint32_t *rows,
                    size_t n, struct fc_pred *out);
-    /* Writes the model's files into dir (which exists); the core adds the
-     * manifest afterwards. */
+    /* Writes the model's own files into dir (which exists); the core adds
+     * the training record's files and the manifest afterwards. */
     int (*save)(void *model, const char *dir);
+    /* Optional: what the fit leaves for the reports (curves, importance),
+     * filled into out (which it then owns). */
+    void (*record)(void *model, struct fc_fit_record *out);
     /* Loads from dir, whose manifest the core has already verified. */
     void *(*load)(const char *dir, const struct fc_params *p,
                   const struct fc_model_ctx *ctx);

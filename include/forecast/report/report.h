@@ -14,28 +14,15 @@ struct cJSON;
 
 /* Writes path atomically: a leaderboard of the run's models, then a section
  * per model. run is the run.json object; res[k] and model_dirs[k]
- * (<run>/<model>/<strategy>, whose model/feature_importance.csv gives the top
- * features) belong to cfg->models[k]. */
+ * (<run>/<model>/<strategy>) belong to cfg->models[k]; the training curves
+ * and top features come from res[k].record. */
 int fc_report_write(const char *path, const struct cJSON *run, const struct fc_config *cfg,
                     const struct fc_dataset *ds, const struct fc_split *sp,
-                    const struct fc_train_result *res, const char *const *model_dirs,
-                    size_t n);
+                    const struct fc_train_result *res, size_t n);
 
-/* A model's training_curve.csv (<model_dir>/model/), one curve per level
- * for xgboost_quantile's long format, else one: its header names the step
- * ("round" or "epoch"), the train_* and the val_* columns. */
-struct fc_curve {
-    double level;          /* NAN without a level column */
-    char names[3][64];     /* step, train and validation column names */
-    size_t n;
-    double *step, *train, *val; /* (n); val NAN without validation rows */
-    double best_val, best_step; /* lowest validation value and its step; NAN if none */
-};
-
-/* 0 with *n >= 1 curves (free with fc_curves_free), -1 when there is no
- * readable curve. */
-int fc_curves_read(const char *model_dir, struct fc_curve **out, size_t *n);
-void fc_curves_free(struct fc_curve *c, size_t n);
+/* The features of rec by gain, highest first: an index array of
+ * rec->n_importance (caller frees). */
+size_t *fc_report_importance_order(const struct fc_fit_record *rec);
 
 /* ---- report.html: the same content as report.md plus charts (inline SVG
  * written by report_html.c; one self-contained file, readable offline) ---- */
@@ -44,8 +31,7 @@ void fc_curves_free(struct fc_curve *c, size_t n);
  * largest by sales of the top-ranked model). */
 int fc_report_html_run(const char *path, const struct cJSON *run, const struct fc_config *cfg,
                        const struct fc_dataset *ds, const struct fc_split *sp,
-                       const struct fc_train_result *res, const char *const *model_dirs,
-                       size_t n, char *const *plot_skus, size_t n_plot);
+                       const struct fc_train_result *res, size_t n, char *const *plot_skus, size_t n_plot);
 
 /* One row of a compare leaderboard, already ranked. */
 struct fc_html_entry {

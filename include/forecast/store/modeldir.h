@@ -24,8 +24,14 @@ char *fc_series_dirname(const char *key);
  * dir/series/<escaped key>. Caller frees. */
 char *fc_modeldir_path(const char *dir, const char *series_key);
 
-/* Creates mdir and writes the model's files into it (ops->save). */
-int fc_modeldir_save(const char *mdir, const struct fc_model_ops *ops, void *model);
+/* Creates mdir and writes the model's files into it (ops->save), then its
+ * fit record's (training_curve.csv, feature_importance.csv), which it hands
+ * back in rec (empty without ops->record). */
+int fc_modeldir_save(const char *mdir, const struct fc_model_ops *ops, void *model,
+                     struct fc_fit_record *rec);
+/* The fit record of a saved model, read back from its files (a model kept
+ * by resume or merge): what is there, possibly nothing. */
+void fc_modeldir_read_record(const char *mdir, struct fc_fit_record *rec);
 /* Completes mdir: predictions.bin with pred (the test rows' predictions),
  * then manifest.json. */
 int fc_modeldir_finish(const char *mdir, const struct fc_config *cfg,

@@ -32,13 +32,15 @@ struct fc_train_result {
     size_t n_failed;
     double fit_seconds, predict_seconds; /* summed over models */
     size_t n_resumed;           /* models kept from an earlier attempt */
+    struct fc_fit_record record; /* a model of every series: its training curves and
+                                  * feature importance (empty in the individual strategy) */
 };
 
 /* Collects a trained plan into res and writes P->dir/predictions.csv and
  * P->dir/metrics.json. A failed job of all series, or no series trained,
  * is an error (-1 after fc_error). Failures of this process are warned
  * about by series. */
-int fc_collect(const struct fc_plan *P, struct fc_train_result *res);
+int fc_collect(struct fc_plan *P, struct fc_train_result *res);
 void fc_train_result_free(struct fc_train_result *res);
 
 /* Every job's predictions into out (allocated here), in the plan's row

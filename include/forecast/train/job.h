@@ -53,6 +53,7 @@ struct fc_job {
     int earlier;            /* DONE or FAILED in an earlier process (resume, a shard) */
     char *reason;           /* FAILED: why (owned) */
     struct fc_pred pred;    /* its test rows' predictions, in split order */
+    struct fc_fit_record record; /* what its fit left for the reports (FIT) */
     double fit_s, pred_s;   /* seconds */
 };
 
