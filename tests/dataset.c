@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/util.h"
 #include "test.h"
@@ -52,7 +53,7 @@ START_TEST(test_load_and_group)
                                 "2015-01-01T08:00:00.000Z,80558,2,c,5,2.0,0,0.5\n"
                                 "2014-12-31,FOODS_3_090,CA_3,d,7,1.5,0,NaN\n");
     struct fc_data_spec s = spec_for(p);
-    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(ds);
     ck_assert_uint_eq(ds->n_rows, 4);
     ck_assert_uint_eq(ds->n_series, 2);
@@ -89,7 +90,7 @@ START_TEST(test_all_remaining_columns_are_features)
     struct fc_data_spec s = spec_for(p);
     s.n_features = 0;
     s.n_ignore = 0;
-    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(ds);
     ck_assert_uint_eq(ds->n_features, 2);
     ck_assert_uint_eq(ds->n_rows, 2);
@@ -114,11 +115,11 @@ START_TEST(test_target_file_join)
     s.target_path = t;
     s.join_key = "bdID";
     fc_last_error[0] = '\0';
-    ck_assert_ptr_null(fc_dataset_load(&s, 1)); /* k3 has no target */
+    ck_assert_ptr_null(fc_dataset_open(&s, 1)); /* k3 has no target */
     ck_assert_msg(strstr(fc_last_error, "t.csv: target for key \"k3\"") != NULL, "%s",
                   fc_last_error);
     s.drop_missing_target = 1;
-    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(ds);
     ck_assert_uint_eq(ds->n_rows, 2);
     ck_assert_uint_eq(ds->n_dropped, 1);
@@ -135,7 +136,7 @@ static void expect_error(const char *text, const char *needle)
     char *p = test_write(dir, "bad.csv", text);
     struct fc_data_spec s = spec_for(p);
     fc_last_error[0] = '\0';
-    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
     ck_assert_msg(ds == NULL, "accepted: %s", text);
     ck_assert_msg(strstr(fc_last_error, needle) != NULL, "error '%s' lacks '%s'", fc_last_error,
                   needle);
@@ -179,7 +180,7 @@ END_TEST
 START_TEST(test_missing_file)
 {
     struct fc_data_spec s = spec_for("/nonexistent/x.csv");
-    ck_assert_ptr_null(fc_dataset_load(&s, 1));
+    ck_assert_ptr_null(fc_dataset_open(&s, 1));
     ck_assert(strstr(fc_last_error, "/nonexistent/x.csv: cannot open") != NULL);
 }
 END_TEST
@@ -189,8 +190,8 @@ START_TEST(test_predict_without_target)
     char *p = test_write(dir, "d.csv", "date,product_id,store_id,item,price,promo,feature_x\n"
                                        "2015-01-01,1,1,x,1.5,0,1\n");
     struct fc_data_spec s = spec_for(p);
-    ck_assert_ptr_null(fc_dataset_load(&s, 1));
-    struct fc_dataset *ds = fc_dataset_load(&s, 0);
+    ck_assert_ptr_null(fc_dataset_open(&s, 1));
+    struct fc_dataset *ds = fc_dataset_open(&s, 0);
     ck_assert_ptr_nonnull(ds);
     ck_assert(!ds->has_target);
     fc_dataset_free(ds);
@@ -235,11 +236,11 @@ START_TEST(test_binary_cache)
     char *p = test_write(dir, "d.csv", text);
     struct fc_data_spec s = spec_for(p);
     s.cache = 1;
-    struct fc_dataset *a = fc_dataset_load(&s, 1);
+    struct fc_dataset *a = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(a);
     ck_assert(!a->from_cache);
     fc_dataset_cache_store(&s, 1, a);
-    struct fc_dataset *b = fc_dataset_load(&s, 1);
+    struct fc_dataset *b = fc_dataset_open(&s, 1);
     ck_assert(b->from_cache);
     same_dataset(a, b);
     fc_dataset_free(b);
@@ -248,7 +249,7 @@ START_TEST(test_binary_cache)
     struct fc_data_spec s2 = s;
     s2.features = fe;
     s2.n_features = 1;
-    b = fc_dataset_load(&s2, 1);
+    b = fc_dataset_open(&s2, 1);
     ck_assert(!b->from_cache && b->n_features == 1);
     fc_dataset_free(b);
     /* a damaged cache is not used */
@@ -257,12 +258,12 @@ START_TEST(test_binary_cache)
     fseek(f, -3, SEEK_END);
     fputc('X', f);
     fclose(f);
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     ck_assert(!b->from_cache);
     same_dataset(a, b);
     fc_dataset_cache_store(&s, 1, b); /* rebuilt */
     fc_dataset_free(b);
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     ck_assert(b->from_cache);
     fc_dataset_free(b);
     /* a changed source is not served from the old cache, even when only its
@@ -276,7 +277,7 @@ START_TEST(test_binary_cache)
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     times[1].tv_sec += 5;
     ck_assert_int_eq(utimensat(AT_FDCWD, p, times, 0), 0);
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     ck_assert(!b->from_cache);
     ck_assert_uint_eq(b->n_rows, 3);
     long k = fc_dataset_find_series(b, "FOODS_3_090:CA_3");
@@ -284,17 +285,17 @@ START_TEST(test_binary_cache)
     fc_dataset_free(b);
     /* a replaced source too */
     free(test_write(dir, "d.csv", HEADER "2015-01-01,1,1,x,9,1.5,0,1\n"));
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     ck_assert(!b->from_cache);
     ck_assert_uint_eq(b->n_rows, 1);
     ck_assert(b->target[0] == 9);
     fc_dataset_free(b);
     /* a cache directory instead of beside the data */
     s.cache_dir = fc_xasprintf("%s/cachedir", dir);
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     fc_dataset_cache_store(&s, 1, b);
     fc_dataset_free(b);
-    b = fc_dataset_load(&s, 1);
+    b = fc_dataset_open(&s, 1);
     ck_assert(b->from_cache);
     fc_dataset_free(b);
     free(s.cache_dir);
@@ -312,9 +313,9 @@ START_TEST(test_cache_train_and_predict)
                                               "2015-01-02,1,1,x,3,1.5,0,1\n");
     struct fc_data_spec s = spec_for(p);
     s.cache = 1;
-    struct fc_dataset *a = fc_dataset_load(&s, 1);
+    struct fc_dataset *a = fc_dataset_open(&s, 1);
     fc_dataset_cache_store(&s, 1, a);
-    struct fc_dataset *b = fc_dataset_load(&s, 0);
+    struct fc_dataset *b = fc_dataset_open(&s, 0);
     ck_assert(b->from_cache);
     same_dataset(a, b);
     fc_dataset_free(a);
@@ -322,16 +323,16 @@ START_TEST(test_cache_train_and_predict)
     free(test_write(dir, "t.csv", HEADER "2015-01-01,1,1,x,2,1.5,0,1\n"
                                          "2015-01-02,1,1,x,,1.5,0,1\n"));
     s.drop_missing_target = 1;
-    a = fc_dataset_load(&s, 1); /* train: the row without a target dropped */
+    a = fc_dataset_open(&s, 1); /* train: the row without a target dropped */
     ck_assert_uint_eq(a->n_rows, 1);
     fc_dataset_cache_store(&s, 1, a);
-    b = fc_dataset_load(&s, 0); /* predict: keeps it, so not from train's cache */
+    b = fc_dataset_open(&s, 0); /* predict: keeps it, so not from train's cache */
     ck_assert(!b->from_cache);
     ck_assert_uint_eq(b->n_rows, 2);
     ck_assert(isnan(b->target[1]));
     fc_dataset_cache_store(&s, 0, b);
     fc_dataset_free(b);
-    b = fc_dataset_load(&s, 1); /* and train again: not from predict's */
+    b = fc_dataset_open(&s, 1); /* and train again: not from predict's */
     ck_assert(!b->from_cache);
     same_dataset(a, b);
     fc_dataset_free(a);
@@ -347,7 +348,7 @@ START_TEST(test_gzip_input)
     ck_assert_int_eq(system(cmd), 0);
     char *gz = fc_xasprintf("%s.gz", p);
     struct fc_data_spec s = spec_for(gz);
-    struct fc_dataset *ds = fc_dataset_load(&s, 1);
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(ds);
     ck_assert(ds->target[0] == 2);
     fc_dataset_free(ds);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/registry.h"
 #include "forecast/store/store.h"
@@ -292,7 +293,7 @@ static struct fc_dataset *load(const char *target)
     struct fc_data_spec spec = {.path = p, .series_cols = idc, .n_series_cols = 2,
                                 .date_col = "date", .target_col = (char *)target,
                                 .ignore = ign, .n_ignore = 1};
-    struct fc_dataset *d = fc_dataset_load(&spec, 1);
+    struct fc_dataset *d = fc_dataset_open(&spec, 1);
     free(p);
     ck_assert_ptr_nonnull(d);
     return d;
@@ -589,7 +590,7 @@ START_TEST(test_weights_in_the_loss)
             spec.ignore = ign;
             spec.n_ignore = 1;
         }
-        struct fc_dataset *d = fc_dataset_load(&spec, 1);
+        struct fc_dataset *d = fc_dataset_open(&spec, 1);
         ck_assert_ptr_nonnull(d);
         uint32_t *rows = malloc(d->n_rows * sizeof *rows);
         for (size_t i = 0; i < d->n_rows; i++)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forecast/data/cache.h"
 #include "forecast/data/split.h"
 #include "forecast/core/util.h"
 #include "test.h"
@@ -31,7 +32,7 @@ static void setup(void)
     char *idc[] = {"product_id", "store_id"};
     struct fc_data_spec s = {.path = p, .series_cols = idc, .n_series_cols = 2,
                              .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_load(&s, 1);
+    ds = fc_dataset_open(&s, 1);
     ck_assert_ptr_nonnull(ds);
     free(p);
 }

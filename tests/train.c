@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
 #include "forecast/store/modeldir.h"
@@ -64,7 +65,7 @@ static void load(struct fc_config *cfg, struct fc_dataset **ds, struct fc_split 
                               p, strategy);
     char *cp = test_write(dir, "c.json", json);
     ck_assert_int_eq(fc_config_load(cfg, cp, NULL, 0, NULL), 0);
-    *ds = fc_dataset_load(&cfg->data, 1);
+    *ds = fc_dataset_open(&cfg->data, 1);
     ck_assert_ptr_nonnull(*ds);
     ck_assert_int_eq(fc_split_make(*ds, &cfg->split, NULL, 0, sp), 0);
     free(p);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/registry.h"
 #include "forecast/core/util.h"
@@ -43,7 +44,7 @@ static void setup(void)
     char *idc[] = {"product_id", "store_id"};
     struct fc_data_spec spec = {.path = p, .series_cols = idc, .n_series_cols = 2,
                                 .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_load(&spec, 1);
+    ds = fc_dataset_open(&spec, 1);
     ck_assert_ptr_nonnull(ds);
     free(p);
 }

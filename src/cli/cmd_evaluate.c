@@ -17,6 +17,7 @@
 #include "forecast/eval/metrics.h"
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
+#include "forecast/data/csv.h"
 
 static const struct fc_opt evaluate_opts[] = {
     {"pred", "FILE", "predictions: series id columns, date, point and/or q<level> columns"},

@@ -13,6 +13,7 @@
 
 #include "forecast/cli/cli.h"
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/util.h"
 #include "forecast/store/rundir.h"
@@ -65,7 +66,7 @@ static int cmd_inspect(int argc, char **argv)
         goto out;
     have_cfg = 1;
     double t0 = fc_now();
-    ds = fc_dataset_load(&cfg.data, 1);
+    ds = fc_dataset_open(&cfg.data, 1);
     if (!ds)
         goto out;
     double secs = fc_now() - t0;

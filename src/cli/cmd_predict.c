@@ -11,6 +11,7 @@
 
 #include "forecast/cli/cli.h"
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
 #include "forecast/store/modeldir.h"
@@ -127,7 +128,7 @@ static int cmd_predict(int argc, char **argv)
     }
     if (fc_config_models_ready(&cfg.model, 1))
         goto out;
-    ds = fc_dataset_load(&cfg.data, 0);
+    ds = fc_dataset_open(&cfg.data, 0);
     if (!ds)
         goto out;
     model_dir = fc_run_model_dir(run, cfg.model.ops->name, cfg.strategy);

@@ -98,7 +98,7 @@ static int check_config(struct fc_train_run *R)
 static int load_data(struct fc_train_run *R)
 {
     double t0 = fc_now();
-    R->ds = fc_dataset_load(&R->cfg.data, 1);
+    R->ds = fc_dataset_open(&R->cfg.data, 1);
     if (!R->ds)
         return -1;
     R->load_s = fc_now() - t0;

@@ -387,3 +387,31 @@ out:
     free(path);
     return rc;
 }
+
+/* ---- opening a dataset: the cache, else the CSV ---- */
+
+struct fc_dataset *fc_dataset_open(const struct fc_data_spec *spec, int need_target)
+{
+    if (spec->cache) {
+        char why[512];
+        struct fc_dataset *c = fc_cache_load(spec, need_target, why, sizeof why);
+        if (c) {
+            c->from_cache = 1;
+            return c;
+        }
+        fc_info(2, "binary cache not used: %s", why);
+    }
+    return fc_dataset_parse(spec, need_target);
+}
+
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds)
+{
+    if (!spec->cache || ds->from_cache)
+        return;
+    if (fc_cache_save(spec, need_target, ds)) {
+        fc_warn("no binary cache written (%s); the next load parses the CSV again",
+                fc_last_error);
+        fc_error_clear();
+    }
+}

@@ -19,216 +19,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "forecast/data/cache.h"
+#include "forecast/data/csv.h"
 #include "forecast/core/hash.h"
 #include "forecast/core/util.h"
-
-/* ---- a record-at-a-time reader over libcsv ---- */
-
-typedef int (*row_fn)(void *ctx, char **fields, size_t n, long line);
-
-struct reader {
-    const char *path;
-    row_fn fn;
-    void *ctx;
-    struct fc_buf row;    /* fields of the current record, NUL-separated */
-    size_t *offs;         /* start of each field in row.s */
-    size_t n_fields, cap_fields;
-    char **ptrs;
-    long line;            /* physical line where the current record starts */
-    long embedded_nl;     /* newlines inside quoted fields of this record */
-    int prev_term;
-    long records;         /* non-blank records seen */
-    int failed;
-    struct csv_parser p;  /* libcsv in strict mode */
-};
-
-static void on_field(void *s, size_t len, void *data)
-{
-    struct reader *r = data;
-    if (r->failed)
-        return;
-    if (r->n_fields == r->cap_fields) {
-        r->cap_fields = r->cap_fields ? 2 * r->cap_fields : 32;
-        r->offs = xrealloc(r->offs, r->cap_fields * sizeof *r->offs);
-        r->ptrs = xrealloc(r->ptrs, r->cap_fields * sizeof *r->ptrs);
-    }
-    r->offs[r->n_fields++] = r->row.len;
-    const char *p = s ? s : "";
-    if (len && memchr(p, '\0', len)) {
-        fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path, r->line,
-                 r->n_fields);
-        r->failed = 1;
-        return;
-    }
-    for (const char *nl = len ? memchr(p, '\n', len) : NULL; nl;
-         nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - p)))
-        r->embedded_nl++;
-    fc_buf_append(&r->row, p, len);
-    fc_buf_putc(&r->row, '\0');
-}
-
-static void on_record(int c, void *data)
-{
-    struct reader *r = data;
-    int prev = r->prev_term;
-    r->prev_term = c;
-    if (r->failed)
-        return;
-    if (r->n_fields == 0) {
-        /* CSV_REPALL_NL reports blank lines and the '\n' of "\r\n" */
-        if (!(c == '\n' && prev == '\r'))
-            r->line++;
-        return;
-    }
-    for (size_t i = 0; i < r->n_fields; i++)
-        r->ptrs[i] = r->row.s + r->offs[i];
-    r->records++;
-    if (r->fn(r->ctx, r->ptrs, r->n_fields, r->line))
-        r->failed = 1;
-    r->line += 1 + r->embedded_nl;
-    r->embedded_nl = 0;
-    r->n_fields = 0;
-    r->row.len = 0;
-    r->row.s[0] = '\0';
-}
-
-/* A reader of records for fn(ctx, ...) whose first record starts on line0;
- * 0, or -1 when libcsv cannot be set up. Close with reader_close. */
-static int reader_open(struct reader *r, const char *path, row_fn fn, void *ctx, long line0)
-{
-    *r = (struct reader){.path = path, .fn = fn, .ctx = ctx, .line = line0, .prev_term = -1};
-    if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
-        return -1;
-    fc_buf_init(&r->row);
-    return 0;
-}
-
-static void reader_close(struct reader *r)
-{
-    csv_free(&r->p);
-    fc_buf_free(&r->row);
-    free(r->offs);
-    free(r->ptrs);
-}
-
-/* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
-struct source {
-    FILE *f;
-    gzFile gz;
-};
-
-static int source_open(struct source *src, const char *path)
-{
-    size_t n = strlen(path);
-    src->f = NULL;
-    src->gz = NULL;
-    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
-        src->gz = gzopen(path, "rb");
-        if (!src->gz)
-            return fc_error("%s: cannot open data file: %s", path,
-                            errno ? strerror(errno) : "not a gzip file");
-        gzbuffer(src->gz, 1 << 17);
-        return 0;
-    }
-    src->f = fopen(path, "rb");
-    if (!src->f)
-        return fc_error("%s: cannot open data file: %s", path, strerror(errno));
-    return 0;
-}
-
-/* zlib's message without the path it starts with */
-static const char *gz_message(gzFile gz, const char *path, int *code)
-{
-    const char *msg = gzerror(gz, code);
-    size_t n = strlen(path);
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
-        msg += n + 1 + (msg[n + 1] == ' ');
-    return msg;
-}
-
-/* bytes read, 0 at the end, -1 on an error (reported) */
-static long source_read(struct source *src, const char *path, char *buf, size_t cap)
-{
-    if (src->gz) {
-        int n = gzread(src->gz, buf, (unsigned)cap);
-        if (n < 0) {
-            int code;
-            const char *msg = gz_message(src->gz, path, &code);
-            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
-                     msg);
-            return -1;
-        }
-        return n;
-    }
-    size_t n = fread(buf, 1, cap, src->f);
-    if (n == 0 && ferror(src->f)) {
-        fc_error("%s: read error", path);
-        return -1;
-    }
-    return (long)n;
-}
-
-static void source_close(struct source *src)
-{
-    if (src->gz)
-        gzclose(src->gz);
-    if (src->f)
-        fclose(src->f);
-}
-
-/* Reads path record by record; hashes the bytes (decompressed, for .gz)
- * into hex/size. */
-static int read_csv(const char *path, row_fn fn, void *ctx, char hex[65], size_t *size,
-                    long *records)
-{
-    struct source src;
-    if (source_open(&src, path))
-        return -1;
-    struct reader r;
-    if (reader_open(&r, path, fn, ctx, 1) != 0) {
-        source_close(&src);
-        return fc_error("%s: cannot initialise the CSV parser", path);
-    }
-    struct fc_sha256 *h = fc_sha256_new();
-    static _Thread_local char buf[1 << 17];
-    size_t total = 0;
-    long n = 0;
-    int rc = 0;
-    while (!r.failed && (n = source_read(&src, path, buf, sizeof buf)) > 0) {
-        fc_sha256_update(h, buf, (size_t)n);
-        total += (size_t)n;
-        if (csv_parse(&r.p, buf, (size_t)n, on_field, on_record, &r) != (size_t)n && !r.failed) {
-            fc_error("%s:%ld: malformed CSV: %s (a quote inside an unquoted field, or "
-                     "text after a closing quote)",
-                     path, r.line + r.embedded_nl, csv_strerror(csv_error(&r.p)));
-            r.failed = 1;
-        }
-    }
-    if (n < 0)
-        r.failed = 1;
-    if (!r.failed && src.gz) {
-        int code = Z_OK;
-        const char *msg = gz_message(src.gz, path, &code);
-        if (code != Z_OK && code != Z_STREAM_END) {
-            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
-                     msg);
-            r.failed = 1;
-        }
-    }
-    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0 && !r.failed) {
-        fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
-                 r.line);
-        r.failed = 1;
-    }
-    rc = r.failed ? -1 : 0;
-    fc_sha256_final(h, hex);
-    *size = total;
-    *records = r.records;
-    reader_close(&r);
-    source_close(&src);
-    return rc;
-}
 
 /* ---- column roles ---- */
 
@@ -696,8 +489,8 @@ static void *chunk_main(void *arg)
     struct chunk *c = arg;
     /* this thread's errors stay in its own slot: if a chunk fails, the
      * sequential parse finds and reports the error */
-    struct reader r;
-    if (reader_open(&r, c->L.path, on_data_row, &c->L, c->line0) != 0) {
+    struct fc_csv_reader r;
+    if (fc_csv_reader_open(&r, c->L.path, on_data_row, &c->L, c->line0) != 0) {
         c->failed = 1;
         return NULL;
     }
@@ -705,15 +498,15 @@ static void *chunk_main(void *arg)
      * the file never sits whole in memory (libcsv copies what it keeps) */
     for (size_t off = 0; off < c->len && !r.failed;) {
         size_t n = c->len - off < PIECE ? c->len - off : PIECE;
-        if (csv_parse(&r.p, c->begin + off, n, on_field, on_record, &r) != n)
+        if (csv_parse(&r.p, c->begin + off, n, fc_csv_on_field, fc_csv_on_record, &r) != n)
             r.failed = 1;
         fc_release_pages(c->begin + off, n);
         off += n;
     }
-    if (!r.failed && csv_fini(&r.p, on_field, on_record, &r) != 0)
+    if (!r.failed && csv_fini(&r.p, fc_csv_on_field, fc_csv_on_record, &r) != 0)
         r.failed = 1;
     c->failed = r.failed;
-    reader_close(&r);
+    fc_csv_reader_close(&r);
     return NULL;
 }
 
@@ -785,12 +578,12 @@ static int parse_parallel(struct loader *L)
         goto out;
     hend++;
     {
-        struct reader r;
-        if (reader_open(&r, path, on_data_row, L, 1) != 0)
+        struct fc_csv_reader r;
+        if (fc_csv_reader_open(&r, path, on_data_row, L, 1) != 0)
             goto out;
-        int ok = csv_parse(&r.p, map, hend, on_field, on_record, &r) == hend && !r.failed &&
+        int ok = csv_parse(&r.p, map, hend, fc_csv_on_field, fc_csv_on_record, &r) == hend && !r.failed &&
                  L->names;
-        reader_close(&r);
+        fc_csv_reader_close(&r);
         if (!ok) {
             fc_error_clear(); /* the sequential parse reports it */
             goto out;
@@ -943,29 +736,6 @@ out:
 
 /* ---- public ---- */
 
-int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx)
-{
-    char hex[65];
-    size_t size;
-    long records;
-    if (read_csv(path, fn, ctx, hex, &size, &records))
-        return -1;
-    if (records == 0)
-        return fc_error("%s: empty file: expected a header line and data rows", path);
-    return 0;
-}
-
-void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
-                            const struct fc_dataset *ds)
-{
-    if (!spec->cache || ds->from_cache)
-        return;
-    if (fc_cache_save(spec, need_target, ds)) {
-        fc_warn("no binary cache written (%s); the next load parses the CSV again",
-                fc_last_error);
-        fc_error_clear();
-    }
-}
 
 static struct fc_dataset *dataset_new(const char *path)
 {
@@ -993,17 +763,8 @@ static void loader_reset_columns(struct loader *L)
     L->target_col = -1;
 }
 
-struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target)
+struct fc_dataset *fc_dataset_parse(const struct fc_data_spec *spec, int need_target)
 {
-    if (spec->cache) {
-        char why[512];
-        struct fc_dataset *c = fc_cache_load(spec, need_target, why, sizeof why);
-        if (c) {
-            c->from_cache = 1;
-            return c;
-        }
-        fc_info(2, "binary cache not used: %s", why);
-    }
     struct fc_dataset *ds = dataset_new(spec->path);
     struct loader L = {0};
     L.spec = spec;
@@ -1014,7 +775,7 @@ struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_tar
     int rc = -1;
     long records = 0;
     if (spec->target_path) {
-        if (read_csv(spec->target_path, on_target_row, &L, ds->target_sha256,
+        if (fc_csv_read_file(spec->target_path, on_target_row, &L, ds->target_sha256,
                      &ds->target_file_size, &records))
             goto out;
         if (records == 0) {
@@ -1033,7 +794,7 @@ struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_tar
         fc_dataset_free(ds);
         L.ds = ds = fresh;
         loader_reset_columns(&L);
-        if (read_csv(spec->path, on_data_row, &L, ds->sha256, &ds->file_size, &records))
+        if (fc_csv_read_file(spec->path, on_data_row, &L, ds->sha256, &ds->file_size, &records))
             goto out;
     }
     if (records == 0) {

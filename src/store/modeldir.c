@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "forecast/core/util.h"
+#include "forecast/data/csv.h"
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
 

@@ -1,5 +1,6 @@
 /*
- * cache.h — the binary cache of a loaded dataset: after a first load from
+ * cache.h — opening a dataset (fc_dataset_open: the cache, else the CSV
+ * through dataset.h) and the binary cache of a loaded dataset: after a first load from
  * CSV the columns are written (atomically) to <data>.fccache, or into a cache
  * directory, and read back with mmap on the next load while the source is
  * unchanged. The file starts with a magic number and format version, records
@@ -14,6 +15,16 @@
 
 #include "forecast/core/config.h"
 #include "forecast/data/dataset.h"
+
+/* The dataset of spec: from its binary cache when spec->cache is on and the
+ * cache is current, else parsed from the CSV. NULL after fc_error. */
+struct fc_dataset *fc_dataset_open(const struct fc_data_spec *spec, int need_target);
+
+/* Writes the binary cache of ds when spec->cache is on and ds came from the
+ * CSV. Called by the commands once the input is known to be good (bad input
+ * writes nothing); a cache that cannot be written is a warning. */
+void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
+                            const struct fc_dataset *ds);
 
 #define FC_CACHE_VERSION 3 /* 2: escaped series keys; 3: need_target and complete */
 

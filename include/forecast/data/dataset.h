@@ -42,25 +42,15 @@ struct fc_dataset {
     int from_cache;         /* read from the binary cache, not the CSV */
 };
 
-/* Loads spec->path (and spec->target_path). need_target = 0 lets the target
- * column be absent (predict). Returns NULL after an fc_error naming
- * file:line:column. Free with fc_dataset_free. */
-struct fc_dataset *fc_dataset_load(const struct fc_data_spec *spec, int need_target);
+/* Parses spec->path (and spec->target_path) from CSV; the commands open a
+ * dataset through the cache instead (cache.h fc_dataset_open). need_target
+ * = 0 lets the target column be absent (predict). Returns NULL after an
+ * fc_error naming file:line:column. Free with fc_dataset_free. */
+struct fc_dataset *fc_dataset_parse(const struct fc_data_spec *spec, int need_target);
 void fc_dataset_free(struct fc_dataset *ds);
 
-/* Writes the binary cache of ds when spec->cache is on and ds came from the
- * CSV. Called by the commands once the input is known to be good (bad input
- * writes nothing); a cache that cannot be written is a warning. */
-void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
-                            const struct fc_dataset *ds);
 
 /* Series index for "A:B" (id values joined by ':'), or -1. */
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
-
-/* Any CSV, record by record, with libcsv in strict mode: fn gets the fields
- * (NUL-terminated) and the physical line; the header is the first record.
- * fn returns 0 or -1 (after fc_error) to stop. An empty file is an error. */
-typedef int (*fc_csv_row_fn)(void *ctx, char **fields, size_t n, long line);
-int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx);
 
 #endif

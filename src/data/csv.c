@@ -1,0 +1,215 @@
+/*
+ * csv.c — any CSV file, plain or gzip-compressed, record by record through
+ * libcsv in strict mode (csv.h): fields NUL-terminated, physical line
+ * numbers kept across quoted newlines, NUL bytes and ragged quoting refused.
+ */
+#include "forecast/data/csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "forecast/core/hash.h"
+#include "forecast/core/util.h"
+
+/* ---- the record reader ---- */
+
+
+void fc_csv_on_field(void *s, size_t len, void *data)
+{
+    struct fc_csv_reader *r = data;
+    if (r->failed)
+        return;
+    if (r->n_fields == r->cap_fields) {
+        r->cap_fields = r->cap_fields ? 2 * r->cap_fields : 32;
+        r->offs = xrealloc(r->offs, r->cap_fields * sizeof *r->offs);
+        r->ptrs = xrealloc(r->ptrs, r->cap_fields * sizeof *r->ptrs);
+    }
+    r->offs[r->n_fields++] = r->row.len;
+    const char *p = s ? s : "";
+    if (len && memchr(p, '\0', len)) {
+        fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path, r->line,
+                 r->n_fields);
+        r->failed = 1;
+        return;
+    }
+    for (const char *nl = len ? memchr(p, '\n', len) : NULL; nl;
+         nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - p)))
+        r->embedded_nl++;
+    fc_buf_append(&r->row, p, len);
+    fc_buf_putc(&r->row, '\0');
+}
+
+void fc_csv_on_record(int c, void *data)
+{
+    struct fc_csv_reader *r = data;
+    int prev = r->prev_term;
+    r->prev_term = c;
+    if (r->failed)
+        return;
+    if (r->n_fields == 0) {
+        /* CSV_REPALL_NL reports blank lines and the '\n' of "\r\n" */
+        if (!(c == '\n' && prev == '\r'))
+            r->line++;
+        return;
+    }
+    for (size_t i = 0; i < r->n_fields; i++)
+        r->ptrs[i] = r->row.s + r->offs[i];
+    r->records++;
+    if (r->fn(r->ctx, r->ptrs, r->n_fields, r->line))
+        r->failed = 1;
+    r->line += 1 + r->embedded_nl;
+    r->embedded_nl = 0;
+    r->n_fields = 0;
+    r->row.len = 0;
+    r->row.s[0] = '\0';
+}
+
+int fc_csv_reader_open(struct fc_csv_reader *r, const char *path, fc_csv_row_fn fn, void *ctx,
+                       long line0)
+{
+    *r = (struct fc_csv_reader){.path = path, .fn = fn, .ctx = ctx, .line = line0, .prev_term = -1};
+    if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+        return -1;
+    fc_buf_init(&r->row);
+    return 0;
+}
+
+void fc_csv_reader_close(struct fc_csv_reader *r)
+{
+    csv_free(&r->p);
+    fc_buf_free(&r->row);
+    free(r->offs);
+    free(r->ptrs);
+}
+
+/* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
+struct source {
+    FILE *f;
+    gzFile gz;
+};
+
+static int source_open(struct source *src, const char *path)
+{
+    size_t n = strlen(path);
+    src->f = NULL;
+    src->gz = NULL;
+    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+        src->gz = gzopen(path, "rb");
+        if (!src->gz)
+            return fc_error("%s: cannot open data file: %s", path,
+                            errno ? strerror(errno) : "not a gzip file");
+        gzbuffer(src->gz, 1 << 17);
+        return 0;
+    }
+    src->f = fopen(path, "rb");
+    if (!src->f)
+        return fc_error("%s: cannot open data file: %s", path, strerror(errno));
+    return 0;
+}
+
+/* zlib's message without the path it starts with */
+static const char *gz_message(gzFile gz, const char *path, int *code)
+{
+    const char *msg = gzerror(gz, code);
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+        msg += n + 1 + (msg[n + 1] == ' ');
+    return msg;
+}
+
+/* bytes read, 0 at the end, -1 on an error (reported) */
+static long source_read(struct source *src, const char *path, char *buf, size_t cap)
+{
+    if (src->gz) {
+        int n = gzread(src->gz, buf, (unsigned)cap);
+        if (n < 0) {
+            int code;
+            const char *msg = gz_message(src->gz, path, &code);
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            return -1;
+        }
+        return n;
+    }
+    size_t n = fread(buf, 1, cap, src->f);
+    if (n == 0 && ferror(src->f)) {
+        fc_error("%s: read error", path);
+        return -1;
+    }
+    return (long)n;
+}
+
+static void source_close(struct source *src)
+{
+    if (src->gz)
+        gzclose(src->gz);
+    if (src->f)
+        fclose(src->f);
+}
+
+int fc_csv_read_file(const char *path, fc_csv_row_fn fn, void *ctx, char hex[65], size_t *size,
+                     long *records)
+{
+    struct source src;
+    if (source_open(&src, path))
+        return -1;
+    struct fc_csv_reader r;
+    if (fc_csv_reader_open(&r, path, fn, ctx, 1) != 0) {
+        source_close(&src);
+        return fc_error("%s: cannot initialise the CSV parser", path);
+    }
+    struct fc_sha256 *h = fc_sha256_new();
+    static _Thread_local char buf[1 << 17];
+    size_t total = 0;
+    long n = 0;
+    int rc = 0;
+    while (!r.failed && (n = source_read(&src, path, buf, sizeof buf)) > 0) {
+        fc_sha256_update(h, buf, (size_t)n);
+        total += (size_t)n;
+        if (csv_parse(&r.p, buf, (size_t)n, fc_csv_on_field, fc_csv_on_record, &r) != (size_t)n && !r.failed) {
+            fc_error("%s:%ld: malformed CSV: %s (a quote inside an unquoted field, or "
+                     "text after a closing quote)",
+                     path, r.line + r.embedded_nl, csv_strerror(csv_error(&r.p)));
+            r.failed = 1;
+        }
+    }
+    if (n < 0)
+        r.failed = 1;
+    if (!r.failed && src.gz) {
+        int code = Z_OK;
+        const char *msg = gz_message(src.gz, path, &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
+                     msg);
+            r.failed = 1;
+        }
+    }
+    if (!r.failed && csv_fini(&r.p, fc_csv_on_field, fc_csv_on_record, &r) != 0 && !r.failed) {
+        fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
+                 r.line);
+        r.failed = 1;
+    }
+    rc = r.failed ? -1 : 0;
+    fc_sha256_final(h, hex);
+    *size = total;
+    *records = r.records;
+    fc_csv_reader_close(&r);
+    source_close(&src);
+    return rc;
+}
+
+
+int fc_csv_foreach(const char *path, fc_csv_row_fn fn, void *ctx)
+{
+    char hex[65];
+    size_t size;
+    long records;
+    if (fc_csv_read_file(path, fn, ctx, hex, &size, &records))
+        return -1;
+    if (records == 0)
+        return fc_error("%s: empty file: expected a header line and data rows", path);
+    return 0;
+}
