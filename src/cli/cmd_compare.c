@@ -13,6 +13,7 @@
 #include "forecast/cli/cli.h"
 #include "forecast/eval/rank.h"
 #include "forecast/report/report.h"
+#include "forecast/store/rundir.h"
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
 
@@ -119,6 +120,228 @@ static void win_counts(struct entry *e, size_t n, const char *per_series, int hi
     }
 }
 
+/* One invocation: the entries of every run, their ranking metric, the note
+ * of a forced comparison. */
+struct board {
+    struct entry *e;
+    size_t n;
+    const struct fc_metric_info *mi;
+    cJSON *fp0;  /* the first run's fingerprint */
+    char *note;  /* runs that differ, compared with --force */
+};
+
+static void board_free(struct board *B)
+{
+    for (size_t k = 0; k < B->n; k++) {
+        free(B->e[k].run_id);
+        free(B->e[k].model);
+        free(B->e[k].strategy);
+        cJSON_Delete(B->e[k].m);
+    }
+    free(B->e);
+    free(B->note);
+    cJSON_Delete(B->fp0);
+}
+
+static int unknown_metric(const char *metric)
+{
+    const char *names[64];
+    size_t nn = 0;
+    struct fc_buf all;
+    fc_buf_init(&all);
+    for (const struct fc_metric_info *t = fc_metric_table; t->name && nn < 64; t++) {
+        fc_buf_printf(&all, "%s%s", nn ? ", " : "", t->name);
+        names[nn++] = t->name;
+    }
+    const char *sug = fc_suggest(metric, names, nn);
+    fc_error("compare: --metric %s: unknown metric%s%s%s (one of %s)", metric,
+             sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "", all.s);
+    fc_buf_free(&all);
+    return -1;
+}
+
+/* A run's fingerprint against the first one's: refused when they differ
+ * unless force (then the note says so). */
+static int check_comparable(struct board *B, const cJSON *run, const char *first,
+                            const char *dir, int force)
+{
+    cJSON *fp = fingerprint(run);
+    if (!B->fp0) {
+        B->fp0 = fp;
+        return 0;
+    }
+    const char *d = differs(B->fp0, fp);
+    cJSON_Delete(fp);
+    if (d && !force)
+        return fc_error("%s and %s were made on different %s: their scores are not "
+                        "comparable (--force compares them anyway)",
+                        first, dir, d);
+    if (d && !B->note)
+        B->note = fc_xasprintf("the runs differ in their %s (%s vs %s); compared anyway with "
+                               "--force",
+                               d, first, dir);
+    return 0;
+}
+
+/* Every model of the run in dir: its metrics.json as an entry. */
+static int add_run(struct board *B, const char *dir, const char *first, int force)
+{
+    cJSON *run = fc_run_read(dir, 1, "be compared");
+    if (!run)
+        return -1;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(run, "models");
+    int rc = -1;
+    if (!cJSON_IsArray(models)) {
+        fc_error("%s/run.json: no \"models\" list", dir);
+        goto out;
+    }
+    if (check_comparable(B, run, first, dir, force))
+        goto out;
+    const cJSON *mo;
+    cJSON_ArrayForEach(mo, models)
+    {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(mo, "dir");
+        if (!cJSON_IsString(md))
+            continue;
+        char *mp = fc_xasprintf("%s/%s/metrics.json", dir, md->valuestring);
+        cJSON *m = fc_read_json(mp);
+        free(mp);
+        if (!m)
+            goto out;
+        B->e = xrealloc(B->e, (B->n + 1) * sizeof *B->e);
+        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "model");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "strategy");
+        B->e[B->n++] = (struct entry){dir, xstrdup(cJSON_IsString(id) ? id->valuestring : "?"),
+                                      xstrdup(cJSON_IsString(mn) ? mn->valuestring : "?"),
+                                      xstrdup(cJSON_IsString(st) ? st->valuestring : "?"), m,
+                                      NAN, 0};
+    }
+    rc = 0;
+out:
+    cJSON_Delete(run);
+    return rc;
+}
+
+/* Ranks the entries by B->mi (the default when none was asked), with wins. */
+static void rank_entries(struct board *B)
+{
+    struct entry *e = B->e;
+    size_t n = B->n;
+    if (!B->mi)
+        B->mi = fc_rank_default(n, entry_value, e);
+    for (size_t k = 0; k < n; k++)
+        e[k].value = overall(e[k].m, B->mi->name);
+    if (B->mi->per_series)
+        win_counts(e, n, B->mi->per_series, B->mi->higher_better);
+    size_t *order = xmalloc(n * sizeof *order);
+    struct entry *ranked = xmalloc(n * sizeof *ranked);
+    fc_rank(n, B->mi, entry_value, e, order);
+    for (size_t r = 0; r < n; r++)
+        ranked[r] = e[order[r]];
+    memcpy(e, ranked, n * sizeof *e);
+    free(ranked);
+    free(order);
+}
+
+/* ---- output ---- */
+
+static const char *const cols[] = {"wrmsse", "wspl", "rmse", "mae", "mean_pinball"};
+
+static void print_json(const struct board *B)
+{
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "metric", B->mi->name);
+    if (B->note)
+        cJSON_AddStringToObject(out, "note", B->note);
+    cJSON *arr = cJSON_AddArrayToObject(out, "leaderboard");
+    for (size_t k = 0; k < B->n; k++) {
+        const struct entry *e = &B->e[k];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "rank", (double)k + 1);
+        cJSON_AddStringToObject(o, "run", e->run);
+        cJSON_AddStringToObject(o, "model", e->model);
+        cJSON_AddStringToObject(o, "strategy", e->strategy);
+        for (size_t c = 0; c < 5; c++) {
+            double v = overall(e->m, cols[c]);
+            if (isnan(v))
+                cJSON_AddNullToObject(o, cols[c]);
+            else
+                cJSON_AddNumberToObject(o, cols[c], v);
+        }
+        if (B->mi->per_series)
+            cJSON_AddNumberToObject(o, "series_wins", (double)e->wins);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *text = cJSON_Print(out);
+    puts(text);
+    free(text);
+    cJSON_Delete(out);
+}
+
+static void print_csv(const struct board *B)
+{
+    if (B->note) /* CSV has no place for it: it goes to stderr */
+        fc_warn("%s", B->note);
+    printf("rank,run,model,strategy,%s,%s,%s,%s,%s,series_wins\n", cols[0], cols[1], cols[2],
+           cols[3], cols[4]);
+    for (size_t k = 0; k < B->n; k++) {
+        const struct entry *e = &B->e[k];
+        printf("%zu,%s,%s,%s", k + 1, e->run, e->model, e->strategy);
+        for (size_t c = 0; c < 5; c++) {
+            double v = overall(e->m, cols[c]);
+            if (isnan(v))
+                printf(",");
+            else
+                printf(",%.17g", v);
+        }
+        if (B->mi->per_series)
+            printf(",%zu\n", e->wins);
+        else
+            printf(",\n");
+    }
+}
+
+static void print_markdown(const struct board *B)
+{
+    const struct fc_metric_info *mi = B->mi;
+    printf("## Leaderboard (ranked by %s)\n\n", mi->name);
+    if (B->note)
+        printf("> Note: %s.\n\n", B->note);
+    printf("| rank | run | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
+           "series wins |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t k = 0; k < B->n; k++) {
+        const struct entry *e = &B->e[k];
+        printf("| %zu | %s | %s | %s |", k + 1, e->run, e->model, e->strategy);
+        for (size_t c = 0; c < 5; c++) {
+            double v = overall(e->m, cols[c]);
+            if (isnan(v))
+                printf(" n/a |");
+            else
+                printf(" %.4f |", v);
+        }
+        if (mi->per_series)
+            printf(" %zu |\n", e->wins);
+        else
+            printf(" n/a |\n");
+    }
+    if (mi->per_series)
+        printf("\nSeries wins: on how many series the model has the best %s.\n",
+               mi->per_series);
+}
+
+static int write_html(const struct board *B, const char *path)
+{
+    struct fc_html_entry *he = xcalloc(B->n, sizeof *he);
+    for (size_t k = 0; k < B->n; k++) {
+        const struct entry *e = &B->e[k];
+        he[k] = (struct fc_html_entry){e->run, e->model, e->strategy, e->m, e->wins};
+    }
+    int rc = fc_report_html_compare(path, he, B->n, B->mi->name, B->note);
+    free(he);
+    return rc;
+}
+
 static int cmd_compare(int argc, char **argv)
 {
     struct fc_args a;
@@ -146,10 +369,7 @@ static int cmd_compare(int argc, char **argv)
             force = 1;
     }
     rc = FC_EXIT_USAGE;
-    struct entry *e = NULL;
-    size_t n = 0;
-    cJSON *fp0 = NULL;
-    char *note = NULL;
+    struct board B = {0};
     if (n_runs == 0) {
         fc_error("compare: which runs? (forecast compare runs/<id> [runs/<id2> ...])");
         goto out;
@@ -158,195 +378,27 @@ static int cmd_compare(int argc, char **argv)
         fc_error("compare: --json and --csv are exclusive");
         goto out;
     }
-    const struct fc_metric_info *mi = NULL;
-    if (metric && !(mi = fc_metric_find(metric))) {
-        const char *names[64];
-        size_t nn = 0;
-        struct fc_buf all;
-        fc_buf_init(&all);
-        for (const struct fc_metric_info *t = fc_metric_table; t->name && nn < 64; t++) {
-            fc_buf_printf(&all, "%s%s", nn ? ", " : "", t->name);
-            names[nn++] = t->name;
-        }
-        const char *sug = fc_suggest(metric, names, nn);
-        fc_error("compare: --metric %s: unknown metric%s%s%s (one of %s)", metric,
-                 sug ? "; did you mean " : "", sug ? sug : "", sug ? "?" : "", all.s);
-        fc_buf_free(&all);
+    if (metric && !(B.mi = fc_metric_find(metric))) {
+        unknown_metric(metric);
         goto out;
     }
-    for (size_t r = 0; r < n_runs; r++) {
-        char *path = fc_xasprintf("%s/run.json", runs[r]);
-        cJSON *run = fc_read_json(path);
-        free(path);
-        if (!run)
+    for (size_t r = 0; r < n_runs; r++)
+        if (add_run(&B, runs[r], runs[0], force))
             goto out;
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(run, "kind");
-        const cJSON *status = cJSON_GetObjectItemCaseSensitive(run, "status");
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
-        const cJSON *models = cJSON_GetObjectItemCaseSensitive(run, "models");
-        if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "forecast-run") != 0 ||
-            !cJSON_IsString(status) ||
-            (strcmp(status->valuestring, "completed") && strcmp(status->valuestring, "partial")) ||
-            !cJSON_IsArray(models)) {
-            fc_error("%s/run.json: not a finished forecast run (status %s)", runs[r],
-                     cJSON_IsString(status) ? status->valuestring : "unknown");
-            cJSON_Delete(run);
-            goto out;
-        }
-        cJSON *fp = fingerprint(run);
-        if (!fp0) {
-            fp0 = fp;
-        } else {
-            const char *d = differs(fp0, fp);
-            cJSON_Delete(fp);
-            if (d && !force) {
-                fc_error("%s and %s were made on different %s: their scores are not "
-                         "comparable (--force compares them anyway)",
-                         runs[0], runs[r], d);
-                cJSON_Delete(run);
-                goto out;
-            }
-            if (d && !note)
-                note = fc_xasprintf("the runs differ in their %s (%s vs %s); compared anyway "
-                                    "with --force",
-                                    d, runs[0], runs[r]);
-        }
-        const cJSON *mo;
-        cJSON_ArrayForEach(mo, models)
-        {
-            const cJSON *dir = cJSON_GetObjectItemCaseSensitive(mo, "dir");
-            if (!cJSON_IsString(dir))
-                continue;
-            char *mp = fc_xasprintf("%s/%s/metrics.json", runs[r], dir->valuestring);
-            cJSON *m = fc_read_json(mp);
-            free(mp);
-            if (!m) {
-                cJSON_Delete(run);
-                goto out;
-            }
-            e = xrealloc(e, (n + 1) * sizeof *e);
-            const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "model");
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "strategy");
-            e[n] = (struct entry){runs[r], xstrdup(cJSON_IsString(id) ? id->valuestring : "?"),
-                                  xstrdup(cJSON_IsString(mn) ? mn->valuestring : "?"),
-                                  xstrdup(cJSON_IsString(st) ? st->valuestring : "?"), m, NAN, 0};
-            n++;
-        }
-        cJSON_Delete(run);
-    }
-    if (n == 0) {
+    if (B.n == 0) {
         fc_error("compare: the runs hold no scored models");
         goto out;
     }
-    if (!mi)
-        mi = fc_rank_default(n, entry_value, e);
-    for (size_t k = 0; k < n; k++)
-        e[k].value = overall(e[k].m, mi->name);
-    if (mi->per_series)
-        win_counts(e, n, mi->per_series, mi->higher_better);
-    {
-        size_t *order = xmalloc(n * sizeof *order);
-        struct entry *ranked = xmalloc(n * sizeof *ranked);
-        fc_rank(n, mi, entry_value, e, order);
-        for (size_t r = 0; r < n; r++)
-            ranked[r] = e[order[r]];
-        memcpy(e, ranked, n * sizeof *e);
-        free(ranked);
-        free(order);
-    }
-
-    const char *cols[] = {"wrmsse", "wspl", "rmse", "mae", "mean_pinball"};
-    if (json) {
-        cJSON *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(out, "metric", mi->name);
-        if (note)
-            cJSON_AddStringToObject(out, "note", note);
-        cJSON *arr = cJSON_AddArrayToObject(out, "leaderboard");
-        for (size_t k = 0; k < n; k++) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "rank", (double)k + 1);
-            cJSON_AddStringToObject(o, "run", e[k].run);
-            cJSON_AddStringToObject(o, "model", e[k].model);
-            cJSON_AddStringToObject(o, "strategy", e[k].strategy);
-            for (size_t c = 0; c < 5; c++) {
-                double v = overall(e[k].m, cols[c]);
-                if (isnan(v))
-                    cJSON_AddNullToObject(o, cols[c]);
-                else
-                    cJSON_AddNumberToObject(o, cols[c], v);
-            }
-            if (mi->per_series)
-                cJSON_AddNumberToObject(o, "series_wins", (double)e[k].wins);
-            cJSON_AddItemToArray(arr, o);
-        }
-        char *text = cJSON_Print(out);
-        puts(text);
-        free(text);
-        cJSON_Delete(out);
-    } else if (csv) {
-        printf("rank,run,model,strategy,%s,%s,%s,%s,%s,series_wins\n", cols[0], cols[1],
-               cols[2], cols[3], cols[4]);
-        for (size_t k = 0; k < n; k++) {
-            printf("%zu,%s,%s,%s", k + 1, e[k].run, e[k].model, e[k].strategy);
-            for (size_t c = 0; c < 5; c++) {
-                double v = overall(e[k].m, cols[c]);
-                if (isnan(v))
-                    printf(",");
-                else
-                    printf(",%.17g", v);
-            }
-            if (mi->per_series)
-                printf(",%zu\n", e[k].wins);
-            else
-                printf(",\n");
-        }
-    } else {
-        printf("## Leaderboard (ranked by %s)\n\n", mi->name);
-        if (note)
-            printf("> Note: %s.\n\n", note);
-        printf("| rank | run | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
-               "series wins |\n|---|---|---|---|---|---|---|---|---|---|\n");
-        for (size_t k = 0; k < n; k++) {
-            printf("| %zu | %s | %s | %s |", k + 1, e[k].run, e[k].model, e[k].strategy);
-            for (size_t c = 0; c < 5; c++) {
-                double v = overall(e[k].m, cols[c]);
-                if (isnan(v))
-                    printf(" n/a |");
-                else
-                    printf(" %.4f |", v);
-            }
-            if (mi->per_series)
-                printf(" %zu |\n", e[k].wins);
-            else
-                printf(" n/a |\n");
-        }
-        if (mi->per_series)
-            printf("\nSeries wins: on how many series the model has the best %s.\n",
-                   mi->per_series);
-    }
-    if (html) {
-        struct fc_html_entry *he = xcalloc(n, sizeof *he);
-        for (size_t k = 0; k < n; k++)
-            he[k] = (struct fc_html_entry){e[k].run, e[k].model, e[k].strategy, e[k].m,
-                                           e[k].wins};
-        int hrc = fc_report_html_compare(html, he, n, mi->name, note);
-        free(he);
-        if (hrc) {
-            rc = FC_EXIT_FAILURE;
-            goto out;
-        }
-    }
-    rc = FC_EXIT_OK;
+    rank_entries(&B);
+    if (json)
+        print_json(&B);
+    else if (csv)
+        print_csv(&B);
+    else
+        print_markdown(&B);
+    rc = html && write_html(&B, html) ? FC_EXIT_FAILURE : FC_EXIT_OK;
 out:
-    for (size_t k = 0; k < n; k++) {
-        free(e[k].run_id);
-        free(e[k].model);
-        free(e[k].strategy);
-        cJSON_Delete(e[k].m);
-    }
-    free(e);
-    free(note);
-    cJSON_Delete(fp0);
+    board_free(&B);
     free(runs);
     fc_args_free(&a);
     return rc;

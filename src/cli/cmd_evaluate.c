@@ -196,6 +196,118 @@ static void free_ev(struct ev *E)
     free(E->q);
 }
 
+/* The predictions paired with their actuals, per series, for the metrics:
+ * the history of a series is its actuals before its first predicted date. */
+struct paired {
+    struct fc_eval_series *es; /* (ne) */
+    size_t ne;
+    double *Y, *H, *Pp, *Qq;   /* actuals, history, point, quantiles */
+    int32_t *D, *HD;           /* their dates */
+    size_t *pi, *ai;           /* the rows of P and A sorted by (series, date) */
+    int32_t last_hist;         /* the latest history date */
+};
+
+static void paired_free(struct paired *R)
+{
+    free(R->es);
+    free(R->Y);
+    free(R->D);
+    free(R->Pp);
+    free(R->Qq);
+    free(R->H);
+    free(R->HD);
+    free(R->pi);
+    free(R->ai);
+}
+
+static int pair_rows(const struct ev *P, const struct ev *A, char **key, size_t n_series,
+                     struct paired *R)
+{
+    const char *pred = P->path, *actual = A->path;
+    size_t *pi = R->pi = sorted(P->o, P->n);
+    size_t *ai = R->ai = sorted(A->o, A->n);
+    /* per series: history = actuals before its first predicted date */
+    size_t L = P->n_levels;
+    double *Y = R->Y = xmalloc(P->n * sizeof *Y);
+    int32_t *D = R->D = xmalloc(P->n * sizeof *D);
+    double *Pp = R->Pp = xmalloc(P->n * sizeof *Pp);
+    double *Qq = R->Qq = xmalloc((L > 0 ? P->n * L : 1) * sizeof *Qq);
+    double *H = R->H = xmalloc((A->n ? A->n : 1) * sizeof *H);
+    int32_t *HD = R->HD = xmalloc((A->n ? A->n : 1) * sizeof *HD);
+    struct fc_eval_series *es = R->es = xcalloc(n_series ? n_series : 1, sizeof *es);
+    size_t ne = 0, k = 0, j = 0, nh = 0;
+    int32_t last_hist = INT32_MIN;
+    while (k < P->n) {
+        uint32_t s = P->o[pi[k]].series;
+        int32_t first = P->o[pi[k]].date;
+        while (j < A->n && A->o[ai[j]].series < s)
+            j++;
+        size_t h0 = nh;
+        while (j < A->n && A->o[ai[j]].series == s && A->o[ai[j]].date < first) {
+            H[nh] = A->o[ai[j]].y;
+            HD[nh++] = A->o[ai[j]].date;
+            if (A->o[ai[j]].date > last_hist)
+                last_hist = A->o[ai[j]].date;
+            j++;
+        }
+        size_t t0 = k;
+        while (k < P->n && P->o[pi[k]].series == s) {
+            const struct obs *p = &P->o[pi[k]];
+            if (k > t0 && P->o[pi[k - 1]].date == p->date) {
+                fc_error("%s:%ld: duplicate prediction for series %s on this date (first on "
+                         "line %ld)",
+                         pred, p->line, key[s], P->o[pi[k - 1]].line);
+                return -1;
+            }
+            while (j < A->n && A->o[ai[j]].series == s && A->o[ai[j]].date < p->date)
+                j++;
+            if (j >= A->n || A->o[ai[j]].series != s || A->o[ai[j]].date != p->date) {
+                char d[11];
+                fc_format_date(p->date, d);
+                fc_error("%s:%ld: no actual for series %s on %s in %s", pred, p->line, key[s],
+                         d, actual);
+                return -1;
+            }
+            Y[k] = A->o[ai[j]].y;
+            D[k] = p->date;
+            Pp[k] = P->point_pos >= 0 ? P->point[pi[k]] : NAN;
+            for (size_t l = 0; l < L; l++)
+                Qq[k * L + l] = P->q[pi[k] * L + l];
+            k++;
+        }
+        es[ne++] = (struct fc_eval_series){key[s], H + h0, HD + h0, nh - h0, Y + t0, D + t0,
+                                           P->point_pos >= 0 ? Pp + t0 : NULL,
+                                           L ? Qq + t0 * L : NULL, k - t0};
+    }
+    /* no point column: the median is the point forecast, as in train */
+    if (P->point_pos < 0)
+        for (size_t l = 0; l < L; l++)
+            if (fabs(P->levels[l] - 0.5) < 1e-12) {
+                for (size_t i = 0; i < P->n; i++)
+                    Pp[i] = Qq[i * L + l];
+                for (size_t e = 0; e < ne; e++)
+                    es[e].point = Pp + (es[e].y - Y);
+            }
+    R->ne = ne;
+    R->last_hist = last_hist;
+    return 0;
+}
+
+static void print_table(const cJSON *mj, const struct fc_metrics *m)
+{
+    printf("| metric | value |\n|---|---|\n");
+    const char *names[] = {"wrmsse", "mean_rmsse", "rmse", "mae", "wape", "smape", "mape",
+                           "bias", "r2", "ic_mean", "rank_ic_mean", "wspl", "mean_pinball",
+                           "crossing_rate"};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(mj, "overall");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+        if (cJSON_IsNumber(v))
+            printf("| %s | %.6g |\n", names[i], v->valuedouble);
+    }
+    printf("\n%zu rows of %zu series scored.\n", m->n, m->n_series);
+}
+
 static int cmd_evaluate(int argc, char **argv)
 {
     struct fc_args a;
@@ -242,10 +354,7 @@ static int cmd_evaluate(int argc, char **argv)
     fc_strmap_init(&kt.map);
     char **key = NULL;
     struct fc_metrics *m = NULL;
-    size_t *pi = NULL, *ai = NULL;
-    struct fc_eval_series *es = NULL;
-    double *Y = NULL, *H = NULL, *Pp = NULL, *Qq = NULL;
-    int32_t *D = NULL, *HD = NULL;
+    struct paired R = {0};
     if (!pred || !actual || n_ids == 0) {
         fc_error("evaluate: --pred FILE and --actual FILE are required");
         goto out;
@@ -264,71 +373,9 @@ static int cmd_evaluate(int argc, char **argv)
         fc_error("%s: no prediction rows", pred);
         goto out;
     }
-    pi = sorted(P.o, P.n);
-    ai = sorted(A.o, A.n);
-    /* per series: history = actuals before its first predicted date */
-    size_t L = P.n_levels;
-    Y = xmalloc(P.n * sizeof *Y);
-    D = xmalloc(P.n * sizeof *D);
-    Pp = xmalloc(P.n * sizeof *Pp);
-    Qq = xmalloc((L > 0 ? P.n * L : 1) * sizeof *Qq);
-    H = xmalloc((A.n ? A.n : 1) * sizeof *H);
-    HD = xmalloc((A.n ? A.n : 1) * sizeof *HD);
-    es = xcalloc(n_series, sizeof *es);
-    size_t ne = 0, k = 0, j = 0, nh = 0;
-    int32_t last_hist = INT32_MIN;
-    while (k < P.n) {
-        uint32_t s = P.o[pi[k]].series;
-        int32_t first = P.o[pi[k]].date;
-        while (j < A.n && A.o[ai[j]].series < s)
-            j++;
-        size_t h0 = nh;
-        while (j < A.n && A.o[ai[j]].series == s && A.o[ai[j]].date < first) {
-            H[nh] = A.o[ai[j]].y;
-            HD[nh++] = A.o[ai[j]].date;
-            if (A.o[ai[j]].date > last_hist)
-                last_hist = A.o[ai[j]].date;
-            j++;
-        }
-        size_t t0 = k;
-        while (k < P.n && P.o[pi[k]].series == s) {
-            const struct obs *p = &P.o[pi[k]];
-            if (k > t0 && P.o[pi[k - 1]].date == p->date) {
-                fc_error("%s:%ld: duplicate prediction for series %s on this date (first on "
-                         "line %ld)",
-                         pred, p->line, key[s], P.o[pi[k - 1]].line);
-                goto out;
-            }
-            while (j < A.n && A.o[ai[j]].series == s && A.o[ai[j]].date < p->date)
-                j++;
-            if (j >= A.n || A.o[ai[j]].series != s || A.o[ai[j]].date != p->date) {
-                char d[11];
-                fc_format_date(p->date, d);
-                fc_error("%s:%ld: no actual for series %s on %s in %s", pred, p->line, key[s],
-                         d, actual);
-                goto out;
-            }
-            Y[k] = A.o[ai[j]].y;
-            D[k] = p->date;
-            Pp[k] = P.point_pos >= 0 ? P.point[pi[k]] : NAN;
-            for (size_t l = 0; l < L; l++)
-                Qq[k * L + l] = P.q[pi[k] * L + l];
-            k++;
-        }
-        es[ne++] = (struct fc_eval_series){key[s], H + h0, HD + h0, nh - h0, Y + t0, D + t0,
-                                           P.point_pos >= 0 ? Pp + t0 : NULL,
-                                           L ? Qq + t0 * L : NULL, k - t0};
-    }
-    /* no point column: the median is the point forecast, as in train */
-    if (P.point_pos < 0)
-        for (size_t l = 0; l < L; l++)
-            if (fabs(P.levels[l] - 0.5) < 1e-12) {
-                for (size_t i = 0; i < P.n; i++)
-                    Pp[i] = Qq[i * L + l];
-                for (size_t e = 0; e < ne; e++)
-                    es[e].point = Pp + (es[e].y - Y);
-            }
-    m = fc_metrics_compute(es, ne, P.levels, L, last_hist);
+    if (pair_rows(&P, &A, key, n_series, &R))
+        goto out;
+    m = fc_metrics_compute(R.es, R.ne, P.levels, P.n_levels, R.last_hist);
     cJSON *mj = fc_metrics_to_json(m, 1);
     cJSON_AddStringToObject(mj, "predictions", pred);
     cJSON_AddStringToObject(mj, "actuals", actual);
@@ -342,31 +389,13 @@ static int cmd_evaluate(int argc, char **argv)
         puts(text);
         free(text);
     } else {
-        printf("| metric | value |\n|---|---|\n");
-        const char *names[] = {"wrmsse", "mean_rmsse", "rmse", "mae", "wape", "smape", "mape",
-                               "bias", "r2", "ic_mean", "rank_ic_mean", "wspl", "mean_pinball",
-                               "crossing_rate"};
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(mj, "overall");
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, names[i]);
-            if (cJSON_IsNumber(v))
-                printf("| %s | %.6g |\n", names[i], v->valuedouble);
-        }
-        printf("\n%zu rows of %zu series scored.\n", m->n, m->n_series);
+        print_table(mj, m);
     }
     cJSON_Delete(mj);
     rc = FC_EXIT_OK;
 out:
     fc_metrics_free(m);
-    free(es);
-    free(Y);
-    free(D);
-    free(Pp);
-    free(Qq);
-    free(H);
-    free(HD);
-    free(pi);
-    free(ai);
+    paired_free(&R);
     free_ev(&P);
     free_ev(&A);
     for (size_t i = 0; i < kt.n; i++)

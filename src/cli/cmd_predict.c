@@ -49,6 +49,30 @@ static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *d
     return rc;
 }
 
+/* cfg->model: the run's model named by --model, which a run of several
+ * models needs. */
+static int choose_model(struct fc_config *cfg, const char *model, const char *run)
+{
+    if (!model && cfg->n_models == 1)
+        return 0;
+    for (size_t k = 0; model && k < cfg->n_models; k++)
+        if (strcmp(cfg->models[k].ops->name, model) == 0) {
+            cfg->model = cfg->models[k];
+            return 0;
+        }
+    struct fc_buf names;
+    fc_buf_init(&names);
+    for (size_t j = 0; j < cfg->n_models; j++)
+        fc_buf_printf(&names, "%s%s", j ? ", " : "", cfg->models[j].ops->name);
+    if (model)
+        fc_error("--model %s: the run %s trained %s", model, run, names.s);
+    else
+        fc_error("the run %s trained several models (%s): choose one with --model", run,
+                 names.s);
+    fc_buf_free(&names);
+    return -1;
+}
+
 static int cmd_predict(int argc, char **argv)
 {
     struct fc_args a;
@@ -106,27 +130,7 @@ static int cmd_predict(int argc, char **argv)
     if (fc_config_load(&cfg, run_file, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
-    if (model || cfg.n_models > 1) {
-        size_t k;
-        for (k = 0; model && k < cfg.n_models; k++)
-            if (strcmp(cfg.models[k].ops->name, model) == 0)
-                break;
-        if (!model || k == cfg.n_models) {
-            struct fc_buf names;
-            fc_buf_init(&names);
-            for (size_t j = 0; j < cfg.n_models; j++)
-                fc_buf_printf(&names, "%s%s", j ? ", " : "", cfg.models[j].ops->name);
-            if (model)
-                fc_error("--model %s: the run %s trained %s", model, run, names.s);
-            else
-                fc_error("the run %s trained several models (%s): choose one with --model",
-                         run, names.s);
-            fc_buf_free(&names);
-            goto out;
-        }
-        cfg.model = cfg.models[k];
-    }
-    if (fc_config_models_ready(&cfg.model, 1))
+    if (choose_model(&cfg, model, run) || fc_config_models_ready(&cfg.model, 1))
         goto out;
     ds = fc_dataset_open(&cfg.data, 0);
     if (!ds)

@@ -551,52 +551,30 @@ static int find_rows(const struct fc_dataset *ds, const struct fc_train_result *
     return -1;
 }
 
-int fc_report_html_run(const char *path, const cJSON *run, const struct fc_config *cfg,
-                       const struct fc_dataset *ds, const struct fc_split *sp,
-                       const struct fc_train_result *res, size_t n, char *const *plot_skus, size_t n_plot)
+/* ---- the run report's sections ---- */
+
+static void run_summary(struct fc_buf *b, const struct fc_config *cfg,
+                        const struct fc_dataset *ds, const struct fc_split *sp)
 {
-    struct fc_buf b;
-    fc_buf_init(&b);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
-    char *title = fc_xasprintf("forecast run %s", cJSON_IsString(id) ? id->valuestring : "");
-    html_head(&b, title);
-    free(title);
     char d[11];
     fc_format_date(cfg->split.split_date, d);
-    fc_buf_puts(&b, "<table><tr><td>data</td><td>");
-    esc(&b, ds->path);
-    fc_buf_printf(&b, " (%zu rows, %zu series, %zu features)</td></tr>"
+    fc_buf_puts(b, "<table><tr><td>data</td><td>");
+    esc(b, ds->path);
+    fc_buf_printf(b, " (%zu rows, %zu series, %zu features)</td></tr>"
                       "<tr><td>split date</td><td>%s</td></tr>"
                       "<tr><td>fit / validation / test rows</td><td>%zu / %zu / %zu</td></tr>"
                       "<tr><td>series used / skipped</td><td>%zu / %zu</td></tr></table>\n",
                   ds->n_rows, ds->n_series, ds->n_features, d, sp->n_fit, sp->n_val,
                   sp->n_test, sp->n_used, sp->n_skipped);
 
-    cJSON **mj = xcalloc(n, sizeof *mj);
-    struct fc_html_entry *e = xcalloc(n, sizeof *e);
-    size_t *order = xcalloc(n, sizeof *order);
-    const struct fc_metrics **ms = xcalloc(n, sizeof *ms);
-    for (size_t k = 0; k < n; k++) {
-        mj[k] = fc_metrics_to_json(res[k].metrics, 1);
-        ms[k] = res[k].metrics;
-    }
-    const struct fc_metric_info *by = fc_rank_default(n, fc_rank_value_of_metrics, ms);
-    fc_rank(n, by, fc_rank_value_of_metrics, ms, order);
-    free(ms);
-    const char *metric = by->name;
-    for (size_t r = 0; r < n; r++) {
-        size_t k = order[r];
-        e[r] = (struct fc_html_entry){"", cfg->models[k].ops->name,
-                                      fc_strategy_name(cfg->strategy), mj[k], 0};
-    }
-    fc_buf_printf(&b, "<h2>Leaderboard (ranked by %s)</h2>\n", metric);
-    leaderboard_table(&b, e, n, 0, 0);
-    metric_charts(&b, e, n, metric, 0);
+}
 
-    /* forecasts against actuals for a few series */
-    const struct fc_train_result *top = &res[order[0]];
-    uint32_t pick[16];
-    const char *why[16];
+/* The series to plot: those asked for, else the best, the worst and the
+ * largest by sales of the top-ranked model. Returns how many (<= 16). */
+static size_t pick_series(const struct fc_dataset *ds, const struct fc_train_result *top,
+                          char *const *plot_skus, size_t n_plot, uint32_t *pick,
+                          const char **why)
+{
     size_t np = 0;
     if (n_plot) {
         for (size_t i = 0; i < n_plot && np < 16; i++) {
@@ -631,98 +609,111 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
             }
         }
     }
-    if (np)
-        fc_buf_puts(&b, "<h2>Forecasts against actuals</h2>\n");
-    for (size_t p = 0; p < np; p++) {
-        uint32_t s = pick[p];
-        size_t b0 = ds->series_start[s], len = ds->series_len[s];
-        /* the last 84 days before the split and the test period */
-        size_t first = b0;
-        while (first < b0 + len && ds->date[first] < cfg->split.split_date - 84)
-            first++;
-        size_t na = 0;
-        int32_t *ad = xmalloc((len ? len : 1) * sizeof *ad);
-        double *ay = xmalloc((len ? len : 1) * sizeof *ay);
-        for (size_t r = first; r < b0 + len; r++)
-            if (!cfg->split.has_test_end || ds->date[r] < cfg->split.test_end) {
-                ad[na] = ds->date[r];
-                ay[na++] = ds->target[r];
-            }
-        struct line actual = {"actual", 0, ad, ay, na};
-        struct line *lines = xcalloc(n, sizeof *lines);
-        int32_t **ld = xcalloc(n, sizeof *ld);
-        double **ly = xcalloc(n, sizeof *ly);
-        size_t nl = 0;
-        int32_t *bd = NULL;
-        double *lo = NULL, *hi = NULL;
-        size_t nb = 0;
-        char *band_name = NULL;
-        for (size_t r = 0; r < n; r++) {
-            size_t k = order[r];
-            const struct fc_train_result *R = &res[k];
-            size_t f, cnt;
-            if (find_rows(ds, R, s, &f, &cnt))
-                continue;
-            size_t L = R->pred.n_quantiles;
-            int median = -1;
-            for (size_t j = 0; j < L; j++)
-                if (fabs(cfg->quantiles[j] - 0.5) < 1e-12)
-                    median = (int)j;
-            if (R->pred.point || median >= 0) {
-                ld[nl] = xmalloc(cnt * sizeof **ld);
-                ly[nl] = xmalloc(cnt * sizeof **ly);
-                for (size_t i = 0; i < cnt; i++) {
-                    ld[nl][i] = ds->date[R->rows[f + i]];
-                    ly[nl][i] = R->pred.point ? R->pred.point[f + i]
-                                              : R->pred.q[(f + i) * L + (size_t)median];
-                }
-                lines[nl] = (struct line){cfg->models[k].ops->name, r, ld[nl], ly[nl], cnt};
-                nl++;
-            }
-            if (!nb && L >= 2) {
-                bd = xmalloc(cnt * sizeof *bd);
-                lo = xmalloc(cnt * sizeof *lo);
-                hi = xmalloc(cnt * sizeof *hi);
-                for (size_t i = 0; i < cnt; i++) {
-                    bd[i] = ds->date[R->rows[f + i]];
-                    double a = R->pred.q[(f + i) * L], z = R->pred.q[(f + i) * L + L - 1];
-                    lo[i] = fmin(a, z);
-                    hi[i] = fmax(a, z);
-                }
-                nb = cnt;
-                band_name = fc_xasprintf("%s q%g-q%g", cfg->models[k].ops->name,
-                                         cfg->quantiles[0], cfg->quantiles[L - 1]);
-            }
-        }
-        char *t = fc_xasprintf("%s (%s)", ds->series_key[s], why[p]);
-        svg_timeseries(&b, t, &actual, lines, nl, bd, lo, hi, nb, band_name ? band_name : "",
-                       cfg->split.split_date);
-        free(t);
-        for (size_t k = 0; k < nl; k++) {
-            free(ld[k]);
-            free(ly[k]);
-        }
-        free(ld);
-        free(ly);
-        free(lines);
-        free(bd);
-        free(lo);
-        free(hi);
-        free(band_name);
-        free(ad);
-        free(ay);
-    }
+    return np;
+}
 
+/* One series: its actuals (the last 84 days before the split and the test
+ * period), each model's point forecast, and the first quantile model's band. */
+static void series_chart(struct fc_buf *b, const struct fc_config *cfg,
+                         const struct fc_dataset *ds, const struct fc_train_result *res,
+                         const size_t *order, size_t n, uint32_t s, const char *why)
+{
+    size_t b0 = ds->series_start[s], len = ds->series_len[s];
+    /* the last 84 days before the split and the test period */
+    size_t first = b0;
+    while (first < b0 + len && ds->date[first] < cfg->split.split_date - 84)
+        first++;
+    size_t na = 0;
+    int32_t *ad = xmalloc((len ? len : 1) * sizeof *ad);
+    double *ay = xmalloc((len ? len : 1) * sizeof *ay);
+    for (size_t r = first; r < b0 + len; r++)
+        if (!cfg->split.has_test_end || ds->date[r] < cfg->split.test_end) {
+            ad[na] = ds->date[r];
+            ay[na++] = ds->target[r];
+        }
+    struct line actual = {"actual", 0, ad, ay, na};
+    struct line *lines = xcalloc(n, sizeof *lines);
+    int32_t **ld = xcalloc(n, sizeof *ld);
+    double **ly = xcalloc(n, sizeof *ly);
+    size_t nl = 0;
+    int32_t *bd = NULL;
+    double *lo = NULL, *hi = NULL;
+    size_t nb = 0;
+    char *band_name = NULL;
+    for (size_t r = 0; r < n; r++) {
+        size_t k = order[r];
+        const struct fc_train_result *R = &res[k];
+        size_t f, cnt;
+        if (find_rows(ds, R, s, &f, &cnt))
+            continue;
+        size_t L = R->pred.n_quantiles;
+        int median = -1;
+        for (size_t j = 0; j < L; j++)
+            if (fabs(cfg->quantiles[j] - 0.5) < 1e-12)
+                median = (int)j;
+        if (R->pred.point || median >= 0) {
+            ld[nl] = xmalloc(cnt * sizeof **ld);
+            ly[nl] = xmalloc(cnt * sizeof **ly);
+            for (size_t i = 0; i < cnt; i++) {
+                ld[nl][i] = ds->date[R->rows[f + i]];
+                ly[nl][i] = R->pred.point ? R->pred.point[f + i]
+                                          : R->pred.q[(f + i) * L + (size_t)median];
+            }
+            lines[nl] = (struct line){cfg->models[k].ops->name, r, ld[nl], ly[nl], cnt};
+            nl++;
+        }
+        if (!nb && L >= 2) {
+            bd = xmalloc(cnt * sizeof *bd);
+            lo = xmalloc(cnt * sizeof *lo);
+            hi = xmalloc(cnt * sizeof *hi);
+            for (size_t i = 0; i < cnt; i++) {
+                bd[i] = ds->date[R->rows[f + i]];
+                double a = R->pred.q[(f + i) * L], z = R->pred.q[(f + i) * L + L - 1];
+                lo[i] = fmin(a, z);
+                hi[i] = fmax(a, z);
+            }
+            nb = cnt;
+            band_name = fc_xasprintf("%s q%g-q%g", cfg->models[k].ops->name,
+                                     cfg->quantiles[0], cfg->quantiles[L - 1]);
+        }
+    }
+    char *t = fc_xasprintf("%s (%s)", ds->series_key[s], why);
+    svg_timeseries(b, t, &actual, lines, nl, bd, lo, hi, nb, band_name ? band_name : "",
+                   cfg->split.split_date);
+    free(t);
+    for (size_t k = 0; k < nl; k++) {
+        free(ld[k]);
+        free(ly[k]);
+    }
+    free(ld);
+    free(ly);
+    free(lines);
+    free(bd);
+    free(lo);
+    free(hi);
+    free(band_name);
+    free(ad);
+    free(ay);
+}
+
+static void curve_charts(struct fc_buf *b, const struct fc_config *cfg,
+                         const struct fc_train_result *res, const size_t *order, size_t n)
+{
     /* training curves, where a model has them (the combined strategy) */
     for (size_t r = 0; r < n; r++) {
         const struct fc_fit_record *rec = &res[order[r]].record;
         if (!rec->n_curves)
             continue;
         char *t = fc_xasprintf("Training curve: %s", cfg->models[order[r]].ops->name);
-        svg_curves(&b, t, rec->curves, rec->n_curves);
+        svg_curves(b, t, rec->curves, rec->n_curves);
         free(t);
     }
 
+}
+
+static void importance_charts(struct fc_buf *b, const struct fc_config *cfg,
+                              const struct fc_train_result *res, const size_t *order, size_t n)
+{
     /* feature importance, where a model has it: the 20 highest gains */
     for (size_t r = 0; r < n; r++) {
         const struct fc_fit_record *rec = &res[order[r]].record;
@@ -737,25 +728,76 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
             gain[i] = rec->importance[idx[i]].gain;
         }
         char *t = fc_xasprintf("Feature importance (gain): %s", cfg->models[order[r]].ops->name);
-        svg_bars(&b, t, labels, gain, nf, 0);
+        svg_bars(b, t, labels, gain, nf, 0);
         free(t);
         free(labels);
         free(gain);
         free(idx);
     }
+}
+
+static void skipped_table(struct fc_buf *b, const struct fc_dataset *ds,
+                          const struct fc_split *sp)
+{
     if (sp->n_skipped) {
-        fc_buf_printf(&b, "<h2>Skipped series (%zu)</h2><table><tr><th>series</th>"
+        fc_buf_printf(b, "<h2>Skipped series (%zu)</h2><table><tr><th>series</th>"
                           "<th>reason</th></tr>",
                       sp->n_skipped);
         for (size_t i = 0; i < sp->n_skipped; i++) {
-            fc_buf_puts(&b, "<tr><td>");
-            esc(&b, ds->series_key[sp->skipped[i].series]);
-            fc_buf_puts(&b, "</td><td>");
-            esc(&b, sp->skipped[i].reason);
-            fc_buf_puts(&b, "</td></tr>");
+            fc_buf_puts(b, "<tr><td>");
+            esc(b, ds->series_key[sp->skipped[i].series]);
+            fc_buf_puts(b, "</td><td>");
+            esc(b, sp->skipped[i].reason);
+            fc_buf_puts(b, "</td></tr>");
         }
-        fc_buf_puts(&b, "</table>\n");
+        fc_buf_puts(b, "</table>\n");
     }
+}
+
+int fc_report_html_run(const char *path, const cJSON *run, const struct fc_config *cfg,
+                       const struct fc_dataset *ds, const struct fc_split *sp,
+                       const struct fc_train_result *res, size_t n, char *const *plot_skus, size_t n_plot)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+    char *title = fc_xasprintf("forecast run %s", cJSON_IsString(id) ? id->valuestring : "");
+    html_head(&b, title);
+    free(title);
+    run_summary(&b, cfg, ds, sp);
+    cJSON **mj = xcalloc(n, sizeof *mj);
+    struct fc_html_entry *e = xcalloc(n, sizeof *e);
+    size_t *order = xcalloc(n, sizeof *order);
+    const struct fc_metrics **ms = xcalloc(n, sizeof *ms);
+    for (size_t k = 0; k < n; k++) {
+        mj[k] = fc_metrics_to_json(res[k].metrics, 1);
+        ms[k] = res[k].metrics;
+    }
+    const struct fc_metric_info *by = fc_rank_default(n, fc_rank_value_of_metrics, ms);
+    fc_rank(n, by, fc_rank_value_of_metrics, ms, order);
+    free(ms);
+    const char *metric = by->name;
+    for (size_t r = 0; r < n; r++) {
+        size_t k = order[r];
+        e[r] = (struct fc_html_entry){"", cfg->models[k].ops->name,
+                                      fc_strategy_name(cfg->strategy), mj[k], 0};
+    }
+    fc_buf_printf(&b, "<h2>Leaderboard (ranked by %s)</h2>\n", metric);
+    leaderboard_table(&b, e, n, 0, 0);
+    metric_charts(&b, e, n, metric, 0);
+
+    /* forecasts against actuals for a few series */
+    uint32_t pick[16];
+    const char *why[16];
+    size_t np = pick_series(ds, &res[order[0]], plot_skus, n_plot, pick, why);
+    if (np)
+        fc_buf_puts(&b, "<h2>Forecasts against actuals</h2>\n");
+    for (size_t p = 0; p < np; p++)
+        series_chart(&b, cfg, ds, res, order, n, pick[p], why[p]);
+
+    curve_charts(&b, cfg, res, order, n);
+    importance_charts(&b, cfg, res, order, n);
+    skipped_table(&b, ds, sp);
     for (size_t k = 0; k < n; k++)
         cJSON_Delete(mj[k]);
     free(mj);
