@@ -451,35 +451,9 @@ static int need_count(const cJSON *obj, const char *key, const char *path, doubl
     return 0;
 }
 
-struct mlp *mlp_load(const char *name, int quantile, const char *dir,
-                     const struct fc_params *p, const struct fc_model_ctx *ctx)
+/* meta.json's inputs: per feature its name, mean, sd and indicator. */
+static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, size_t F)
 {
-    char *path = fc_xasprintf("%s/meta.json", dir);
-    char *wpath = fc_xasprintf("%s/weights.bin", dir);
-    cJSON *meta = fc_read_json(path);
-    struct mlp *m = mlp_create(name, quantile, p, ctx);
-    char *buf = NULL;
-    int ok = 0;
-    if (!meta)
-        goto out;
-    size_t F, n_inputs, hidden, outputs;
-    const cJSON *ym = need_number(meta, "target_mean", path, -INFINITY),
-                *ys = need_number(meta, "target_sd", path, 0);
-    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(meta, "inputs");
-    if (need_count(meta, "n_features", path, 1 << 20, &F) ||
-        need_count(meta, "n_inputs", path, 1 << 21, &n_inputs) ||
-        need_count(meta, "hidden_size", path, 8192, &hidden) ||
-        need_count(meta, "n_outputs", path, 4096, &outputs) || !ym || !ys)
-        goto out;
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");
-    if (!cJSON_IsString(model) || strcmp(model->valuestring, name) != 0) {
-        fc_error("%s: model: expected \"%s\"", path, name);
-        goto out;
-    }
-    if (!cJSON_IsArray(inputs) || (size_t)cJSON_GetArraySize(inputs) != F) {
-        fc_error("%s: inputs: expected an array of %zu features", path, F);
-        goto out;
-    }
     m->n_features = F;
     m->names = xcalloc(F, sizeof *m->names);
     m->mean = xcalloc(F, sizeof *m->mean);
@@ -497,9 +471,9 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         if (!cJSON_IsString(fn) || !cJSON_IsNumber(mu) || !isfinite(mu->valuedouble) ||
             !cJSON_IsNumber(sd) || !(sd->valuedouble > 0 && isfinite(sd->valuedouble)) ||
             !cJSON_IsBool(mi)) {
-            fc_error("%s: inputs[%zu]: expected {feature, mean, sd > 0, missing_indicator}",
-                     path, j);
-            goto out;
+            return fc_error("%s: inputs[%zu]: expected {feature, mean, sd > 0, "
+                            "missing_indicator}",
+                            path, j);
         }
         m->names[j] = xstrdup(fn->valuestring);
         m->mean[j] = mu->valuedouble;
@@ -508,36 +482,21 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         m->n_inputs += m->indicator[j];
         j++;
     }
-    m->hidden = (int)hidden;
-    m->y_mean = ym->valuedouble;
-    m->y_sd = ys->valuedouble;
-    if (m->n_inputs != n_inputs || !(m->y_sd > 0)) {
-        fc_error("%s: n_inputs or target_sd disagree with the inputs", path);
-        goto out;
-    }
-    if (outputs != n_out(m)) {
-        fc_error("%s: the model has %zu outputs; this run expects %zu (its quantile levels)",
-                 path, outputs, n_out(m));
-        goto out;
-    }
-    if (quantile) {
-        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(meta, "levels");
-        int same = cJSON_IsArray(lv) && (size_t)cJSON_GetArraySize(lv) == m->L;
-        for (size_t k = 0; same && k < m->L; k++) {
-            const cJSON *x = cJSON_GetArrayItem(lv, (int)k);
-            same = cJSON_IsNumber(x) && fabs(x->valuedouble - m->levels[k]) < 1e-12;
-        }
-        if (!same) {
-            fc_error("%s: levels: the model was trained for other quantile levels", path);
-            goto out;
-        }
-    }
+    return 0;
+}
+
+/* weights.bin, checked against the shape meta.json gave before anything
+ * of its size is allocated; the weights into m->params. */
+static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_t hidden,
+                        size_t outputs)
+{
+    int rc = -1;
     size_t len;
-    buf = fc_read_file(wpath, &len);
+    char *buf = fc_read_file(wpath, &len);
     if (!buf)
-        goto out;
-    /* everything is checked against the file before the network exists, so
-     * a damaged meta.json cannot make it allocate a huge one */
+        return -1;
+    /* everything is checked against the file before the weights are
+     * allocated, so a damaged meta.json cannot make them huge */
     size_t np = n_inputs * hidden + hidden + hidden * hidden + hidden + outputs * hidden + outputs;
     uint32_t dims[4];
     uint64_t count;
@@ -570,9 +529,70 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
             fc_error("%s: weight %zu is not finite", wpath, k);
             goto out;
         }
-    ok = 1;
+    rc = 0;
 out:
     free(buf);
+    return rc;
+}
+
+struct mlp *mlp_load(const char *name, int quantile, const char *dir,
+                     const struct fc_params *p, const struct fc_model_ctx *ctx)
+{
+    char *path = fc_xasprintf("%s/meta.json", dir);
+    char *wpath = fc_xasprintf("%s/weights.bin", dir);
+    cJSON *meta = fc_read_json(path);
+    struct mlp *m = mlp_create(name, quantile, p, ctx);
+    int ok = 0;
+    if (!meta)
+        goto out;
+    size_t F, n_inputs, hidden, outputs;
+    const cJSON *ym = need_number(meta, "target_mean", path, -INFINITY),
+                *ys = need_number(meta, "target_sd", path, 0);
+    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(meta, "inputs");
+    if (need_count(meta, "n_features", path, 1 << 20, &F) ||
+        need_count(meta, "n_inputs", path, 1 << 21, &n_inputs) ||
+        need_count(meta, "hidden_size", path, 8192, &hidden) ||
+        need_count(meta, "n_outputs", path, 4096, &outputs) || !ym || !ys)
+        goto out;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");
+    if (!cJSON_IsString(model) || strcmp(model->valuestring, name) != 0) {
+        fc_error("%s: model: expected \"%s\"", path, name);
+        goto out;
+    }
+    if (!cJSON_IsArray(inputs) || (size_t)cJSON_GetArraySize(inputs) != F) {
+        fc_error("%s: inputs: expected an array of %zu features", path, F);
+        goto out;
+    }
+    if (read_inputs(m, inputs, path, F))
+        goto out;
+    m->hidden = (int)hidden;
+    m->y_mean = ym->valuedouble;
+    m->y_sd = ys->valuedouble;
+    if (m->n_inputs != n_inputs || !(m->y_sd > 0)) {
+        fc_error("%s: n_inputs or target_sd disagree with the inputs", path);
+        goto out;
+    }
+    if (outputs != n_out(m)) {
+        fc_error("%s: the model has %zu outputs; this run expects %zu (its quantile levels)",
+                 path, outputs, n_out(m));
+        goto out;
+    }
+    if (quantile) {
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(meta, "levels");
+        int same = cJSON_IsArray(lv) && (size_t)cJSON_GetArraySize(lv) == m->L;
+        for (size_t k = 0; same && k < m->L; k++) {
+            const cJSON *x = cJSON_GetArrayItem(lv, (int)k);
+            same = cJSON_IsNumber(x) && fabs(x->valuedouble - m->levels[k]) < 1e-12;
+        }
+        if (!same) {
+            fc_error("%s: levels: the model was trained for other quantile levels", path);
+            goto out;
+        }
+    }
+    if (read_weights(m, wpath, n_inputs, hidden, outputs))
+        goto out;
+    ok = 1;
+out:
     cJSON_Delete(meta);
     free(path);
     free(wpath);

@@ -214,6 +214,96 @@ out:
     return rc;
 }
 
+/* The gradient and hessian of the level-a loss at the current margin. */
+static void level_gradients(const struct xgb_q *m, double a, const float *y, const float *w,
+                            const double *margin, size_t n, float *grad, float *hess)
+{
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        if (m->expectile) {
+            /* asymmetric squared error: the residual's size shapes the tree */
+            double c = y[i] >= margin[i] ? a : 1 - a;
+            grad[i] = (float)(wi * c * (margin[i] - y[i]));
+            hess[i] = (float)(wi * c);
+        } else {
+            /* pinball sign gradient; at the kink the step goes down (LightGBM) */
+            grad[i] = (float)(wi * (margin[i] >= y[i] ? 1 - a : -a));
+            hess[i] = (float)wi;
+        }
+    }
+}
+
+/* leaf_refit: each leaf's value is learning_rate times the level-a quantile
+ * of its rows' residuals (rows bucketed by leaf through order; res and rw
+ * are scratch). */
+static void refit_leaves(const struct xgb_tree_params *t, double a, const float *y,
+                         const float *w, const double *margin, const float *leaf, size_t n,
+                         int nodes, float *value, size_t *order, double *res, double *rw)
+{
+    /* bucket rows by leaf, then each leaf's residual quantile */
+    size_t *start = xcalloc((size_t)nodes + 1, sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[(int)leaf[i] + 1]++;
+    for (int k = 0; k < nodes; k++)
+        start[k + 1] += start[k];
+    size_t *fill = xmalloc((size_t)nodes * sizeof *fill);
+    memcpy(fill, start, (size_t)nodes * sizeof *fill);
+    for (size_t i = 0; i < n; i++)
+        order[fill[(int)leaf[i]]++] = i;
+    for (int k = 0; k < nodes; k++) {
+        size_t cnt = start[k + 1] - start[k];
+        if (!cnt)
+            continue;
+        for (size_t c = 0; c < cnt; c++) {
+            size_t i = order[start[k] + c];
+            res[c] = y[i] - margin[i];
+            if (rw)
+                rw[c] = w[i];
+        }
+        value[k] = (float)(t->learning_rate * xgb_weighted_quantile(res, rw, cnt, a));
+    }
+    free(start);
+    free(fill);
+}
+
+/* Early stopping kept fewer rounds than were boosted: the booster cut to
+ * them (*b replaced) and margin recomputed from their leaves. */
+static int keep_rounds(BoosterHandle *b, int keep, DMatrixHandle dtrain, const struct leaves *lv,
+                       double base, double *margin, float *leaf, size_t n)
+{
+    BoosterHandle sliced = NULL;
+    if (XGBoosterSlice(*b, 0, keep, 1, &sliced) != 0)
+        return xgb_fail("keeping the best rounds");
+    XGBoosterFree(*b);
+    *b = sliced;
+    /* the margin of the kept trees, for the check below */
+    for (size_t i = 0; i < n; i++)
+        margin[i] = (float)base;
+    for (int it = 0; it < keep; it++) {
+        if (tree_leaves(*b, it, dtrain, leaf, NULL, n))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            margin[i] += lv->value[it][(int)leaf[i]];
+    }
+    return 0;
+}
+
+/* The booster must now predict what training computed (raw: scratch). */
+static int check_saved(BoosterHandle b, DMatrixHandle dtrain, const double *margin, float *raw,
+                       size_t n)
+{
+    if (xgb_predict(b, dtrain, 0, 0, 0, raw, n))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        double tol = 1e-3 * (1 + fabs(margin[i]));
+        if (fabs(raw[i] - margin[i]) > tol)
+            return fc_error("xgboost_quantile: internal check failed: the saved trees predict "
+                            "%g for a training row where training computed %g",
+                            (double)raw[i], margin[i]);
+    }
+    return 0;
+}
+
 static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHandle dval,
                      const float *y, const float *w, size_t n, const float *yv,
                      const float *wv, size_t nv)
@@ -259,19 +349,7 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
     m->best_iteration[j] = -1;
     double *curve = m->curve + j * (size_t)t->n_estimators * 2;
     for (int it = 0; it < t->n_estimators; it++) {
-        for (size_t i = 0; i < n; i++) {
-            double wi = w ? w[i] : 1;
-            if (m->expectile) {
-                /* asymmetric squared error: the residual's size shapes the tree */
-                double c = y[i] >= margin[i] ? a : 1 - a;
-                grad[i] = (float)(wi * c * (margin[i] - y[i]));
-                hess[i] = (float)(wi * c);
-            } else {
-                /* pinball sign gradient; at the kink the step goes down (LightGBM) */
-                grad[i] = (float)(wi * (margin[i] >= y[i] ? 1 - a : -a));
-                hess[i] = (float)wi;
-            }
-        }
+        level_gradients(m, a, y, w, margin, n, grad, hess);
         if (XGBoosterBoostOneIter(b, dtrain, grad, hess, (bst_ulong)n) != 0) {
             xgb_fail("boosting");
             goto out;
@@ -288,30 +366,7 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         lv.n_nodes[it] = nodes;
         lv.n_trees = it + 1;
         if (m->refit) {
-            /* bucket rows by leaf, then each leaf's residual quantile */
-            size_t *start = xcalloc((size_t)nodes + 1, sizeof *start);
-            for (size_t i = 0; i < n; i++)
-                start[(int)leaf[i] + 1]++;
-            for (int k = 0; k < nodes; k++)
-                start[k + 1] += start[k];
-            size_t *fill = xmalloc((size_t)nodes * sizeof *fill);
-            memcpy(fill, start, (size_t)nodes * sizeof *fill);
-            for (size_t i = 0; i < n; i++)
-                order[fill[(int)leaf[i]]++] = i;
-            for (int k = 0; k < nodes; k++) {
-                size_t cnt = start[k + 1] - start[k];
-                if (!cnt)
-                    continue;
-                for (size_t c = 0; c < cnt; c++) {
-                    size_t i = order[start[k] + c];
-                    res[c] = y[i] - margin[i];
-                    if (rw)
-                        rw[c] = w[i];
-                }
-                value[k] = (float)(t->learning_rate * xgb_weighted_quantile(res, rw, cnt, a));
-            }
-            free(start);
-            free(fill);
+            refit_leaves(t, a, y, w, margin, leaf, n, nodes, value, order, res, rw);
         } else {
             /* XGBoost's own step: its prediction of this tree minus the base */
             for (size_t i = 0; i < n; i++)
@@ -344,38 +399,12 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         }
     }
     int keep = stop_early ? m->best_iteration[j] + 1 : m->rounds[j];
-    if (keep < m->rounds[j]) {
-        BoosterHandle sliced = NULL;
-        if (XGBoosterSlice(b, 0, keep, 1, &sliced) != 0) {
-            xgb_fail("keeping the best rounds");
-            goto out;
-        }
-        XGBoosterFree(b);
-        b = sliced;
-        /* the margin of the kept trees, for the check below */
-        for (size_t i = 0; i < n; i++)
-            margin[i] = (float)m->base[j];
-        for (int it = 0; it < keep; it++) {
-            if (tree_leaves(b, it, dtrain, leaf, NULL, n))
-                goto out;
-            for (size_t i = 0; i < n; i++)
-                margin[i] += lv.value[it][(int)leaf[i]];
-        }
-    }
+    if (keep < m->rounds[j] && keep_rounds(&b, keep, dtrain, &lv, m->base[j], margin, leaf, n))
+        goto out;
     if (m->refit && patch_leaves(b, &lv, keep))
         goto out;
-    /* the booster must now predict what training computed */
-    if (xgb_predict(b, dtrain, 0, 0, 0, raw, n))
+    if (check_saved(b, dtrain, margin, raw, n))
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        double tol = 1e-3 * (1 + fabs(margin[i]));
-        if (fabs(raw[i] - margin[i]) > tol) {
-            fc_error("xgboost_quantile: internal check failed: the saved trees predict %g "
-                     "for a training row where training computed %g",
-                     (double)raw[i], margin[i]);
-            goto out;
-        }
-    }
     m->boosters[j] = b;
     b = NULL;
     rc = 0;

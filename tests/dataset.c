@@ -143,6 +143,19 @@ static void expect_error(const char *text, const char *needle)
     free(p);
 }
 
+START_TEST(test_float32_limits)
+{
+    /* the largest float32 loads as itself; 3.5e38 does not */
+    char *p = test_write(dir, "big.csv", HEADER "2015-01-01,1,1,x,2,3.4028234e38,0,1\n");
+    struct fc_data_spec s = spec_for(p);
+    struct fc_dataset *ds = fc_dataset_parse(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert(ds->features[0][0] == 3.4028234e38f);
+    fc_dataset_free(ds);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     expect_error("", "bad.csv: empty file");
@@ -174,6 +187,11 @@ START_TEST(test_errors)
                  "\"feature_*\" (data.features) not found");
     expect_error(HEADER "2015-01-01,1,1,x,2,1.5,0,text\n", "bad.csv:2:8 (column \"feature_x\"): "
                                                            "expected a number or a missing");
+    /* finite as doubles, beyond float32 (max 3.40282347e38): they would load as inf */
+    expect_error(HEADER "2015-01-01,1,1,x,2,1e39,0,1\n",
+                 "bad.csv:2:6 (column \"price\"): expected a number within float32's range");
+    expect_error(HEADER "2015-01-01,1,1,x,-4e38,1.5,0,1\n",
+                 "bad.csv:2:5 (column \"sales\"): expected a number within float32's range");
 }
 END_TEST
 
@@ -367,6 +385,7 @@ Suite *suite_dataset(void)
     tcase_add_test(tc, test_all_remaining_columns_are_features);
     tcase_add_test(tc, test_target_file_join);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_float32_limits);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_predict_without_target);
     tcase_add_test(tc, test_binary_cache);

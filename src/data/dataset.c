@@ -253,21 +253,56 @@ static int cell_error(struct loader *L, long line, size_t col, const char *expec
                     col + 1, L->names[col], expected, got);
 }
 
+/* A number cell as float32: a value beyond float32's range (1e39 is
+ * finite as a double) would become inf, so it is refused like "inf". */
+static int cell_number(struct loader *L, long line, size_t col, const char *s,
+                       const char *expected, float *out)
+{
+    double x;
+    if (fc_parse_double(s, &x))
+        return cell_error(L, line, col, expected, s);
+    float v = (float)x;
+    if (!isfinite(v))
+        return cell_error(L, line, col, "a number within float32's range (|x| <= 3.4e38)", s);
+    *out = v;
+    return 0;
+}
+
+static int on_header(struct loader *L, char **f, size_t n)
+{
+    L->n_cols = n;
+    L->names = xcalloc(n, sizeof *L->names);
+    for (size_t i = 0; i < n; i++)
+        L->names[i] = xstrdup(f[i]);
+    if (set_up_columns(L))
+        return -1;
+    if (L->spec->weight_col && find_col(L->names, n, L->spec->weight_col) >= 0)
+        L->ds->weight = xmalloc(1);
+    return 0;
+}
+
+/* A row without its target: an error, or dropped (data.missing_target). */
+static int missing_target(struct loader *L, long line, size_t cell, const char *joinval)
+{
+    if (L->spec->drop_missing_target) {
+        L->ds->n_dropped++;
+        return 0;
+    }
+    if (joinval)
+        return fc_error("%s: target for key \"%.40s\" (%s:%ld) is missing (set "
+                        "data.missing_target to \"drop\" to drop such rows)",
+                        L->spec->target_path, joinval, L->path, line);
+    return fc_error("%s:%ld:%zu (column \"%s\"): missing target value (set "
+                    "data.missing_target to \"drop\" to drop such rows)",
+                    L->path, line, cell + 1, L->names[cell]);
+}
+
 static int on_data_row(void *ctx, char **f, size_t n, long line)
 {
     struct loader *L = ctx;
     struct fc_dataset *ds = L->ds;
-    if (!L->names) {
-        L->n_cols = n;
-        L->names = xcalloc(n, sizeof *L->names);
-        for (size_t i = 0; i < n; i++)
-            L->names[i] = xstrdup(f[i]);
-        if (set_up_columns(L))
-            return -1;
-        if (L->spec->weight_col && find_col(L->names, n, L->spec->weight_col) >= 0)
-            ds->weight = xmalloc(1);
-        return 0;
-    }
+    if (!L->names)
+        return on_header(L, f, n);
     if (n != L->n_cols)
         return fc_error("%s:%ld: expected %zu fields as in the header, found %zu", L->path,
                         line, L->n_cols, n);
@@ -280,7 +315,6 @@ static int on_data_row(void *ctx, char **f, size_t n, long line)
     const char *joinval = NULL;
     size_t target_cell = 0;
     for (size_t i = 0; i < n; i++) {
-        double x;
         switch (L->role[i]) {
         case R_UNUSED:
             break;
@@ -296,28 +330,24 @@ static int on_data_row(void *ctx, char **f, size_t n, long line)
             break;
         case R_TARGET:
             target_cell = i;
-            if (fc_is_missing(f[i]))
-                target = NAN;
-            else if (fc_parse_double(f[i], &x))
-                return cell_error(L, line, i, "a number", f[i]);
-            else
-                target = (float)x;
+            target = NAN;
+            if (!fc_is_missing(f[i]) && cell_number(L, line, i, f[i], "a number", &target))
+                return -1;
             break;
         case R_WEIGHT:
-            if (fc_parse_double(f[i], &x) || x < 0)
+            if (cell_number(L, line, i, f[i], "a non-negative number (weight)", &ds->weight[r]))
+                return -1;
+            if (ds->weight[r] < 0)
                 return cell_error(L, line, i, "a non-negative number (weight)", f[i]);
-            ds->weight[r] = (float)x;
             break;
         case R_FEATURE:
-            if (fc_is_missing(f[i]))
-                ds->features[L->slot[i]][r] = NAN;
-            else if (fc_parse_double(f[i], &x))
-                return cell_error(L, line, i,
-                                  "a number or a missing value (empty, NA, NaN); a text "
-                                  "column belongs in data.ignore",
-                                  f[i]);
-            else
-                ds->features[L->slot[i]][r] = (float)x;
+            ds->features[L->slot[i]][r] = NAN;
+            if (!fc_is_missing(f[i]) &&
+                cell_number(L, line, i, f[i],
+                            "a number or a missing value (empty, NA, NaN); a text column "
+                            "belongs in data.ignore",
+                            &ds->features[L->slot[i]][r]))
+                return -1;
             break;
         case R_JOIN:
             joinval = f[i];
@@ -335,19 +365,8 @@ static int on_data_row(void *ctx, char **f, size_t n, long line)
                             L->path, line, target_cell + 1, L->names[target_cell], joinval,
                             L->spec->target_path);
     }
-    if (isnan(target) && L->need_target && (L->target_col >= 0 || joinval)) {
-        if (!L->spec->drop_missing_target) {
-            if (joinval)
-                return fc_error("%s: target for key \"%.40s\" (%s:%ld) is missing (set "
-                                "data.missing_target to \"drop\" to drop such rows)",
-                                L->spec->target_path, joinval, L->path, line);
-            return fc_error("%s:%ld:%zu (column \"%s\"): missing target value (set "
-                            "data.missing_target to \"drop\" to drop such rows)",
-                            L->path, line, target_cell + 1, L->names[target_cell]);
-        }
-        ds->n_dropped++;
-        return 0;
-    }
+    if (isnan(target) && L->need_target && (L->target_col >= 0 || joinval))
+        return missing_target(L, line, target_cell, joinval);
     ds->target[r] = target;
     ds->series[r] = intern_series(L, parts);
     L->line_of[r] = (uint32_t)line;
@@ -379,9 +398,11 @@ static int on_target_row(void *ctx, char **f, size_t n, long line)
         return fc_error("%s:%ld:%ld (column \"%s\"): expected a key, got \"\"", tpath, line,
                         L->join_col_t + 1, L->spec->join_key);
     double x = NAN;
-    if (!fc_is_missing(val) && fc_parse_double(val, &x))
-        return fc_error("%s:%ld:%ld (column \"%s\"): expected a number, got \"%.40s\"",
-                        tpath, line, L->target_col_t + 1, L->spec->target_col, val);
+    if (!fc_is_missing(val) && (fc_parse_double(val, &x) || !isfinite((float)x)))
+        return fc_error("%s:%ld:%ld (column \"%s\"): expected a number%s, got \"%.40s\"",
+                        tpath, line, L->target_col_t + 1, L->spec->target_col,
+                        fc_parse_double(val, &x) ? "" : " within float32's range (|x| <= 3.4e38)",
+                        val);
     if (L->n_t == L->cap_t) {
         L->cap_t = L->cap_t ? 2 * L->cap_t : 1024;
         L->tkeys = xrealloc(L->tkeys, L->cap_t * sizeof *L->tkeys);
@@ -539,62 +560,42 @@ static int n_cpus(void)
 }
 
 /* 1: parsed into L / L->ds; 0: not done (the caller parses sequentially). */
-static int parse_parallel(struct loader *L)
+/* The header, up to the first newline outside quotes, parsed into L's
+ * columns; *hend: the bytes it takes. 0 when it cannot be (the sequential
+ * parse then reports why). */
+static int parse_header(struct loader *L, const char *map, size_t size, size_t *hend)
 {
-    const char *path = L->spec->path;
-    size_t plen = strlen(path);
-    int threads = n_cpus();
-    if (threads < 2 || (plen > 3 && strcmp(path + plen - 3, ".gz") == 0))
-        return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (size_t)st.st_size < PARALLEL_MIN_BYTES) {
-        if (fd >= 0)
-            close(fd);
-        return 0;
-    }
-    size_t size = (size_t)st.st_size;
-    const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return 0;
-    madvise((void *)map, size, MADV_SEQUENTIAL);
-    int done = 0;
-    struct chunk *ch = NULL;
-    int n_ch = 0;
-    struct fc_dataset *ds = L->ds;
-
-    /* header: up to the first newline outside quotes */
-    size_t hend = 0;
+    size_t h = 0;
     int quoted = 0;
-    for (; hend < size; hend++) {
-        if (map[hend] == '"')
+    for (; h < size; h++) {
+        if (map[h] == '"')
             quoted = !quoted;
-        else if (map[hend] == '\n' && !quoted)
+        else if (map[h] == '\n' && !quoted)
             break;
     }
-    if (hend >= size || memchr(map, '\0', hend + 1))
-        goto out;
-    hend++;
-    {
-        struct fc_csv_reader r;
-        if (fc_csv_reader_open(&r, path, on_data_row, L, 1) != 0)
-            goto out;
-        int ok = csv_parse(&r.p, map, hend, fc_csv_on_field, fc_csv_on_record, &r) == hend && !r.failed &&
-                 L->names;
-        fc_csv_reader_close(&r);
-        if (!ok) {
-            fc_error_clear(); /* the sequential parse reports it */
-            goto out;
-        }
-    }
-    long line = 1 + (long)count_byte(map, hend, '\n');
+    if (h >= size || memchr(map, '\0', h + 1))
+        return 0;
+    h++;
+    struct fc_csv_reader r;
+    if (fc_csv_reader_open(&r, L->spec->path, on_data_row, L, 1) != 0)
+        return 0;
+    int ok = csv_parse(&r.p, map, h, fc_csv_on_field, fc_csv_on_record, &r) == h && !r.failed &&
+             L->names;
+    fc_csv_reader_close(&r);
+    if (!ok)
+        fc_error_clear(); /* the sequential parse reports it */
+    *hend = h;
+    return ok;
+}
 
-    /* chunk boundaries: newlines outside quotes near size / threads */
-    ch = xcalloc((size_t)threads, sizeof *ch);
+/* Chunk boundaries: newlines outside quotes near size / threads; each
+ * chunk's first line and an upper bound of its rows. Returns how many. */
+static int plan_chunks(const char *map, size_t size, size_t hend, int threads,
+                       struct chunk *ch)
+{
+    long line = 1 + (long)count_byte(map, hend, '\n');
     size_t start = hend, pos = hend;
-    quoted = 0;
+    int quoted = 0, n_ch = 0;
     for (int k = 0; k < threads && start < size; k++) {
         /* one pass over the chunk: quotes and newlines up to the target
          * size, then byte by byte to the first newline outside quotes */
@@ -626,8 +627,14 @@ static int parse_parallel(struct loader *L)
         line += (long)nl;
         start = end;
     }
+    return n_ch;
+}
 
-    /* columns once, each chunk writing its slice */
+/* The columns, allocated once for every chunk's rows; each chunk gets a
+ * loader of its own writing its slice. */
+static void slice_columns(struct loader *L, struct chunk *ch, int n_ch)
+{
+    struct fc_dataset *ds = L->ds;
     size_t total = 0;
     for (int k = 0; k < n_ch; k++) {
         ch[k].base = total;
@@ -663,6 +670,13 @@ static int parse_parallel(struct loader *L)
         c->ds.weight = has_weight ? ds->weight + c->base : NULL;
         fc_strmap_init(&c->ds.key_index);
     }
+}
+
+/* Runs the chunks' parsers in parallel while this thread fingerprints the
+ * file; 1 when one failed. */
+static int run_chunks(struct chunk *ch, int n_ch, const char *map, size_t size,
+                      struct fc_dataset *ds)
+{
     pthread_t *tid = xcalloc((size_t)n_ch, sizeof *tid);
     int *started = xcalloc((size_t)n_ch, sizeof *started);
     for (int k = 0; k < n_ch; k++)
@@ -686,10 +700,15 @@ static int parse_parallel(struct loader *L)
     }
     free(tid);
     free(started);
-    if (failed)
-        goto out;
+    return failed;
+}
 
-    /* pack the slices and intern the series in file order */
+/* Packs the slices together and interns the series in file order. */
+static void pack_chunks(struct loader *L, struct chunk *ch, int n_ch)
+{
+    struct fc_dataset *ds = L->ds;
+    size_t F = ds->n_features;
+    int has_weight = ds->weight != NULL;
     size_t dst = 0;
     for (int k = 0; k < n_ch; k++) {
         struct chunk *c = &ch[k];
@@ -714,8 +733,10 @@ static int parse_parallel(struct loader *L)
         dst += n;
     }
     ds->n_rows = dst;
-    done = 1;
-out:
+}
+
+static void free_chunks(struct chunk *ch, int n_ch)
+{
     for (int k = 0; k < n_ch; k++) {
         struct fc_dataset *cd = &ch[k].ds;
         for (size_t s2 = 0; s2 < cd->n_series; s2++) {
@@ -730,6 +751,40 @@ out:
         fc_strmap_free(&cd->key_index);
     }
     free(ch);
+}
+
+static int parse_parallel(struct loader *L)
+{
+    const char *path = L->spec->path;
+    size_t plen = strlen(path);
+    int threads = n_cpus();
+    if (threads < 2 || (plen > 3 && strcmp(path + plen - 3, ".gz") == 0))
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size < PARALLEL_MIN_BYTES) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    size_t size = (size_t)st.st_size, hend;
+    const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    madvise((void *)map, size, MADV_SEQUENTIAL);
+    int done = 0, n_ch = 0;
+    struct chunk *ch = xcalloc((size_t)threads, sizeof *ch);
+    if (parse_header(L, map, size, &hend)) {
+        n_ch = plan_chunks(map, size, hend, threads, ch);
+        slice_columns(L, ch, n_ch);
+        if (!run_chunks(ch, n_ch, map, size, L->ds)) {
+            pack_chunks(L, ch, n_ch);
+            done = 1;
+        }
+    }
+    free_chunks(ch, n_ch);
     munmap((void *)map, size);
     return done;
 }

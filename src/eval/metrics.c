@@ -219,6 +219,147 @@ static void m5_scales(const struct fc_eval_series *s, double *sq, double *ab)
 
 /* ---- compute ---- */
 
+/* pooled point metrics over the m->n rows (T: the rows by date for IC) */
+static void pooled_point(struct fc_metrics *m, const double *Y, const double *P, struct triple *T)
+{
+    double se = 0, ae = 0, b = 0, ape = 0, sape = 0, sy = 0, say = 0;
+    size_t n_ape = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        double e = P[i] - Y[i];
+        se += e * e;
+        ae += fabs(e);
+        b += e;
+        sy += Y[i];
+        say += fabs(Y[i]);
+        if (Y[i] != 0) {
+            ape += fabs(e) / fabs(Y[i]);
+            n_ape++;
+        } else {
+            m->mape_excluded++;
+        }
+        double den = fabs(Y[i]) + fabs(P[i]);
+        if (den > 0)
+            sape += 2 * fabs(e) / den;
+    }
+    double n = (double)m->n;
+    m->mse = se / n;
+    m->rmse = sqrt(m->mse);
+    m->mae = ae / n;
+    m->bias = b / n;
+    m->mape = n_ape ? ape / (double)n_ape : NAN;
+    m->smape = sape / n;
+    m->wape = say > 0 ? ae / say : NAN;
+    double my = sy / n, tss = 0;
+    for (size_t i = 0; i < m->n; i++)
+        tss += (Y[i] - my) * (Y[i] - my);
+    m->r2 = tss > 0 ? 1 - se / tss : NAN;
+    m->ic = fc_pearson(Y, P, m->n);
+    m->rank_ic = fc_spearman(Y, P, m->n);
+    ic_by_date(T, m->n, m);
+}
+
+/* pooled quantile metrics, after repairing crossings (Q is repaired in place) */
+static void pooled_quantiles(struct fc_metrics *m, const double *Y, double *Q,
+                             const double *levels)
+{
+    size_t L = m->n_levels;
+    m->crossing_rate = fc_quantiles_repair(Q, m->n, L);
+    double total = 0;
+    for (size_t j = 0; j < L; j++) {
+        double pl = 0;
+        size_t cov = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            pl += fc_pinball(Y[i], Q[i * L + j], levels[j]);
+            cov += Y[i] <= Q[i * L + j];
+        }
+        m->pinball[j] = pl / (double)m->n;
+        m->coverage[j] = (double)cov / (double)m->n;
+        total += m->pinball[j];
+    }
+    m->mean_pinball = total / (double)L;
+    for (size_t lo = 0; lo < L; lo++) {
+        if (levels[lo] >= 0.5)
+            continue;
+        for (size_t hi = 0; hi < L; hi++) {
+            if (fabs(levels[hi] - (1 - levels[lo])) > 1e-9)
+                continue;
+            size_t in = 0;
+            double w = 0;
+            for (size_t i = 0; i < m->n; i++) {
+                in += Q[i * L + lo] <= Y[i] && Y[i] <= Q[i * L + hi];
+                w += Q[i * L + hi] - Q[i * L + lo];
+            }
+            size_t t = m->n_intervals++;
+            m->interval_level[t] = 1 - 2 * levels[lo];
+            m->interval_coverage[t] = (double)in / (double)m->n;
+            m->interval_width[t] = w / (double)m->n;
+        }
+    }
+}
+
+/* the sums behind the M5 weighted aggregates */
+struct m5_sums {
+    double w_all, w_rmsse, s_rmsse, w_spl, s_spl, sum_rmsse;
+};
+
+/* One series' metrics into o; Y, P, Q: its rows. */
+static void series_metrics(struct fc_metrics *m, const struct fc_eval_series *ev,
+                           struct fc_series_metrics *o, const double *Y, const double *P,
+                           const double *Q, const double *levels, int32_t last_train_date,
+                           struct m5_sums *S)
+{
+    size_t L = m->n_levels;
+    o->key = xstrdup(ev->key);
+    o->n = ev->n;
+    o->pinball = xcalloc(L ? L : 1, sizeof *o->pinball);
+    o->mse = o->rmse = o->mae = o->bias = o->wape = o->rmsse = o->spl = NAN;
+    m5_scales(ev, &o->scale_sq, &o->scale_abs);
+    double w = 0;
+    for (size_t h = 0; h < ev->n_hist; h++)
+        if (ev->hist_date[h] > last_train_date - 28)
+            w += ev->hist[h];
+    o->weight = w; /* normalised below */
+    S->w_all += w;
+    size_t n = ev->n;
+    if (m->has_point && n) {
+        double se = 0, ae = 0, b = 0, say = 0;
+        for (size_t r = 0; r < n; r++) {
+            double e = P[r] - Y[r];
+            se += e * e;
+            ae += fabs(e);
+            b += e;
+            say += fabs(Y[r]);
+        }
+        o->mse = se / (double)n;
+        o->rmse = sqrt(o->mse);
+        o->mae = ae / (double)n;
+        o->bias = b / (double)n;
+        o->wape = say > 0 ? ae / say : NAN;
+        if (o->scale_sq > 0) {
+            o->rmsse = sqrt(o->mse / o->scale_sq);
+            S->w_rmsse += w;
+            S->s_rmsse += w * o->rmsse;
+            S->sum_rmsse += o->rmsse;
+            m->rmsse_series++;
+        }
+    }
+    if (m->has_quantiles && n) {
+        double spl = 0;
+        for (size_t j = 0; j < L; j++) {
+            double pl = 0;
+            for (size_t r = 0; r < n; r++)
+                pl += fc_pinball(Y[r], Q[r * L + j], levels[j]);
+            o->pinball[j] = pl / (double)n;
+            spl += o->pinball[j];
+        }
+        if (o->scale_abs > 0) {
+            o->spl = spl / (double)L / o->scale_abs;
+            S->w_spl += w;
+            S->s_spl += w * o->spl;
+        }
+    }
+}
+
 struct fc_metrics *fc_metrics_compute(const struct fc_eval_series *s, size_t n_series,
                                       const double *levels, size_t n_levels,
                                       int32_t last_train_date)
@@ -255,42 +396,8 @@ struct fc_metrics *fc_metrics_compute(const struct fc_eval_series *s, size_t n_s
     m->mse = m->rmse = m->mae = m->bias = m->mape = m->smape = m->wape = m->r2 = NAN;
     m->ic = m->rank_ic = m->ic_mean = m->rank_ic_mean = NAN;
     m->wrmsse = m->mean_rmsse = m->wspl = m->crossing_rate = m->mean_pinball = NAN;
-    if (m->has_point && m->n) {
-        double se = 0, ae = 0, b = 0, ape = 0, sape = 0, sy = 0, say = 0;
-        size_t n_ape = 0;
-        for (size_t i = 0; i < m->n; i++) {
-            double e = P[i] - Y[i];
-            se += e * e;
-            ae += fabs(e);
-            b += e;
-            sy += Y[i];
-            say += fabs(Y[i]);
-            if (Y[i] != 0) {
-                ape += fabs(e) / fabs(Y[i]);
-                n_ape++;
-            } else {
-                m->mape_excluded++;
-            }
-            double den = fabs(Y[i]) + fabs(P[i]);
-            if (den > 0)
-                sape += 2 * fabs(e) / den;
-        }
-        double n = (double)m->n;
-        m->mse = se / n;
-        m->rmse = sqrt(m->mse);
-        m->mae = ae / n;
-        m->bias = b / n;
-        m->mape = n_ape ? ape / (double)n_ape : NAN;
-        m->smape = sape / n;
-        m->wape = say > 0 ? ae / say : NAN;
-        double my = sy / n, tss = 0;
-        for (size_t i = 0; i < m->n; i++)
-            tss += (Y[i] - my) * (Y[i] - my);
-        m->r2 = tss > 0 ? 1 - se / tss : NAN;
-        m->ic = fc_pearson(Y, P, m->n);
-        m->rank_ic = fc_spearman(Y, P, m->n);
-        ic_by_date(T, m->n, m);
-    }
+    if (m->has_point && m->n)
+        pooled_point(m, Y, P, T);
 
     /* pooled quantile metrics, after repairing crossings */
     m->pinball = xcalloc(L ? L : 1, sizeof *m->pinball);
@@ -298,105 +405,25 @@ struct fc_metrics *fc_metrics_compute(const struct fc_eval_series *s, size_t n_s
     m->interval_level = xcalloc(L ? L : 1, sizeof *m->interval_level);
     m->interval_coverage = xcalloc(L ? L : 1, sizeof *m->interval_coverage);
     m->interval_width = xcalloc(L ? L : 1, sizeof *m->interval_width);
-    if (m->has_quantiles && m->n) {
-        m->crossing_rate = fc_quantiles_repair(Q, m->n, L);
-        double total = 0;
-        for (size_t j = 0; j < L; j++) {
-            double pl = 0;
-            size_t cov = 0;
-            for (size_t i = 0; i < m->n; i++) {
-                pl += fc_pinball(Y[i], Q[i * L + j], levels[j]);
-                cov += Y[i] <= Q[i * L + j];
-            }
-            m->pinball[j] = pl / (double)m->n;
-            m->coverage[j] = (double)cov / (double)m->n;
-            total += m->pinball[j];
-        }
-        m->mean_pinball = total / (double)L;
-        for (size_t lo = 0; lo < L; lo++) {
-            if (levels[lo] >= 0.5)
-                continue;
-            for (size_t hi = 0; hi < L; hi++) {
-                if (fabs(levels[hi] - (1 - levels[lo])) > 1e-9)
-                    continue;
-                size_t in = 0;
-                double w = 0;
-                for (size_t i = 0; i < m->n; i++) {
-                    in += Q[i * L + lo] <= Y[i] && Y[i] <= Q[i * L + hi];
-                    w += Q[i * L + hi] - Q[i * L + lo];
-                }
-                size_t t = m->n_intervals++;
-                m->interval_level[t] = 1 - 2 * levels[lo];
-                m->interval_coverage[t] = (double)in / (double)m->n;
-                m->interval_width[t] = w / (double)m->n;
-            }
-        }
-    }
+    if (m->has_quantiles && m->n)
+        pooled_quantiles(m, Y, Q, levels);
 
     /* per series, and the M5 weighted aggregates */
-    double w_all = 0, w_rmsse = 0, s_rmsse = 0, w_spl = 0, s_spl = 0, sum_rmsse = 0;
+    struct m5_sums S = {0};
     k = 0;
     for (size_t i = 0; i < n_series; i++) {
-        struct fc_series_metrics *o = &m->series[i];
-        o->key = xstrdup(s[i].key);
-        o->n = s[i].n;
-        o->pinball = xcalloc(L ? L : 1, sizeof *o->pinball);
-        o->mse = o->rmse = o->mae = o->bias = o->wape = o->rmsse = o->spl = NAN;
-        m5_scales(&s[i], &o->scale_sq, &o->scale_abs);
-        double w = 0;
-        for (size_t h = 0; h < s[i].n_hist; h++)
-            if (s[i].hist_date[h] > last_train_date - 28)
-                w += s[i].hist[h];
-        o->weight = w; /* normalised below */
-        w_all += w;
-        size_t n = s[i].n;
-        if (m->has_point && n) {
-            double se = 0, ae = 0, b = 0, say = 0;
-            for (size_t r = 0; r < n; r++) {
-                double e = P[k + r] - Y[k + r];
-                se += e * e;
-                ae += fabs(e);
-                b += e;
-                say += fabs(Y[k + r]);
-            }
-            o->mse = se / (double)n;
-            o->rmse = sqrt(o->mse);
-            o->mae = ae / (double)n;
-            o->bias = b / (double)n;
-            o->wape = say > 0 ? ae / say : NAN;
-            if (o->scale_sq > 0) {
-                o->rmsse = sqrt(o->mse / o->scale_sq);
-                w_rmsse += w;
-                s_rmsse += w * o->rmsse;
-                sum_rmsse += o->rmsse;
-                m->rmsse_series++;
-            }
-        }
-        if (m->has_quantiles && n) {
-            double spl = 0;
-            for (size_t j = 0; j < L; j++) {
-                double pl = 0;
-                for (size_t r = 0; r < n; r++)
-                    pl += fc_pinball(Y[k + r], Q[(k + r) * L + j], levels[j]);
-                o->pinball[j] = pl / (double)n;
-                spl += o->pinball[j];
-            }
-            if (o->scale_abs > 0) {
-                o->spl = spl / (double)L / o->scale_abs;
-                w_spl += w;
-                s_spl += w * o->spl;
-            }
-        }
-        k += n;
+        series_metrics(m, &s[i], &m->series[i], Y + k, P + k, Q + k * L, levels,
+                       last_train_date, &S);
+        k += s[i].n;
     }
     for (size_t i = 0; i < n_series; i++)
-        m->series[i].weight = w_all > 0 ? m->series[i].weight / w_all : NAN;
+        m->series[i].weight = S.w_all > 0 ? m->series[i].weight / S.w_all : NAN;
     if (m->rmsse_series) {
-        m->mean_rmsse = sum_rmsse / (double)m->rmsse_series;
-        m->wrmsse = w_rmsse > 0 ? s_rmsse / w_rmsse : NAN;
+        m->mean_rmsse = S.sum_rmsse / (double)m->rmsse_series;
+        m->wrmsse = S.w_rmsse > 0 ? S.s_rmsse / S.w_rmsse : NAN;
     }
     if (m->has_quantiles)
-        m->wspl = w_spl > 0 ? s_spl / w_spl : NAN;
+        m->wspl = S.w_spl > 0 ? S.s_spl / S.w_spl : NAN;
     free(Y);
     free(P);
     free(Q);

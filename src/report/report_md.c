@@ -1,5 +1,5 @@
 /*
- * report.c — report.md for a run: what was trained on what, the scores, the
+ * report_md.c — report.md for a run: what was trained on what, the scores, the
  * best and worst series, and every series that was skipped or failed.
  */
 #define _GNU_SOURCE /* qsort_r */

@@ -3,12 +3,12 @@ re-implemented independently with pandas + numpy for the Python peer scripts
 (tests/peers/*.py, bench/xgb_peer.py). Not a script: import it.
 
 It follows README.md ("Configuration", "Data schema", "Split") and mirrors
-src/dataset.c and src/split.c exactly:
+src/data/dataset.c and src/data/split.c exactly:
 
 - column roles by name; data.features / data.ignore are fnmatch patterns;
   features keep the *header* order; [] = every column without another role;
 - missing cells are exactly "", NA, NaN, nan, NAN, N/A, null, NULL, n/a
-  (src/util.c fc_is_missing); numbers are parsed as double, then rounded to
+  (src/core/util.c fc_is_missing); numbers are parsed as double, then rounded to
   float32 (features, target, weight), as the C loader does;
 - dates: the first 10 characters (YYYY-MM-DD) of the date cell;
 - a series key is its id values joined with ':' (a ':' or '\\' inside a value
@@ -37,7 +37,7 @@ import pandas as pd
 
 MISSING = ["", "NA", "NaN", "nan", "NAN", "N/A", "null", "NULL", "n/a"]
 
-# src/config.c default_config (the first layer of every config)
+# src/core/config.c default_config (the first layer of every config)
 DEFAULTS = {
     "data": {
         "path": None, "target_path": None, "join_key": None,
@@ -168,7 +168,7 @@ class Dataset:
 
 
 def load_dataset(cfg, path=None, exact=True):
-    """Loads cfg["data"] like src/dataset.c. exact=True parses numbers with
+    """Loads cfg["data"] like src/data/dataset.c. exact=True parses numbers with
     pandas' round-trip parser (the same doubles as strtod); False uses
     pandas' default (fast) parser."""
     d = cfg["data"]
@@ -252,7 +252,7 @@ def load_dataset(cfg, path=None, exact=True):
         if (df[c] == "").any():
             raise PeerError("%s: empty series id in column %r" % (path, c))
 
-    def part(c):  # src/util.c fc_buf_put_key_part: ':' and '\\' escaped with '\\'
+    def part(c):  # src/core/util.c fc_buf_put_key_part: ':' and '\\' escaped with '\\'
         return df[c].astype(str).str.replace("\\", "\\\\", regex=False).str.replace(
             ":", "\\:", regex=False)
     key = part(ids[0])

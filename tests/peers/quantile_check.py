@@ -9,7 +9,7 @@ What it compares, for a run directory RUN written by
      actual <= q_a) and the mean pinball loss
      (a (y - q) if y >= q else (1 - a)(q - y));
   2. the peer: it loads the data and splits it itself (fcpeer.py, as
-     src/dataset.c / src/split.c do; the file's rows and actuals must equal
+     src/data/dataset.c / src/data/split.c do; the file's rows and actuals must equal
      the peer's test rows), then fits, per level,
      HistGradientBoostingRegressor(loss="quantile", quantile=a,
        max_iter=n_estimators, learning_rate=learning_rate, max_depth=max_depth,

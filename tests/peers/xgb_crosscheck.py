@@ -6,7 +6,7 @@ What it compares: for a run directory RUN written by
 `forecast train --model xgboost_standard` (combined strategy), it
   1. loads run.json's config.data.path itself with pandas (fcpeer.py: the
      same column roles, missing spellings, float32 features and label, weights,
-     series order and per-series date split as src/dataset.c / src/split.c),
+     series order and per-series date split as src/data/dataset.c / src/data/split.c),
      and checks the feature names and the split's row counts against run.json;
   2. trains xgboost.train on the fit rows with the run's resolved
      models.xgboost_standard hyperparameters (n_estimators -> num_boost_round,

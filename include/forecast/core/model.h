@@ -1,6 +1,6 @@
 /*
  * model.h — the plugin interface. A model plugin is one const struct
- * fc_model_ops in its own file under models/, listed in src/registry.c.
+ * fc_model_ops in its own file under models/, listed in src/core/registry.c.
  * The core talks to a model only through these ops and never reads its
  * private state.
  */

@@ -1,5 +1,5 @@
 /*
- * registry.h — the static table of model plugins (src/registry.c).
+ * registry.h — the static table of model plugins (src/core/registry.c).
  */
 #ifndef FORECAST_REGISTRY_H
 #define FORECAST_REGISTRY_H
