@@ -507,5 +507,38 @@ FORECAST_PARSE_THREADS=1 "$BIN" inspect --data "$T/bigbad.csv" --no-cache >/dev/
 grep -q 'bigbad.csv:[0-9]*:6 (column "price"): expected a number' "$T/e_par" \
     && cmp -s "$T/e_par" "$T/e_seq" && ok || { bad "parallel parse reports errors as the sequential"; cat "$T/e_par" "$T/e_seq" >&2; }
 
+# ---- derived features: lags, windows, calendar; no target after the origin ----
+FEAT='{"lags":[1,7,28],"rolling":[{"stat":"mean","window":7,"lag":1}],"expanding":[{"stat":"mean","lag":1}],"calendar":["dow","month"]}'
+DF="--model xgboost_standard --set data.features=[\"price\",\"promo\"] --set features=$FEAT
+    --set models.xgboost_standard.n_estimators=60 --quiet --no-cache"
+# the sample with every target from the split date on multiplied by 10
+awk -F, 'NR > 1 && $1 >= "2015-12-04" { $5 = $5 * 10 + 7 } { print }' OFS=, data/sample.csv \
+    >"$T/future.csv"
+# shellcheck disable=SC2086
+RD1=$("$BIN" train $DF --name derived1) && RD2=$("$BIN" train $DF --data "$T/future.csv" --name derived2) \
+    && ok || { bad "train with derived features"; RD1=$T/none; RD2=$T/none; }
+grep -q '"lag_28"' "$RD1/xgboost_standard/combined/model/manifest.json" \
+    && grep -q '^rolling_mean_7_lag_1,' "$RD1/xgboost_standard/combined/model/feature_importance.csv" \
+    && grep -q '"freq":[[:space:]]*"daily"' "$RD1/run.json" \
+    && ok || bad "derived features in the model's schema and importance; the inferred frequency in run.json"
+# the test period's predictions do not move when its targets do (the actual column does)
+cut -d, -f1-3,5- "$RD1/xgboost_standard/combined/predictions.csv" >"$T/p1"
+cut -d, -f1-3,5- "$RD2/xgboost_standard/combined/predictions.csv" >"$T/p2"
+[ -s "$T/p1" ] && cmp -s "$T/p1" "$T/p2" \
+    && ! cmp -s "$RD1/xgboost_standard/combined/predictions.csv" "$RD2/xgboost_standard/combined/predictions.csv" \
+    && ok || bad "no derived feature of a test row sees a target after the origin"
+"$BIN" predict --run "$RD1" --data data/sample.csv --out "$T/pd.csv" --quiet --no-cache \
+    && [ "$(wc -l <"$T/pd.csv")" -eq 20677 ] && ok || bad "predict recomputes the derived features"
+"$BIN" inspect --set "features=$FEAT" --no-cache | grep -q '^cal_dow  *0  *0  *6$' \
+    && ok || bad "inspect shows the derived features"
+expect_fail "a lag of 0" "features.lags[0]: expected a lag in periods" \
+    "$BIN" train --set 'features.lags=[0]' --out "$T/out"
+expect_fail "an unknown window statistic" 'features.rolling[0].stat: expected one of "mean"' \
+    "$BIN" train --set 'features.rolling=[{"stat": "avg", "window": 7, "lag": 1}]' --out "$T/out"
+expect_fail "an unknown calendar field" 'features.calendar[0]: expected one of "dow"' \
+    "$BIN" train --set 'features.calendar=["weekday"]' --out "$T/out"
+expect_fail "data.freq" 'data.freq: expected one of "auto"' \
+    "$BIN" train --set 'data.freq="hourly"' --out "$T/out"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -55,6 +55,7 @@ int main(void)
     SRunner *sr = srunner_create(suite_util());
     srunner_add_suite(sr, suite_config());
     srunner_add_suite(sr, suite_dataset());
+    srunner_add_suite(sr, suite_derive());
     srunner_add_suite(sr, suite_split());
     srunner_add_suite(sr, suite_rank());
     srunner_add_suite(sr, suite_metrics());

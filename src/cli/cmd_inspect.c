@@ -15,6 +15,7 @@
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
+#include "forecast/data/derive.h"
 #include "forecast/core/util.h"
 #include "forecast/store/rundir.h"
 
@@ -71,6 +72,9 @@ static int cmd_inspect(int argc, char **argv)
         goto out;
     double secs = fc_now() - t0;
     fc_dataset_cache_store(&cfg.data, 1, ds);
+    /* derived features as predict computes them: every target is history */
+    if (fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0))
+        goto out;
     int32_t lo = ds->date[0], hi = ds->date[0];
     for (size_t i = 0; i < ds->n_rows; i++) {
         lo = ds->date[i] < lo ? ds->date[i] : lo;
@@ -84,6 +88,8 @@ static int cmd_inspect(int argc, char **argv)
            ds->from_cache ? " (binary cache)" : "");
     if (!quiet) {
         printf("sha256 %s, %zu bytes\n", ds->sha256, ds->file_size);
+        printf("frequency %s%s\n", fc_freq_name(fc_derive_freq(ds, cfg.data.freq)),
+               ds->n_derived ? "" : " (no derived features configured)");
         if (ds->n_dropped)
             printf("%zu rows dropped for a missing target\n", ds->n_dropped);
         printf("\n%-28s %10s %14s %14s\n", "feature", "missing", "min", "max");

@@ -12,6 +12,7 @@
 #include "forecast/cli/cli.h"
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
+#include "forecast/data/derive.h"
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
 #include "forecast/store/modeldir.h"
@@ -134,6 +135,9 @@ static int cmd_predict(int argc, char **argv)
         goto out;
     ds = fc_dataset_open(&cfg.data, 0);
     if (!ds)
+        goto out;
+    /* every target in FILE is history: no origin */
+    if (fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0))
         goto out;
     model_dir = fc_run_model_dir(run, cfg.model.ops->name, cfg.strategy);
     if (predict_saved(&cfg, ds, model_dir, &pred))

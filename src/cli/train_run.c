@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "forecast/data/cache.h"
+#include "forecast/data/derive.h"
 #include "forecast/core/util.h"
 #include "forecast/report/report.h"
 #include "forecast/store/rundir.h"
@@ -95,6 +96,51 @@ static int check_config(struct fc_train_run *R)
     return R->merge ? 0 : fc_config_models_ready(R->cfg.models, R->cfg.n_models);
 }
 
+/* The derived features, no row seeing a target after the day before the
+ * split date; an inferred frequency is written into the config, so that
+ * predict and resume count periods alike. */
+static int derive_features(struct fc_train_run *R)
+{
+    enum fc_freq asked = R->cfg.data.freq;
+    size_t before = R->ds->n_features;
+    if (fc_derive(R->ds, &R->cfg.features, &R->cfg.data.freq, 1, R->cfg.split.split_date - 1))
+        return -1;
+    if (R->ds->n_features == 0)
+        return fc_error("%s:1: no feature columns (data.features selects none) and no derived "
+                        "features (features: lags, rolling, expanding, calendar)",
+                        R->ds->path);
+    if (R->ds->n_features == before)
+        return 0;
+    if (asked == FC_FREQ_AUTO) {
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(R->cfg.json, "data");
+        cJSON_ReplaceItemInObjectCaseSensitive(d, "freq",
+                                               cJSON_CreateString(fc_freq_name(R->cfg.data.freq)));
+    }
+    fc_info(1, "derived %zu features (%s periods), none seeing a target after the split date",
+            R->ds->n_features - before, fc_freq_name(R->cfg.data.freq));
+    /* a lag shorter than the test period is there in training, missing late
+     * in the test period: the model meets values it never saw */
+    int shortest = INT32_MAX;
+    const struct fc_feature_spec *f = &R->cfg.features;
+    for (size_t k = 0; k < f->n_lags; k++)
+        shortest = f->lags[k] < shortest ? f->lags[k] : shortest;
+    for (size_t k = 0; k < f->n_windows; k++)
+        shortest = f->windows[k].lag < shortest ? f->windows[k].lag : shortest;
+    int32_t last = INT32_MIN;
+    for (size_t i = 0; i < R->sp.n_used; i++)
+        if (R->sp.used[i].test_end > R->sp.used[i].test_begin)
+            last = R->ds->date[R->sp.used[i].test_end - 1] > last
+                       ? R->ds->date[R->sp.used[i].test_end - 1]
+                       : last;
+    long span = fc_derive_periods(R->cfg.data.freq, R->cfg.split.split_date - 1, last);
+    if (shortest != INT32_MAX && last != INT32_MIN && shortest < span)
+        fc_warn("features: the shortest lag is %d %s periods but the test period spans %ld: "
+                "test rows more than %d periods after the split date lack those features "
+                "(use lags >= %ld to forecast the whole test period alike)",
+                shortest, fc_freq_name(R->cfg.data.freq), span, shortest, span);
+    return 0;
+}
+
 static int load_data(struct fc_train_run *R)
 {
     double t0 = fc_now();
@@ -112,6 +158,8 @@ static int load_data(struct fc_train_run *R)
     if (fc_split_make(ds, &R->cfg.split, R->cfg.skus, R->cfg.n_skus, &R->sp))
         return -1;
     R->have_split = 1;
+    if (derive_features(R))
+        return -1;
     for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
             return fc_error("report.plot_series: series \"%s\" is not in %s",

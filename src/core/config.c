@@ -24,7 +24,9 @@ static const char default_config[] =
     "  \"series_columns\": [\"product_id\", \"store_id\"],"
     "  \"date_column\": \"date\", \"target_column\": \"sales\","
     "  \"weight_column\": null, \"features\": [], \"ignore\": [],"
-    "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null },"
+    "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null,"
+    "  \"freq\": \"auto\" },"
+    "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [] },"
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": 28,"
     "  \"val_date\": null, \"min_train_rows\": 2 },"
     "\"series\": [],"
@@ -95,6 +97,15 @@ static char *join_path(const char *parent, const char *key)
 }
 
 /* Unknown keys are errors, with the nearest allowed key suggested. */
+/* the position of s in a NULL-terminated list of names, or -1 */
+static long index_of(const char *const *names, const char *s)
+{
+    for (long i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
 static int check_keys(const struct vctx *v, const cJSON *obj, const char *path,
                       const char *const *allowed, size_t n_allowed)
 {
@@ -580,7 +591,8 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
     static const char *const keys[] = {"path",          "target_path",    "join_key",
                                        "series_columns", "date_column",    "target_column",
                                        "weight_column", "features",       "ignore",
-                                       "missing_target", "cache",         "cache_dir"};
+                                       "missing_target", "cache",         "cache_dir",
+                                       "freq"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (!cJSON_IsObject(o))
         return bad(v, "data", "an object", o);
@@ -618,6 +630,12 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
     if (!cJSON_IsBool(ca))
         return bad(v, "data.cache", "true or false", ca);
     d->cache = cJSON_IsTrue(ca);
+    const cJSON *fq = cJSON_GetObjectItemCaseSensitive(o, "freq");
+    static const char *const freqs[] = {"auto", "daily", "weekly", "monthly", NULL};
+    long fi = cJSON_IsString(fq) ? index_of(freqs, fq->valuestring) : -1;
+    if (fi < 0)
+        return bad(v, "data.freq", "one of \"auto\", \"daily\", \"weekly\", \"monthly\"", fq);
+    d->freq = (enum fc_freq)fi;
     return get_string(v, o, "data", "cache_dir", 1, &d->cache_dir);
 }
 
@@ -679,14 +697,128 @@ static int validate_quantiles(const struct vctx *v, const cJSON *root, struct fc
     return 0;
 }
 
+/* ---- derived features ---- */
+
+const char *const fc_window_stat_names[] = {"mean", "std", "min", "max", "median", "sum", NULL};
+const char *const fc_calendar_names[] = {"dow",  "dom",     "doy",  "week",
+                                         "month", "quarter", "year", "is_weekend", NULL};
+
+/* features.<list>[k]: {"stat", "window" (rolling only), "lag"} */
+static int window_spec(const struct vctx *v, const cJSON *e, const char *path, int rolling,
+                       struct fc_window_spec *out)
+{
+    static const char *const rkeys[] = {"stat", "window", "lag"};
+    static const char *const ekeys[] = {"stat", "lag"};
+    if (!cJSON_IsObject(e))
+        return bad(v, path,
+                   rolling ? "an object {\"stat\", \"window\", \"lag\"}"
+                           : "an object {\"stat\", \"lag\"}",
+                   e);
+    if (check_keys(v, e, path, rolling ? rkeys : ekeys, rolling ? 3 : 2))
+        return -1;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "stat");
+    long k = cJSON_IsString(st) ? index_of(fc_window_stat_names, st->valuestring) : -1;
+    if (k < 0 || (!rolling && k != FC_STAT_MEAN && k != FC_STAT_STD)) {
+        char *p = join_path(path, "stat");
+        int rc = bad(v, p,
+                     rolling ? "one of \"mean\", \"std\", \"min\", \"max\", \"median\", \"sum\""
+                             : "one of \"mean\", \"std\"",
+                     st);
+        free(p);
+        return rc;
+    }
+    long w = 0, lag;
+    if ((rolling && get_int(v, e, path, "window", 1, 10000, &w)) ||
+        get_int(v, e, path, "lag", 1, 10000, &lag))
+        return -1;
+    *out = (struct fc_window_spec){(enum fc_window_stat)k, (int)w, (int)lag};
+    return 0;
+}
+
+static int validate_features(const struct vctx *v, const cJSON *root, struct fc_feature_spec *f)
+{
+    static const char *const keys[] = {"lags", "rolling", "expanding", "calendar"};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "features");
+    if (!cJSON_IsObject(o))
+        return bad(v, "features", "an object", o);
+    if (check_keys(v, o, "features", keys, 4))
+        return -1;
+    const cJSON *lags = cJSON_GetObjectItemCaseSensitive(o, "lags");
+    const cJSON *roll = cJSON_GetObjectItemCaseSensitive(o, "rolling");
+    const cJSON *expd = cJSON_GetObjectItemCaseSensitive(o, "expanding");
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(o, "calendar");
+    const char *names[4] = {"features.lags", "features.rolling", "features.expanding",
+                            "features.calendar"};
+    const cJSON *lists[4] = {lags, roll, expd, cal};
+    for (int i = 0; i < 4; i++) /* an absent list is an empty one */
+        if (lists[i] && !cJSON_IsArray(lists[i]))
+            return bad(v, names[i], "a list", lists[i]);
+    f->lags = xcalloc((size_t)cJSON_GetArraySize(lags) + 1, sizeof *f->lags);
+    f->windows = xcalloc((size_t)(cJSON_GetArraySize(roll) + cJSON_GetArraySize(expd)) + 1,
+                         sizeof *f->windows);
+    int rc = 0;
+    const cJSON *e;
+    size_t k = 0;
+    cJSON_ArrayForEach(e, lags)
+    {
+        char *p = fc_xasprintf("features.lags[%zu]", k++);
+        double d = cJSON_IsNumber(e) ? e->valuedouble : 0;
+        if (!(d >= 1 && d <= 10000 && d == floor(d)))
+            rc = bad(v, p, "a lag in periods, an integer in [1, 10000]", e);
+        for (size_t j = 0; !rc && j < f->n_lags; j++)
+            if (f->lags[j] == (int)d)
+                rc = bad(v, p, "each lag once", e);
+        free(p);
+        if (rc)
+            return -1;
+        f->lags[f->n_lags++] = (int)d;
+    }
+    for (int rolling = 1; rolling >= 0; rolling--) {
+        const cJSON *list = rolling ? roll : expd;
+        k = 0;
+        cJSON_ArrayForEach(e, list)
+        {
+            char *p = fc_xasprintf("features.%s[%zu]", rolling ? "rolling" : "expanding", k++);
+            rc = window_spec(v, e, p, rolling, &f->windows[f->n_windows]);
+            for (size_t j = 0; !rc && j < f->n_windows; j++)
+                if (memcmp(&f->windows[j], &f->windows[f->n_windows], sizeof *f->windows) == 0)
+                    rc = bad(v, p, "each window feature once", e);
+            free(p);
+            if (rc)
+                return -1;
+            f->n_windows++;
+        }
+    }
+    k = 0;
+    cJSON_ArrayForEach(e, cal)
+    {
+        char *p = fc_xasprintf("features.calendar[%zu]", k++);
+        long b = cJSON_IsString(e) ? index_of(fc_calendar_names, e->valuestring) : -1;
+        if (b < 0)
+            rc = bad(v, p,
+                     "one of \"dow\", \"dom\", \"doy\", \"week\", \"month\", \"quarter\", "
+                     "\"year\", \"is_weekend\"",
+                     e);
+        else if (f->calendar & (1u << b))
+            rc = bad(v, p, "each calendar field once", e);
+        free(p);
+        if (rc)
+            return -1;
+        f->calendar |= 1u << b;
+    }
+    return 0;
+}
+
 static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
 {
     static const char *const keys[] = {"data",      "split", "series", "model",
                                        "strategy",  "quantiles", "seed", "jobs",
-                                       "output",    "models", "format_version", "report"};
+                                       "output",    "models", "format_version", "report",
+                                       "features"};
     if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
         return -1;
-    if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split))
+    if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
+        validate_features(v, root, &c->features))
         return -1;
     if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
         return -1;
@@ -845,6 +977,8 @@ void fc_config_free(struct fc_config *c)
     free_list(d->features, d->n_features);
     free_list(d->ignore, d->n_ignore);
     free(d->cache_dir);
+    free(c->features.lags);
+    free(c->features.windows);
     free_list(c->skus, c->n_skus);
     free_list(c->plot_skus, c->n_plot_skus);
     for (size_t k = 0; k < c->n_models; k++)

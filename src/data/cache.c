@@ -345,7 +345,9 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
     XXH3_64bits_reset(w.h);
     if (fwrite(&h, sizeof h, 1, w.f) != 1)
         w.err = 1;
-    size_t n = ds->n_rows, F = ds->n_features, S = ds->n_series, K = ds->n_id_cols;
+    /* the loaded columns only: derived ones are computed anew (data/derive.h) */
+    size_t n = ds->n_rows, F = ds->n_features - ds->n_derived, S = ds->n_series;
+    size_t K = ds->n_id_cols;
     put_u64(&w, n);
     put_u64(&w, F);
     put_u64(&w, S);

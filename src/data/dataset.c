@@ -186,10 +186,10 @@ static int set_up_columns(struct loader *L)
     free(ignored);
     if (rc)
         return -1;
-    if (ds->n_features == 0)
-        return fc_error("%s:1: no feature columns (data.features selects none)", L->path);
-    ds->feature_names = xcalloc(ds->n_features, sizeof *ds->feature_names);
-    ds->features = xcalloc(ds->n_features, sizeof *ds->features);
+    /* no feature column is fine here: derived features may follow (the
+     * commands check that a model has some) */
+    ds->feature_names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof *ds->feature_names);
+    ds->features = xcalloc(ds->n_features ? ds->n_features : 1, sizeof *ds->features);
     for (size_t i = 0; i < L->n_cols; i++)
         if (L->role[i] == R_FEATURE)
             ds->feature_names[L->slot[i]] = xstrdup(L->names[i]);

@@ -17,6 +17,9 @@ struct cJSON;
 enum fc_strategy { FC_COMBINED, FC_INDIVIDUAL };
 
 /* Which column plays which part; see README "Data schema". */
+/* How far apart a series' periods are: lags and windows count periods. */
+enum fc_freq { FC_FREQ_AUTO, FC_FREQ_DAILY, FC_FREQ_WEEKLY, FC_FREQ_MONTHLY };
+
 struct fc_data_spec {
     char *path;          /* features (and usually target) CSV */
     char *target_path;   /* optional separate target CSV, joined on join_key */
@@ -33,7 +36,38 @@ struct fc_data_spec {
     int drop_missing_target; /* 0: a missing target is an error */
     int cache;           /* use and write the binary cache (data.cache) */
     char *cache_dir;     /* NULL: the cache lives beside the data */
+    enum fc_freq freq;   /* data.freq; AUTO: inferred from the dates */
 };
+
+/* ---- derived features (the "features" object; data/derive.h) ---- */
+enum fc_window_stat {
+    FC_STAT_MEAN, FC_STAT_STD, FC_STAT_MIN, FC_STAT_MAX, FC_STAT_MEDIAN, FC_STAT_SUM,
+};
+
+/* A statistic of the target over the window periods ending lag periods
+ * back; window 0: expanding (all history up to the lag). */
+struct fc_window_spec {
+    enum fc_window_stat stat;
+    int window;
+    int lag;
+};
+
+enum {
+    FC_CAL_DOW = 1u << 0, FC_CAL_DOM = 1u << 1, FC_CAL_DOY = 1u << 2, FC_CAL_WEEK = 1u << 3,
+    FC_CAL_MONTH = 1u << 4, FC_CAL_QUARTER = 1u << 5, FC_CAL_YEAR = 1u << 6,
+    FC_CAL_IS_WEEKEND = 1u << 7,
+};
+
+struct fc_feature_spec {
+    int *lags;                       /* (n_lags) target lags in periods */
+    size_t n_lags;
+    struct fc_window_spec *windows;  /* (n_windows) rolling, then expanding */
+    size_t n_windows;
+    unsigned calendar;               /* FC_CAL_* bits */
+};
+
+extern const char *const fc_window_stat_names[]; /* by enum fc_window_stat */
+extern const char *const fc_calendar_names[];    /* by bit position */
 
 struct fc_split_spec {
     int32_t split_date;  /* days since epoch; train < split_date <= test */
@@ -55,6 +89,7 @@ struct fc_config {
     char *source;        /* config file name, or "built-in defaults" */
     struct fc_data_spec data;
     struct fc_split_spec split;
+    struct fc_feature_spec features;
     char **skus;         /* "PRODUCT:STORE" keys; empty = all series */
     size_t n_skus;
     struct fc_model_choice *models; /* every model to train, in order */

@@ -105,6 +105,9 @@ int fc_is_missing(const char *s);
 int fc_parse_date(const char *s, int32_t *days);
 /* Writes YYYY-MM-DD into out (at least 11 bytes). */
 void fc_format_date(int32_t days, char *out);
+/* The civil date of a day number, and back. */
+void fc_civil_from_days(int32_t days, int *year, int *month, int *day);
+int32_t fc_days_from_civil(int year, int month, int day);
 /* 0 = Monday ... 6 = Sunday. */
 int fc_weekday(int32_t days);
 

@@ -16,7 +16,8 @@ struct fc_dataset {
     char *path;
     size_t n_rows;
     size_t n_features;
-    char **feature_names;   /* (n_features) in file order */
+    size_t n_derived;       /* the last n_derived features are derived (derive.h) */
+    char **feature_names;   /* (n_features) in file order, then the derived ones */
     float **features;       /* (n_features)(n_rows), NAN = missing */
     float *target;          /* (n_rows); NAN everywhere when the file has none */
     int has_target;

@@ -1,0 +1,43 @@
+/*
+ * derive.h — derived features, a stage between the dataset and the split:
+ * target lags, rolling and expanding statistics of the target, and calendar
+ * fields, computed per series in date order and appended to the dataset's
+ * features (config "features"; names lag_28, rolling_mean_7_lag_28,
+ * expanding_std_lag_28, cal_dow, ...).
+ *
+ * Periods. Lags and windows count periods of the data's frequency (daily,
+ * weekly or monthly: data.freq, or inferred from the dates), not rows: a
+ * series with gaps gets missing values for the periods it lacks, and
+ * missing history gives missing values, never zeros.
+ *
+ * The leakage rule. With an origin (train: the day before split.split_date),
+ * no derived value of any row uses a target dated after the origin: a lag
+ * or a window whose last period is after the origin's period is missing for
+ * that row. Training rows are never affected (their lags end before them);
+ * a test row k periods after the origin keeps only its lags >= k.
+ */
+#ifndef FORECAST_DERIVE_H
+#define FORECAST_DERIVE_H
+
+#include <stdint.h>
+
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+
+/* The frequency the features count in: freq itself, or (AUTO) monthly when
+ * every date is the first of its month, weekly when every series' dates are
+ * a multiple of 7 days apart, else daily. */
+enum fc_freq fc_derive_freq(const struct fc_dataset *ds, enum fc_freq freq);
+const char *fc_freq_name(enum fc_freq freq);
+/* Periods of freq (not AUTO) from day a to day b. */
+long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b);
+
+/* Appends the features f asks for to ds (ds->n_derived of them); *freq:
+ * the frequency asked for, AUTO replaced by the one inferred. has_origin:
+ * origin is the last day whose target may be used. 0, or -1 after fc_error:
+ * a derived name that is already a column, or two rows of a series in one
+ * period of the frequency. */
+int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_freq *freq,
+              int has_origin, int32_t origin);
+
+#endif
