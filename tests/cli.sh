@@ -540,5 +540,38 @@ expect_fail "an unknown calendar field" 'features.calendar[0]: expected one of "
 expect_fail "data.freq" 'data.freq: expected one of "auto"' \
     "$BIN" train --set 'data.freq="hourly"' --out "$T/out"
 
+# ---- target transforms and non-negative forecasts ----
+# statquant's per-series quantiles commute with a per-series increasing affine
+# map: local_scale gives the untransformed run's predictions
+RT0=$("$BIN" train --model statquant --name tt0 --quiet --set nonnegative=false)
+RT1=$("$BIN" train --model statquant --name tt1 --quiet --set nonnegative=false \
+    --set 'target_transform="local_scale"')
+paste -d, "$RT0/statquant/combined/predictions.csv" "$RT1/statquant/combined/predictions.csv" \
+    | awk -F, 'NR > 1 { for (k = 5; k <= 8; k++) { d = $k - $(k + 8); if (d < 0) d = -d;
+        a = $k < 0 ? -$k : $k; if (d > 1e-6 * (a > 1 ? a : 1)) bad++ } n++ }
+        END { exit !(n == 840 && bad == 0) }' \
+    && [ -s "$RT1/transform.json" ] && grep -q '"target_transform":[[:space:]]*"local_scale"' "$RT1/run.json" \
+    && ok || bad "local_scale: statquant's predictions as without a transform; transform.json"
+"$BIN" predict --run "$RT1" --data data/sample.csv --out "$T/pt.csv" --quiet
+tail -n +2 "$RT1/statquant/combined/predictions.csv" >"$T/a"
+grep -F -x -f "$T/a" "$T/pt.csv" | wc -l | grep -qx 840 && ok \
+    || bad "predict applies and inverts the run's local_scale"
+cp -r "$RT1" "$T/tt1" && sed -i 's/"sd":/"sd": 2, "x":/' "$T/tt1/transform.json"
+expect_fail "a changed transform.json" "transform.json: missing, or changed since the run" \
+    "$BIN" predict --run "$T/tt1" --data data/sample.csv --out "$T/out"
+# nonnegative (auto: these are counts): no forecast below 0, where the MLP's
+# low quantile has hundreds without it
+negatives() { cut -d, -f5- "$1" | tail -n +2 | tr , '\n' | awk '$1 < 0 { n++ } END { print n + 0 }'; }
+MQ="--model mlp_quantile --set models.mlp_quantile.max_epochs=8 --quiet"
+# shellcheck disable=SC2086
+RN0=$("$BIN" train $MQ --name nn0 --set nonnegative=false) && RN1=$("$BIN" train $MQ --name nn1) \
+    && [ "$(negatives "$RN0/mlp_quantile/combined/predictions.csv")" -gt 0 ] \
+    && [ "$(negatives "$RN1/mlp_quantile/combined/predictions.csv")" -eq 0 ] \
+    && ok || bad "nonnegative auto clips at 0"
+expect_fail "an unknown target transform" 'target_transform: expected one of "none", "log1p", "local_scale"' \
+    "$BIN" train --set 'target_transform="log"' --out "$T/out"
+expect_fail "nonnegative" 'nonnegative: expected "auto", true or false' \
+    "$BIN" train --set 'nonnegative="yes"' --out "$T/out"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -13,6 +13,8 @@
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/derive.h"
+#include "forecast/data/transform.h"
+#include "forecast/core/hash.h"
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
 #include "forecast/store/modeldir.h"
@@ -35,12 +37,15 @@ static const struct fc_opt predict_opts[] = {
  * model is the error). Model-file problems are bad input: -1 after
  * fc_error. */
 static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *ds,
-                         const char *dir, struct fc_pred *out)
+                         const struct fc_transform *tf, const char *dir, struct fc_pred *out)
 {
     struct fc_split all;
     fc_split_all(ds, &all);
+    struct fc_dataset view = tf ? fc_transform_view(tf, ds) : *ds;
     struct fc_plan P;
-    fc_plan_predict(&P, cfg, ds, &all, dir);
+    fc_plan_predict(&P, cfg, &view, &all, dir);
+    P.transform = tf;
+    P.truth = ds;
     int rc = 0;
     for (size_t k = 0; k < P.n_jobs && rc == 0; k++)
         rc = fc_job_run(&P, &P.jobs[k]);
@@ -72,6 +77,35 @@ static int choose_model(struct fc_config *cfg, const char *model, const char *ru
                  names.s);
     fc_buf_free(&names);
     return -1;
+}
+
+/* The run's target transform (run.json "transform": transform.json, its
+ * checksum verified), applied to ds. 0 none, 1 one, -1 after fc_error. */
+static int read_transform(const cJSON *runj, const char *run, const struct fc_dataset *ds,
+                          struct fc_transform *tf)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(runj, "transform");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(t, "sha256");
+    if (!t)
+        return 0;
+    char *path = fc_xasprintf("%s/transform.json", run);
+    char hex[65];
+    size_t size;
+    int rc = -1;
+    if (!cJSON_IsString(sha) || fc_sha256_file(path, hex, &size) != 0 ||
+        strcmp(hex, sha->valuestring) != 0) {
+        fc_error("%s: missing, or changed since the run (its sha256 differs from run.json's)",
+                 path);
+        goto out;
+    }
+    cJSON *j = fc_read_json(path);
+    if (!j)
+        goto out;
+    rc = fc_transform_from_json(tf, j, path) || fc_transform_apply(tf, ds) ? -1 : 1;
+    cJSON_Delete(j);
+out:
+    free(path);
+    return rc;
 }
 
 static int cmd_predict(int argc, char **argv)
@@ -110,6 +144,7 @@ static int cmd_predict(int argc, char **argv)
     int have_cfg = 0;
     struct fc_dataset *ds = NULL;
     struct fc_pred pred = {0};
+    struct fc_transform tf = {0};
     uint32_t *rows = NULL;
     char *run_file = NULL, *model_dir = NULL;
     cJSON *runj = NULL;
@@ -137,10 +172,13 @@ static int cmd_predict(int argc, char **argv)
     if (!ds)
         goto out;
     /* every target in FILE is history: no origin */
-    if (fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0))
+    if (read_transform(runj, run, ds, &tf) < 0)
+        goto out;
+    if (fc_derive_from(ds, tf.target ? tf.target : ds->target, &cfg.features, &cfg.data.freq, 0,
+                       0))
         goto out;
     model_dir = fc_run_model_dir(run, cfg.model.ops->name, cfg.strategy);
-    if (predict_saved(&cfg, ds, model_dir, &pred))
+    if (predict_saved(&cfg, ds, tf.target ? &tf : NULL, model_dir, &pred))
         goto out;
     rows = xmalloc(ds->n_rows * sizeof *rows);
     for (size_t i = 0; i < ds->n_rows; i++)
@@ -156,6 +194,7 @@ static int cmd_predict(int argc, char **argv)
 out:
     free(rows);
     fc_pred_free(&pred);
+    fc_transform_free(&tf);
     fc_dataset_free(ds);
     if (have_cfg)
         fc_config_free(&cfg);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "forecast/core/hash.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/derive.h"
 #include "forecast/core/util.h"
@@ -42,6 +43,7 @@ void fc_train_run_free(struct fc_train_run *R)
     free(R->id);
     if (R->have_split)
         fc_split_free(&R->sp);
+    fc_transform_free(&R->tf);
     fc_dataset_free(R->ds);
     if (R->have_cfg)
         fc_config_free(&R->cfg);
@@ -103,7 +105,9 @@ static int derive_features(struct fc_train_run *R)
 {
     enum fc_freq asked = R->cfg.data.freq;
     size_t before = R->ds->n_features;
-    if (fc_derive(R->ds, &R->cfg.features, &R->cfg.data.freq, 1, R->cfg.split.split_date - 1))
+    /* from the target the models fit: transformed when one is configured */
+    if (fc_derive_from(R->ds, R->have_tf ? R->tf.target : R->ds->target, &R->cfg.features,
+                       &R->cfg.data.freq, 1, R->cfg.split.split_date - 1))
         return -1;
     if (R->ds->n_features == 0)
         return fc_error("%s:1: no feature columns (data.features selects none) and no derived "
@@ -158,8 +162,12 @@ static int load_data(struct fc_train_run *R)
     if (fc_split_make(ds, &R->cfg.split, R->cfg.skus, R->cfg.n_skus, &R->sp))
         return -1;
     R->have_split = 1;
+    if (fc_transform_fit(&R->tf, &R->cfg, ds, &R->sp))
+        return -1;
+    R->have_tf = R->tf.kind != FC_TT_NONE || R->tf.clip;
     if (derive_features(R))
         return -1;
+    R->view = R->have_tf ? fc_transform_view(&R->tf, R->ds) : *R->ds;
     for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
             return fc_error("report.plot_series: series \"%s\" is not in %s",
@@ -220,6 +228,29 @@ int fc_train_run_inputs(struct fc_train_run *R)
 
 /* ---- the run directory: from here on failures are runtime failures ---- */
 
+/* transform.json beside run.json, which records its checksum */
+static int write_transform(struct fc_train_run *R)
+{
+    char *path = fc_xasprintf("%s/transform.json", R->run_dir);
+    cJSON *j = fc_transform_to_json(&R->tf);
+    int rc = fc_write_json(path, j);
+    cJSON_Delete(j);
+    char hex[65];
+    size_t size;
+    if (rc == 0 && fc_sha256_file(path, hex, &size) == 0) {
+        cJSON *t = cJSON_AddObjectToObject(R->run, "transform");
+        cJSON_AddStringToObject(t, "file", "transform.json");
+        cJSON_AddNumberToObject(t, "size", (double)size);
+        cJSON_AddStringToObject(t, "sha256", hex);
+        cJSON_AddStringToObject(t, "target_transform", fc_target_transform_names[R->tf.kind]);
+        cJSON_AddBoolToObject(t, "nonnegative", R->tf.clip);
+    } else {
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
 int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
 {
     fc_dataset_cache_store(&R->cfg.data, 1, R->ds);
@@ -240,6 +271,8 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(R->old_run, "created");
     if (cJSON_IsString(created))
         fc_run_set(R->run, "created", created->valuestring);
+    if (R->have_tf && write_transform(R))
+        return FC_EXIT_FAILURE;
     if (R->shard_n) {
         cJSON_AddNumberToObject(R->run, "shards", R->shard_n);
         fc_run_set(R->run, "status", R->merge ? "running" : "sharded");
@@ -280,7 +313,11 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
     if (fc_mkdir_p(R->model_dirs[k]))
         return -1;
     struct fc_plan P;
-    fc_plan_train(&P, &one, R->ds, &R->sp, R->model_dirs[k]);
+    fc_plan_train(&P, &one, &R->view, &R->sp, R->model_dirs[k]);
+    if (R->have_tf) {
+        P.transform = &R->tf;
+        P.truth = R->ds;
+    }
     int rc = pl->plan(R, &P);
     R->plan_failed = rc < 0;
     if (rc == 0)

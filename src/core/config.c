@@ -27,6 +27,7 @@ static const char default_config[] =
     "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null,"
     "  \"freq\": \"auto\" },"
     "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [] },"
+    "\"target_transform\": \"none\", \"nonnegative\": \"auto\","
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": 28,"
     "  \"val_date\": null, \"min_train_rows\": 2 },"
     "\"series\": [],"
@@ -697,6 +698,27 @@ static int validate_quantiles(const struct vctx *v, const cJSON *root, struct fc
     return 0;
 }
 
+/* ---- the target: transform, non-negativity ---- */
+
+const char *const fc_target_transform_names[] = {"none", "log1p", "local_scale", NULL};
+
+static int validate_target(const struct vctx *v, const cJSON *root, struct fc_config *c)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "target_transform");
+    long k = cJSON_IsString(t) ? index_of(fc_target_transform_names, t->valuestring) : -1;
+    if (k < 0)
+        return bad(v, "target_transform", "one of \"none\", \"log1p\", \"local_scale\"", t);
+    c->target_transform = (enum fc_target_transform)k;
+    const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "nonnegative");
+    if (cJSON_IsString(nn) && strcmp(nn->valuestring, "auto") == 0)
+        c->nonnegative = -1;
+    else if (cJSON_IsBool(nn))
+        c->nonnegative = cJSON_IsTrue(nn);
+    else
+        return bad(v, "nonnegative", "\"auto\", true or false", nn);
+    return 0;
+}
+
 /* ---- derived features ---- */
 
 const char *const fc_window_stat_names[] = {"mean", "std", "min", "max", "median", "sum", NULL};
@@ -814,11 +836,11 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     static const char *const keys[] = {"data",      "split", "series", "model",
                                        "strategy",  "quantiles", "seed", "jobs",
                                        "output",    "models", "format_version", "report",
-                                       "features"};
+                                       "features",  "target_transform", "nonnegative"};
     if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
         return -1;
     if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
-        validate_features(v, root, &c->features))
+        validate_features(v, root, &c->features) || validate_target(v, root, c))
         return -1;
     if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
         return -1;

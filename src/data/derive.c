@@ -250,13 +250,13 @@ static int64_t *periods(const struct fc_dataset *ds, enum fc_freq freq)
 }
 
 /* One target-based column for every series. */
-static void target_column(const struct fc_dataset *ds, const int64_t *P, int64_t origin,
-                          const struct fc_feature_spec *f, size_t k, float *out, double *vals,
-                          double *buf)
+static void target_column(const struct fc_dataset *ds, const float *y, const int64_t *P,
+                          int64_t origin, const struct fc_feature_spec *f, size_t k, float *out,
+                          double *vals, double *buf)
 {
     for (size_t s = 0; s < ds->n_series; s++) {
         size_t b = ds->series_start[s];
-        struct series_view S = {ds->target + b, P + b, ds->series_len[s], origin};
+        struct series_view S = {y + b, P + b, ds->series_len[s], origin};
         if (k < f->n_lags)
             lag_column(&S, f->lags[k], out + b);
         else if (f->windows[k - f->n_lags].window)
@@ -266,8 +266,14 @@ static void target_column(const struct fc_dataset *ds, const int64_t *P, int64_t
     }
 }
 
-int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_freq *freq_io,
+int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_freq *freq,
               int has_origin, int32_t origin)
+{
+    return fc_derive_from(ds, ds->target, f, freq, has_origin, origin);
+}
+
+int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_feature_spec *f,
+                   enum fc_freq *freq_io, int has_origin, int32_t origin)
 {
     size_t n_target = f->n_lags + f->n_windows, n_new = n_target + n_calendar(f->calendar);
     if (n_new == 0)
@@ -305,7 +311,7 @@ int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_fr
     for (size_t k = 0; k < n_new; k++) {
         float *col = xmalloc((n ? n : 1) * sizeof *col);
         if (k < n_target) {
-            target_column(ds, P, o, f, k, col, vals, buf);
+            target_column(ds, target, P, o, f, k, col, vals, buf);
         } else {
             int field = -1;
             for (size_t c = k - n_target + 1; c > 0; c--)

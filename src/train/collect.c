@@ -166,9 +166,13 @@ int fc_collect(struct fc_plan *P, struct fc_train_result *res)
     size_t L = (ops->flags & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
     fc_pred_alloc(&res->pred, n_test, L, (ops->flags & FC_MODEL_POINT) != 0);
     unsigned char *ok = xcalloc(P->sp->n_used ? P->sp->n_used : 1, 1);
+    /* scored and written in the target's own units */
+    const struct fc_dataset *ds = P->truth ? P->truth : P->ds;
     int rc = -1;
     if (gather(P, res, ok))
         goto out;
+    if (P->transform)
+        fc_transform_invert(P->transform, ds, res->rows, &res->pred);
     /* the record of a model of every series: from its fit, or its files when
      * an earlier process made it */
     if (P->n_jobs == 1 && !P->jobs[0].series_key) {
@@ -180,11 +184,11 @@ int fc_collect(struct fc_plan *P, struct fc_train_result *res)
             memset(&j->record, 0, sizeof j->record);
         }
     }
-    res->metrics = score(cfg, P->ds, P->sp, res->rows, &res->pred, ok);
+    res->metrics = score(cfg, ds, P->sp, res->rows, &res->pred, ok);
     res->crossing_rate = res->metrics->crossing_rate;
     compact(P->sp, ok, L, res);
     char *path = fc_xasprintf("%s/predictions.csv", P->dir);
-    rc = fc_predictions_write(path, P->ds, res->rows, &res->pred, cfg->quantiles, 1);
+    rc = fc_predictions_write(path, ds, res->rows, &res->pred, cfg->quantiles, 1);
     free(path);
     if (rc == 0)
         rc = write_metrics(P, res);
@@ -221,6 +225,13 @@ int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out)
         if (L)
             memcpy(out->q + offset * L, j->pred.q, n * L * sizeof *out->q);
         offset += n;
+    }
+    if (P->transform) { /* every row of ds, in order */
+        uint32_t *rows = xmalloc((out->n ? out->n : 1) * sizeof *rows);
+        for (size_t i = 0; i < out->n; i++)
+            rows[i] = (uint32_t)i;
+        fc_transform_invert(P->transform, P->ds, rows, out);
+        free(rows);
     }
     return 0;
 }

@@ -126,6 +126,12 @@ def main():
             problems.append("split.%s: run.json %s, peer %s" % (k, theirs, mine[k]))
 
     ours, info = train_peer(ds, sp, cfg, a.nthread)
+    # README "nonnegative": "auto" clips at 0 when no training target (fit and
+    # validation rows) is negative; true always, false never
+    nonneg = cfg.get("nonnegative", "auto")
+    ytrain = ds.y[np.concatenate([sp.fit, sp.val])]
+    if nonneg is True or (nonneg == "auto" and not (ytrain < 0).any()):
+        ours = np.maximum(ours, np.float32(0))
 
     want = fcpeer.test_frame(ds, sp)
     want["ours"] = ours.astype(np.float64)

@@ -21,6 +21,7 @@
 #include "forecast/core/config.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
+#include "forecast/data/transform.h"
 #include "forecast/train/collect.h"
 #include "forecast/train/job.h"
 
@@ -41,6 +42,9 @@ struct fc_train_run {
     struct fc_dataset *ds;
     struct fc_split sp;
     int have_split;
+    struct fc_transform tf;      /* the target transform (have_tf: not the identity) */
+    int have_tf;
+    struct fc_dataset view;      /* ds with the transformed target: what jobs see */
     struct cJSON *old_run;   /* run.json of the run resumed or merged */
     struct fc_train_result *res; /* (n_res) one per model */
     char **model_dirs;           /* (n_res) */

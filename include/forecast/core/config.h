@@ -66,6 +66,9 @@ struct fc_feature_spec {
     unsigned calendar;               /* FC_CAL_* bits */
 };
 
+enum fc_target_transform { FC_TT_NONE, FC_TT_LOG1P, FC_TT_LOCAL_SCALE };
+extern const char *const fc_target_transform_names[]; /* by enum fc_target_transform */
+
 extern const char *const fc_window_stat_names[]; /* by enum fc_window_stat */
 extern const char *const fc_calendar_names[];    /* by bit position */
 
@@ -90,6 +93,8 @@ struct fc_config {
     struct fc_data_spec data;
     struct fc_split_spec split;
     struct fc_feature_spec features;
+    enum fc_target_transform target_transform; /* data/transform.h */
+    int nonnegative;     /* 1 clip predictions at 0, 0 not, -1 auto (no negative target) */
     char **skus;         /* "PRODUCT:STORE" keys; empty = all series */
     size_t n_skus;
     struct fc_model_choice *models; /* every model to train, in order */

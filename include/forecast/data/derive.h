@@ -39,5 +39,9 @@ long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b);
  * period of the frequency. */
 int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_freq *freq,
               int has_origin, int32_t origin);
+/* The same from another target column (n_rows of ds; the transformed
+ * target, transform.h). */
+int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_feature_spec *f,
+                   enum fc_freq *freq, int has_origin, int32_t origin);
 
 #endif

@@ -30,6 +30,7 @@
 #include "forecast/core/model.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
+#include "forecast/data/transform.h"
 
 enum fc_job_kind {
     FC_JOB_FIT,  /* fit on the fit rows (validation rows for early stopping), save,
@@ -59,8 +60,11 @@ struct fc_job {
 
 struct fc_plan {
     const struct fc_config *cfg;  /* cfg->model: every job's model */
-    const struct fc_dataset *ds;
+    const struct fc_dataset *ds;  /* what jobs fit and predict: with a target transform,
+                                   * a view whose target is transformed */
     const struct fc_split *sp;    /* the series and rows jobs fit and predict */
+    const struct fc_transform *transform; /* NULL: none; predictions are inverted */
+    const struct fc_dataset *truth; /* the data in the target's units (NULL: ds) */
     char *dir;                    /* <run>/<model>/<strategy> (owned) */
     int threads;                  /* library threads of each job */
     int workers;                  /* jobs run at once */
