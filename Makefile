@@ -89,7 +89,7 @@ check-peers: forecast
 	tests/peers.sh ./forecast
 
 # benchmarks, not tests: forecast against its peers, medians and ratios
-bench: forecast $(BUILD)/bench/mlp_step
+bench: forecast $(BUILD)/bench/mlp_step $(BUILD)/bench/derive_step
 	bench/run
 
 # bench/mlp.sh's timing program: the shim's training step, nothing else
@@ -97,6 +97,11 @@ $(BUILD)/bench/mlp_step: $(BUILD)/bench/mlp_step.o $(BUILD)/models/torch_loader.
 		$(BUILD)/models/torch_shim_blob.o
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldl -lpthread
+
+# bench/derive.sh's timing program: fc_derive on a dataset, nothing else
+$(BUILD)/bench/derive_step: $(BUILD)/bench/derive_step.o $(OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Sanitizer build in its own tree, so it never mixes with the normal objects.
 check-asan: deps

@@ -156,7 +156,7 @@ cp -r "$RUN" "$T/damaged"
 sed -i 's/"point":[[:space:]]*[0-9.e+-]*/"point": 12345/' "$T/damaged/statquant/combined/model/statquant.json"
 expect_fail "damaged model file" "checksum does not match" \
     "$BIN" predict --run "$T/damaged" --data data/sample.csv --out "$T/out"
-cut -d, -f1-13 data/sample.csv >"$T/fewer.csv"
+cut -d, -f1-10 data/sample.csv >"$T/fewer.csv"
 expect_fail "feature schema mismatch" "trained with" \
     "$BIN" predict --run "$RUN" --data "$T/fewer.csv" --out "$T/out"
 expect_fail "predict without --run" "--run DIR is required" "$BIN" predict --data data/sample.csv
@@ -444,7 +444,7 @@ expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of
 
 # ---- binary cache and inspect ----
 [ -s data/sample.csv.fccache ] && ok || bad "the first load wrote data/sample.csv.fccache"
-"$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 9 features.*(binary cache)" \
+"$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 10 features.*(binary cache)" \
     && ok || bad "inspect reads the binary cache"
 "$BIN" inspect --no-cache --quiet | grep -q "(binary cache)" && bad "--no-cache ignores the cache" || ok
 (cd data && "$BIN" inspect --config ../config/default.json --data ../data/sample.csv --no-cache \
@@ -572,6 +572,21 @@ expect_fail "an unknown target transform" 'target_transform: expected one of "no
     "$BIN" train --set 'target_transform="log"' --out "$T/out"
 expect_fail "nonnegative" 'nonnegative: expected "auto", true or false' \
     "$BIN" train --set 'nonnegative="yes"' --out "$T/out"
+
+# ---- monthly data: the validation window and lags count months ----
+awk 'BEGIN { print "product_id,store_id,date,sales,price";
+    for (s = 1; s <= 3; s++) for (m = 0; m < 36; m++)
+        printf "%d,1,%04d-%02d-01,%d,%.1f\n", s, 2010 + int(m / 12), m % 12 + 1, 100 * s + m, 1 + m % 5 }' \
+    >"$T/monthly.csv"
+RMo=$("$BIN" train --data "$T/monthly.csv" --split-date 2012-07-01 --set split.val_periods=6 \
+    --set 'data.features=["price"]' --set 'features={"lags":[6]}' --set 'data.ignore=[]' \
+    --set split.min_train_rows=12 --name monthly --quiet --no-cache) \
+    && grep -q '"validation_rows":[[:space:]]*18,' "$RMo/run.json" \
+    && grep -q '"freq":[[:space:]]*"monthly"' "$RMo/run.json" \
+    && ok || bad "monthly data: 6 months of validation per series, the frequency inferred"
+expect_fail "val_days on monthly data" "split.val_days counts days, and $T/monthly.csv is monthly data" \
+    "$BIN" train --data "$T/monthly.csv" --split-date 2012-07-01 --set split.val_days=28 \
+    --set 'data.features=["price"]' --set 'data.ignore=[]' --no-cache --out "$T/out"
 
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -54,7 +54,8 @@ START_TEST(test_defaults_and_file)
     ck_assert_uint_eq(cfg.data.n_series_cols, 2);
     ck_assert_str_eq(cfg.data.series_cols[0], "product_id");
     ck_assert_str_eq(cfg.data.target_col, "sales");
-    ck_assert_int_eq(cfg.split.val_days, 28);
+    ck_assert_int_eq(cfg.split.val_days, -1); /* none given: 28 periods */
+    ck_assert_int_eq(cfg.split.val_periods, 28);
     ck_assert_uint_eq(cfg.n_quantiles, 3);
     ck_assert(cfg.quantiles[2] == 0.9);
     ck_assert_str_eq(cfg.model.ops->name, "statquant");

@@ -5,7 +5,8 @@
 # skipped LOUDLY when they are not:
 #   - xgboost_standard's test predictions equal python3-xgboost's on the same
 #     data, split and parameters to 1e-5 relative (tests/peers/xgb_crosscheck.py);
-#   - xgboost_quantile: coverage within 3 points of each level and mean pinball
+#   - xgboost_quantile: coverage within 3 points of each level (or no further
+#     from it than sklearn's) and mean pinball
 #     loss at most 1.05x sklearn's HistGradientBoostingRegressor(loss="quantile")
 #     (tests/peers/quantile_check.py; sklearn takes a few minutes);
 #   - the split (rows, order, skipped series) equals pandas' (split_check.py);

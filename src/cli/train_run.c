@@ -159,6 +159,7 @@ static int load_data(struct fc_train_run *R)
     if (ds->n_dropped)
         fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
                 ds->n_dropped);
+    R->cfg.split.freq = R->cfg.data.freq;
     if (fc_split_make(ds, &R->cfg.split, R->cfg.skus, R->cfg.n_skus, &R->sp))
         return -1;
     R->have_split = 1;

@@ -28,7 +28,8 @@ static const char default_config[] =
     "  \"freq\": \"auto\" },"
     "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [] },"
     "\"target_transform\": \"none\", \"nonnegative\": \"auto\","
-    "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": 28,"
+    "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": null,"
+    "  \"val_periods\": 28,"
     "  \"val_date\": null, \"min_train_rows\": 2 },"
     "\"series\": [],"
     "\"model\": \"statquant\","
@@ -643,7 +644,7 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
 static int validate_split(const struct vctx *v, const cJSON *root, struct fc_split_spec *s)
 {
     static const char *const keys[] = {"split_date", "test_end", "val_days", "val_date",
-                                       "min_train_rows"};
+                                       "min_train_rows", "val_periods"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "split");
     if (!cJSON_IsObject(o))
         return bad(v, "split", "an object", o);
@@ -659,9 +660,16 @@ static int validate_split(const struct vctx *v, const cJSON *root, struct fc_spl
         get_date(v, o, "split", "test_end", 1, &s->has_test_end, &s->test_end) ||
         get_date(v, o, "split", "val_date", 1, &s->has_val_date, &s->val_date))
         return -1;
-    if (get_int(v, o, "split", "val_days", 0, 100000, &n))
+    /* val_days (days, daily data) when given, else val_periods */
+    s->val_days = -1;
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "val_days"))) {
+        if (get_int(v, o, "split", "val_days", 0, 100000, &n))
+            return -1;
+        s->val_days = (int)n;
+    }
+    if (get_int(v, o, "split", "val_periods", 0, 100000, &n))
         return -1;
-    s->val_days = (int)n;
+    s->val_periods = (int)n;
     if (get_int(v, o, "split", "min_train_rows", 1, 100000000, &n))
         return -1;
     s->min_train_rows = (int)n;

@@ -43,6 +43,7 @@ struct loader {
     uint32_t *line_of;   /* physical line of each row, for duplicate reports */
     size_t cap_series;
     int fixed;           /* parallel chunk: rows go into preallocated space */
+    int noted;           /* data.ignore's absent names said (once per load) */
 
     /* separate target file: join key -> target */
     struct fc_strmap tmap;
@@ -138,7 +139,8 @@ static int set_up_columns(struct loader *L)
         if (c >= 0 && assign(L, s->weight_col, R_WEIGHT, 0, "data.weight_column"))
             return -1;
     }
-    /* ignored columns must exist: a typo would silently keep a column */
+    /* an ignored name that is not there is said (a typo would keep the
+     * column), not an error: one config serves files with and without it */
     int *ignored = xcalloc(L->n_cols, sizeof *ignored);
     for (size_t k = 0; k < s->n_ignore; k++) {
         int hit = 0;
@@ -147,11 +149,11 @@ static int set_up_columns(struct loader *L)
                 ignored[i] = 1;
                 hit = 1;
             }
-        if (!hit) {
-            free(ignored);
-            return missing_column(L->path, L->names, L->n_cols, s->ignore[k], "data.ignore");
-        }
+        if (!hit && !L->noted)
+            fc_info(1, "%s: note: data.ignore[%zu] \"%s\" matches no column", L->path, k,
+                    s->ignore[k]);
     }
+    L->noted = 1;
     /* features: listed names / patterns, or every remaining column */
     int rc = 0;
     for (size_t i = 0; i < L->n_cols && !rc; i++) {
@@ -167,9 +169,12 @@ static int set_up_columns(struct loader *L)
     }
     for (size_t k = 0; k < s->n_features && !rc; k++) {
         int hit = 0;
+        int glob = strpbrk(s->features[k], "*?[") != NULL;
         for (size_t i = 0; i < L->n_cols; i++)
             if (fnmatch(s->features[k], L->names[i], 0) == 0) {
                 hit = 1;
+                if (glob && ignored[i] && L->role[i] == R_UNUSED)
+                    continue; /* a pattern's match that data.ignore takes out */
                 if (L->role[i] != R_FEATURE) {
                     rc = fc_error("%s:1: data.features[%zu]: column \"%s\" is %s, it cannot "
                                   "also be a feature",

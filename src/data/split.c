@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "forecast/core/util.h"
+#include "forecast/data/derive.h"
 
 static int unknown_series(const struct fc_dataset *ds, const char *key)
 {
@@ -51,6 +52,13 @@ int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
         }
         selected[s] = 1;
     }
+    enum fc_freq freq = fc_derive_freq(ds, spec->freq);
+    if (spec->val_days >= 0 && !spec->has_val_date && freq != FC_FREQ_DAILY) {
+        free(selected);
+        return fc_error("split.val_days counts days, and %s is %s data: give the validation "
+                        "window in periods with split.val_periods (and val_days null)",
+                        ds->path, fc_freq_name(freq));
+    }
     out->used = xcalloc(ds->n_series, sizeof *out->used);
     out->last_train_date = INT32_MIN;
     for (uint32_t s = 0; s < ds->n_series; s++) {
@@ -64,12 +72,16 @@ int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
         while (te < e && (!spec->has_test_end || ds->date[te] < spec->test_end))
             te++;
         size_t v = t;
-        if (t > b) {
+        if (t > b && (spec->has_val_date || spec->val_days > 0)) {
             int32_t from = spec->has_val_date ? spec->val_date
                                               : ds->date[t - 1] - spec->val_days + 1;
-            if (spec->has_val_date || spec->val_days > 0)
-                while (v > b && ds->date[v - 1] >= from)
-                    v--;
+            while (v > b && ds->date[v - 1] >= from)
+                v--;
+        } else if (t > b && spec->val_days < 0 && spec->val_periods > 0) {
+            /* the last val_periods periods up to the last training row */
+            long from = fc_derive_periods(freq, 0, ds->date[t - 1]) - spec->val_periods + 1;
+            while (v > b && fc_derive_periods(freq, 0, ds->date[v - 1]) >= from)
+                v--;
         }
         size_t n_train = t - b;
         if (n_train < (size_t)spec->min_train_rows) {

@@ -46,7 +46,7 @@ DEFAULTS = {
         "weight_column": None, "features": [], "ignore": [],
         "missing_target": "error",
     },
-    "split": {"split_date": None, "test_end": None, "val_days": 28,
+    "split": {"split_date": None, "test_end": None, "val_days": None, "val_periods": 28,
               "val_date": None, "min_train_rows": 2},
     "series": [],
     "model": "statquant",
@@ -199,10 +199,7 @@ def load_dataset(cfg, path=None, exact=True):
         assign(wcol, "weight")
     ignored = set()
     for pat in d.get("ignore") or []:
-        hit = [c for c in header if _match(pat, c)]
-        if not hit:
-            raise PeerError("%s:1: data.ignore %r matches no column" % (path, pat))
-        ignored.update(hit)
+        ignored.update(c for c in header if _match(pat, c))  # none: a note only
     pats = d.get("features") or []
     feats = [c for c in header if c not in role and c not in ignored and
              (not pats or any(_match(p, c) for p in pats))]
@@ -210,8 +207,9 @@ def load_dataset(cfg, path=None, exact=True):
         hit = [c for c in header if _match(p, c)]
         if not hit:
             raise PeerError("%s:1: data.features %r matches no column" % (path, p))
+        glob = any(ch in p for ch in "*?[")
         for c in hit:
-            if c not in feats:
+            if c not in feats and not (glob and c in ignored and c not in role):
                 raise PeerError("%s:1: column %r cannot be a feature" % (path, c))
     if not feats:
         raise PeerError("%s:1: no feature columns" % path)
@@ -322,7 +320,9 @@ def make_split(ds, cfg):
     last = np.full(n_series, -(1 << 40), dtype=np.int64)  # no train rows: unused
     has = n_train > 0
     last[has] = day[ds.start[has] + n_train[has] - 1]
-    val_days = int(s.get("val_days", 28))
+    # val_days (days) when given, else val_periods (periods: days for this daily data)
+    vd = s.get("val_days")
+    val_days = int(vd) if vd is not None else int(s.get("val_periods", 28))
     if s.get("val_date"):
         frm = np.full(n_series, parse_day(s["val_date"]), dtype=np.int64)
         val = train & (day >= frm[code])
@@ -358,7 +358,45 @@ def make_split(ds, cfg):
     sp.used = np.flatnonzero(used)
     sp.skipped = skipped
     sp.last_train_date = int(last[used].max())
+    add_derived(ds, cfg, S - 1)
     return sp
+
+
+def add_derived(ds, cfg, origin):
+    """The derived features of cfg["features"] (src/data/derive.c) appended to
+    ds.X, computed the pandas way on each series reindexed to every day (this
+    peer's data are daily): shift(lag), rolling(window, min_periods 1; std
+    ddof 1, min_periods 2), expanding(), then the leakage rule: a value whose
+    window ends after the origin (the day before the split date) is missing."""
+    f = cfg.get("features") or {}
+    specs = [("lag_%d" % k, ("lag", None, 0, k)) for k in f.get("lags", [])]
+    specs += [("rolling_%s_%d_lag_%d" % (r["stat"], r["window"], r["lag"]),
+               ("rolling", r["stat"], r["window"], r["lag"])) for r in f.get("rolling", [])]
+    specs += [("expanding_%s_lag_%d" % (e["stat"], e["lag"]), ("expanding", e["stat"], 0, e["lag"]))
+              for e in f.get("expanding", [])]
+    if f.get("calendar"):
+        raise PeerError("features.calendar: not mirrored by this peer")
+    if not specs:
+        return
+    cols = np.full((len(ds.y), len(specs)), np.nan, dtype=np.float32)
+    for s_ in range(len(ds.keys)):
+        b, n = ds.start[s_], ds.length[s_]
+        days = ds.day[b:b + n]
+        full = pd.Series(ds.y[b:b + n].astype(np.float64), index=days)
+        full = full.reindex(np.arange(days[0], days[-1] + 1))
+        for j, (_, (kind, stat, window, lag)) in enumerate(specs):
+            sh = full.shift(lag)
+            if kind == "lag":
+                v = sh
+            elif kind == "rolling":
+                v = getattr(sh.rolling(window, min_periods=2 if stat == "std" else 1), stat)()
+            else:
+                v = getattr(sh.expanding(min_periods=2 if stat == "std" else 1), stat)()
+            v = v.loc[days].to_numpy()
+            v[days - lag > origin] = np.nan
+            cols[b:b + n, j] = v.astype(np.float32)
+    ds.X = np.ascontiguousarray(np.hstack([ds.X, cols]))
+    ds.feature_names = list(ds.feature_names) + [name for name, _ in specs]
 
 
 def split_summary(sp):

@@ -76,7 +76,10 @@ struct fc_split_spec {
     int32_t split_date;  /* days since epoch; train < split_date <= test */
     int has_test_end;
     int32_t test_end;    /* test < test_end */
-    int val_days;        /* last val_days of each series' train part */
+    int val_days;        /* last val_days days of each series' train part (daily data);
+                          * -1: val_periods */
+    int val_periods;     /* or the last val_periods periods of the data's frequency */
+    enum fc_freq freq;   /* the frequency (AUTO: inferred by the split) */
     int has_val_date;
     int32_t val_date;    /* or: validation = [val_date, split_date) */
     int min_train_rows;  /* fewer rows before split_date: series skipped */
