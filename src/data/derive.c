@@ -63,12 +63,6 @@ enum fc_freq fc_derive_freq(const struct fc_dataset *ds, enum fc_freq freq)
 
 /* ---- the statistics ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* stat over v[0..n) (the window's observed targets); buf: scratch of n */
 static double window_stat(enum fc_window_stat stat, const double *v, size_t n, double *buf)
 {
@@ -96,8 +90,15 @@ static double window_stat(enum fc_window_stat stat, const double *v, size_t n, d
         return sqrt(ss / (double)(n - 1));
     }
     case FC_STAT_MEDIAN:
-        memcpy(buf, v, n * sizeof *buf);
-        qsort(buf, n, sizeof *buf, cmp_double);
+        /* insertion sort: windows are short, and it beats qsort's calls */
+        for (size_t i = 0; i < n; i++) {
+            size_t k = i;
+            while (k > 0 && buf[k - 1] > v[i]) {
+                buf[k] = buf[k - 1];
+                k--;
+            }
+            buf[k] = v[i];
+        }
         return n % 2 ? buf[n / 2] : (buf[n / 2 - 1] + buf[n / 2]) / 2;
     }
     return NAN;
@@ -168,11 +169,9 @@ static void expanding_column(const struct series_view *S, const struct fc_window
 
 /* ---- calendar ---- */
 
-static double calendar_field(int field, int32_t day)
+/* field of a day whose civil date (y, m, d) and weekday are known */
+static double calendar_field(int field, int32_t day, int y, int m, int d, int dow)
 {
-    int y, m, d;
-    fc_civil_from_days(day, &y, &m, &d);
-    int dow = fc_weekday(day);
     switch (field) {
     case 0: /* dow: Monday 0 ... Sunday 6 */
         return dow;
@@ -312,16 +311,22 @@ int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_f
         float *col = xmalloc((n ? n : 1) * sizeof *col);
         if (k < n_target) {
             target_column(ds, target, P, o, f, k, col, vals, buf);
-        } else {
-            int field = -1;
-            for (size_t c = k - n_target + 1; c > 0; c--)
-                while (!(f->calendar & (1u << ++field)))
-                    ;
-            for (size_t i = 0; i < n; i++)
-                col[i] = (float)calendar_field(field, ds->date[i]);
         }
         ds->features[F + k] = col;
         ds->feature_names[F + k] = names[k];
+    }
+    /* the calendar columns in one pass: each day's civil date once */
+    int fields[8], nf = 0;
+    for (int b = 0; fc_calendar_names[b]; b++)
+        if (f->calendar & (1u << b))
+            fields[nf++] = b;
+    for (size_t i = 0; i < n && nf; i++) {
+        int y, m, d;
+        fc_civil_from_days(ds->date[i], &y, &m, &d);
+        int dow = fc_weekday(ds->date[i]);
+        for (int c = 0; c < nf; c++)
+            ds->features[F + n_target + (size_t)c][i] =
+                (float)calendar_field(fields[c], ds->date[i], y, m, d, dow);
     }
     ds->n_features = F + n_new;
     ds->n_derived += n_new;
