@@ -588,5 +588,27 @@ expect_fail "val_days on monthly data" "split.val_days counts days, and $T/month
     "$BIN" train --data "$T/monthly.csv" --split-date 2012-07-01 --set split.val_days=28 \
     --set 'data.features=["price"]' --set 'data.ignore=[]' --no-cache --out "$T/out"
 
+# ---- loose input refused, odd files handled (issue 11 items 7, 9) ----
+expect_fail "a number with a space" 'seed: expected an integer in [0, 4294967295], got " 5"' \
+    "$BIN" train --seed " 5" --out "$T/out"
+expect_fail "a trailing comma in --quantiles" 'quantiles[2]: expected a number in (0, 1), got ""' \
+    "$BIN" train --quantiles 0.1,0.5, --out "$T/out"
+expect_fail "an empty --quantiles" 'quantiles[0]: expected a number in (0, 1), got ""' \
+    "$BIN" train --quantiles "" --out "$T/out"
+printf '\357\273\277' >"$T/bom.csv" && cat data/sample.csv >>"$T/bom.csv"
+"$BIN" inspect --data "$T/bom.csv" --no-cache --quiet | grep -q "20676 rows" \
+    && ok || bad "a UTF-8 byte order mark before the header is dropped"
+cp data/sample.csv "$T/plain.csv.gz"
+expect_fail "a plain file named .gz" "plain.csv.gz: not a gzip file" \
+    "$BIN" train --data "$T/plain.csv.gz" --no-cache --out "$T/out"
+expect_fail "a device as the config" "/dev/zero: not a regular file" \
+    "$BIN" inspect --config /dev/zero
+expect_fail "a device as the data" "/dev/zero: cannot open data file: not a regular file" \
+    "$BIN" inspect --data /dev/zero --no-cache
+mkdir -p "$T/fifo" && "$BIN" inspect --set "data.cache_dir=\"$T/fifo\"" --quiet >/dev/null \
+    && c=$(ls "$T"/fifo/*.fccache) && rm "$c" && mkfifo "$c" \
+    && timeout 20 "$BIN" inspect --set "data.cache_dir=\"$T/fifo\"" --quiet >/dev/null \
+    && [ -f "$c" ] && ok || bad "a FIFO at the cache path neither hangs nor is read"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,18 +441,31 @@ static void merge(cJSON *dst, const cJSON *src)
 static cJSON *override_value(const struct fc_override *o)
 {
     if (o->as_list) {
+        /* every comma separates: "0.1,0.5," and "" hold an empty item,
+         * which validation names (a number was expected) */
         cJSON *arr = cJSON_CreateArray();
-        char *copy = xstrdup(o->value), *save = NULL;
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const char *p = o->value;
+        for (;;) {
+            size_t n = strcspn(p, ",");
+            char *tok = xstrdup(p);
+            tok[n] = '\0';
             double x;
             if (fc_parse_double(tok, &x) == 0)
                 cJSON_AddItemToArray(arr, cJSON_CreateNumber(x));
             else
                 cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+            free(tok);
+            if (!p[n])
+                break;
+            p += n + 1;
         }
-        free(copy);
         return arr;
     }
+    /* a value with spaces around it stays text: " 5" is not the number 5 */
+    size_t len = strlen(o->value);
+    if (len && (isspace((unsigned char)o->value[0]) ||
+                isspace((unsigned char)o->value[len - 1])))
+        return cJSON_CreateString(o->value);
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithOpts(o->value, &end, 1); /* all of it, or a string */
     if (v && !cJSON_IsString(v) && !cJSON_IsObject(v) && !cJSON_IsArray(v) &&
@@ -545,6 +559,11 @@ static cJSON *parse_file(const char *file, fc_config_unwrap_fn *unwrap)
     char *text = fc_read_file(file, &len);
     if (!text)
         return NULL;
+    if (len > (64u << 20)) {
+        fc_error("%s: %zu bytes: a config is at most 64 MB", file, len);
+        free(text);
+        return NULL;
+    }
     if (strlen(text) != len) {
         fc_error("%s: contains a NUL byte: not a JSON text file", file);
         free(text);

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -509,8 +511,24 @@ const char *fc_suggest(const char *word, const char *const *candidates, size_t n
 
 char *fc_read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO does not hang the open; only regular files are read
+     * (a device such as /dev/zero would fill memory) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fc_error("%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        fc_error("%s: not a regular file", path);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
+        close(fd);
         fc_error("%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }

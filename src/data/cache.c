@@ -171,11 +171,17 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
 {
     char *path = fc_cache_path(spec);
     struct fc_dataset *ds = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not hang */
     void *map = MAP_FAILED;
     struct stat st;
     snprintf(why, why_len, "no cache");
-    if (fd < 0 || fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct header))
+    if (fd < 0 || fstat(fd, &st) != 0)
+        goto out;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "%s is not a regular file", path);
+        goto out;
+    }
+    if ((size_t)st.st_size < sizeof(struct header))
         goto out;
     map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED)

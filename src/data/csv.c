@@ -6,6 +6,7 @@
 #include "forecast/data/csv.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ void fc_csv_on_field(void *s, size_t len, void *data)
     }
     r->offs[r->n_fields++] = r->row.len;
     const char *p = s ? s : "";
+    /* a UTF-8 byte order mark before the header's first name is not part of it */
+    if (r->records == 0 && r->n_fields == 1 && r->line == 1 && len >= 3 &&
+        memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3;
+        len -= 3;
+    }
     if (len && memchr(p, '\0', len)) {
         fc_error("%s:%ld:%zu: NUL byte in a field: not a text CSV file", r->path, r->line,
                  r->n_fields);
@@ -96,12 +103,23 @@ static int source_open(struct source *src, const char *path)
     size_t n = strlen(path);
     src->f = NULL;
     src->gz = NULL;
+    /* a data file is a regular file: a device or a FIFO has no end or no
+     * fingerprint */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return fc_error("%s: cannot open data file: not a regular file", path);
     if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
         src->gz = gzopen(path, "rb");
         if (!src->gz)
             return fc_error("%s: cannot open data file: %s", path,
                             errno ? strerror(errno) : "not a gzip file");
         gzbuffer(src->gz, 1 << 17);
+        /* zlib would read a plain file through as it is */
+        if (gzdirect(src->gz)) {
+            gzclose(src->gz);
+            src->gz = NULL;
+            return fc_error("%s: not a gzip file (its name ends in .gz)", path);
+        }
         return 0;
     }
     src->f = fopen(path, "rb");
