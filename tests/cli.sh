@@ -610,5 +610,33 @@ mkdir -p "$T/fifo" && "$BIN" inspect --set "data.cache_dir=\"$T/fifo\"" --quiet 
     && timeout 20 "$BIN" inspect --set "data.cache_dir=\"$T/fifo\"" --quiet >/dev/null \
     && [ -f "$c" ] && ok || bad "a FIFO at the cache path neither hangs nor is read"
 
+# ---- forecasts past the data: predict --horizon ----
+RH=$("$BIN" train --model statquant --name hzs --quiet)
+"$BIN" predict --run "$RH" --horizon 28 --out "$T/h.csv" --quiet \
+    && [ "$(tail -n +2 "$T/h.csv" | wc -l)" -eq 840 ] \
+    && [ "$(tail -n +2 "$T/h.csv" | cut -d, -f1,2 | sort | uniq -c | awk '$1 != 28' | wc -l)" -eq 0 ] \
+    && [ "$(tail -n +2 "$T/h.csv" | cut -d, -f3 | sort -u | head -1)" = 2016-01-01 ] \
+    && [ "$(tail -n +2 "$T/h.csv" | cut -d, -f3 | sort -u | tail -1)" = 2016-01-28 ] \
+    && head -1 "$T/h.csv" | grep -qx 'product_id,store_id,date,point,q0.1,q0.5,q0.9' \
+    && ok || bad "predict --horizon 28: 28 rows per series, 2016-01-01 to 2016-01-28, no actual"
+# a model that reads the data's columns needs their future values
+RHX=$("$BIN" train --model xgboost_standard --name hzx --quiet --set models.xgboost_standard.n_estimators=50)
+expect_fail "--horizon without --future" "the model uses the data's columns price, promo" \
+    "$BIN" predict --run "$RHX" --horizon 28 --out "$T/out"
+# the history before the split date and the test period's columns as the
+# future: the forecast is the run's test predictions, bit for bit -- the test
+# period saw nothing a real forecast would not have
+awk -F, 'NR == 1 || $1 < "2015-12-04"' data/sample.csv >"$T/hist.csv"
+awk -F, 'NR == 1 || $1 >= "2015-12-04"' data/sample.csv >"$T/fut.csv"
+"$BIN" predict --run "$RHX" --horizon 28 --data "$T/hist.csv" --future "$T/fut.csv" \
+    --out "$T/hf.csv" --quiet --no-cache \
+    && cut -d, -f1-3,5 "$RHX/xgboost_standard/combined/predictions.csv" >"$T/rt.csv" \
+    && cmp -s "$T/rt.csv" "$T/hf.csv" \
+    && ok || bad "a forecast from the history alone equals the run's test predictions"
+expect_fail "--future without --horizon" "--future FILE goes with --horizon H" \
+    "$BIN" predict --run "$RH" --data data/sample.csv --future "$T/fut.csv" --out "$T/out"
+expect_fail "a bad horizon" "--horizon 0: expected a number of periods" \
+    "$BIN" predict --run "$RH" --horizon 0 --out "$T/out"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

@@ -13,6 +13,7 @@
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/derive.h"
+#include "forecast/data/future.h"
 #include "forecast/data/transform.h"
 #include "forecast/core/hash.h"
 #include "forecast/data/dataset.h"
@@ -25,9 +26,12 @@
 
 static const struct fc_opt predict_opts[] = {
     {"run", "DIR", "the run directory (runs/<id>) holding the trained model"},
-    {"data", "FILE", "CSV with the same columns as the training data (target optional)"},
+    {"data", "FILE", "CSV with the same columns as the training data (target optional); with "
+                     "--horizon, the history (default: the run's data)"},
     {"out", "FILE", "where to write the predictions CSV (default: standard output)"},
     {"model", "NAME", "which of the run's models predicts (needed when it trained several)"},
+    {"horizon", "H", "forecast the H periods after each series' last date instead"},
+    {"future", "FILE", "with --horizon: the feature columns (e.g. price, promo) of those periods"},
     {"no-cache", NULL, "neither read nor write the binary cache of the data"},
     {"quiet", NULL, "print only errors"},
 };
@@ -37,13 +41,12 @@ static const struct fc_opt predict_opts[] = {
  * model is the error). Model-file problems are bad input: -1 after
  * fc_error. */
 static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *ds,
-                         const struct fc_transform *tf, const char *dir, struct fc_pred *out)
+                         const struct fc_split *sp, const struct fc_transform *tf,
+                         const char *dir, struct fc_pred *out)
 {
-    struct fc_split all;
-    fc_split_all(ds, &all);
     struct fc_dataset view = tf ? fc_transform_view(tf, ds) : *ds;
     struct fc_plan P;
-    fc_plan_predict(&P, cfg, &view, &all, dir);
+    fc_plan_predict(&P, cfg, &view, sp, dir);
     P.transform = tf;
     P.truth = ds;
     int rc = 0;
@@ -51,7 +54,6 @@ static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *d
         rc = fc_job_run(&P, &P.jobs[k]);
     rc = fc_collect_predictions(&P, out);
     fc_plan_free(&P);
-    fc_split_free(&all);
     return rc;
 }
 
@@ -108,6 +110,77 @@ out:
     return rc;
 }
 
+struct predict_args {
+    const char *run, *data, *out, *model, *future;
+    int no_cache;
+    long horizon; /* 0: predict the rows of --data */
+};
+
+static int parse_predict_args(const struct fc_args *a, struct predict_args *p)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        const struct fc_arg *it = &a->items[i];
+        if (!it->opt)
+            return fc_error("predict: unexpected argument '%s'", it->value);
+        const char *nm = it->opt->name;
+        if (strcmp(nm, "run") == 0)
+            p->run = it->value;
+        else if (strcmp(nm, "data") == 0)
+            p->data = it->value;
+        else if (strcmp(nm, "out") == 0)
+            p->out = it->value;
+        else if (strcmp(nm, "model") == 0)
+            p->model = it->value;
+        else if (strcmp(nm, "future") == 0)
+            p->future = it->value;
+        else if (strcmp(nm, "quiet") == 0)
+            fc_verbosity = 0;
+        else if (strcmp(nm, "no-cache") == 0)
+            p->no_cache = 1;
+        else if (strcmp(nm, "horizon") == 0 &&
+                 (fc_parse_long(it->value, &p->horizon) || p->horizon < 1 || p->horizon > 100000))
+            return fc_error("--horizon %s: expected a number of periods in [1, 100000]",
+                            it->value);
+    }
+    if (!p->run)
+        return fc_error("predict: --run DIR is required (forecast predict --run DIR --data FILE "
+                        "[--out FILE], or --horizon H)");
+    if (!p->data && !p->horizon)
+        return fc_error("predict: --data FILE is required (or --horizon H: the periods after "
+                        "the run's data)");
+    if (p->future && !p->horizon)
+        return fc_error("predict: --future FILE goes with --horizon H");
+    return 0;
+}
+
+/* --horizon: ds (the history) extended by the periods to forecast, their
+ * split, and each series' origin (its last date) */
+static int extend_to_horizon(struct fc_config *cfg, const struct predict_args *p,
+                             struct fc_dataset **ds, struct fc_split *sp, int32_t **origins)
+{
+    cfg->data.freq = fc_derive_freq(*ds, cfg->data.freq);
+    struct fc_dataset *fut = NULL;
+    if (p->future) {
+        struct fc_data_spec fs = cfg->data;
+        fs.path = (char *)p->future;
+        fs.target_path = fs.join_key = NULL;
+        fs.cache = 0;
+        fut = fc_dataset_open(&fs, 0);
+        if (!fut)
+            return -1;
+    }
+    int need = !(cfg->model.ops->flags & FC_MODEL_NO_FEATURES);
+    struct fc_dataset *ext =
+        fc_future_extend(*ds, (int)p->horizon, cfg->data.freq, fut, p->future, need, origins);
+    fc_dataset_free(fut);
+    if (!ext)
+        return -1;
+    fc_dataset_free(*ds);
+    *ds = ext;
+    fc_future_split(ext, (int)p->horizon, sp);
+    return 0;
+}
+
 static int cmd_predict(int argc, char **argv)
 {
     struct fc_args a;
@@ -115,86 +188,71 @@ static int cmd_predict(int argc, char **argv)
     int rc = fc_cmd_parse(&fc_cmd_predict, argc, argv, &a, &done);
     if (rc || done)
         return rc;
-    const char *run = NULL, *data = NULL, *out = "-", *model = NULL;
-    int no_cache = 0;
-    for (size_t i = 0; i < a.n; i++) {
-        const struct fc_arg *it = &a.items[i];
-        if (!it->opt) {
-            fc_error("predict: unexpected argument '%s'", it->value);
-            fc_args_free(&a);
-            return FC_EXIT_USAGE;
-        }
-        if (strcmp(it->opt->name, "run") == 0)
-            run = it->value;
-        else if (strcmp(it->opt->name, "data") == 0)
-            data = it->value;
-        else if (strcmp(it->opt->name, "out") == 0)
-            out = it->value;
-        else if (strcmp(it->opt->name, "model") == 0)
-            model = it->value;
-        else if (strcmp(it->opt->name, "quiet") == 0)
-            fc_verbosity = 0;
-        else if (strcmp(it->opt->name, "no-cache") == 0)
-            no_cache = 1;
-    }
     rc = FC_EXIT_USAGE;
+    struct predict_args p = {.out = "-"};
     struct fc_override ov[4] = {{0}};
     size_t n_ov = 0;
     struct fc_config cfg;
-    int have_cfg = 0;
+    int have_cfg = 0, have_split = 0;
     struct fc_dataset *ds = NULL;
+    struct fc_split sp;
     struct fc_pred pred = {0};
     struct fc_transform tf = {0};
     uint32_t *rows = NULL;
+    int32_t *origins = NULL;
     char *run_file = NULL, *model_dir = NULL;
     cJSON *runj = NULL;
-    if (!run || !data) {
-        fc_error("predict: %s is required (forecast predict --run DIR --data FILE "
-                 "[--out FILE])",
-                 !run ? "--run DIR" : "--data FILE");
+    if (parse_predict_args(&a, &p))
         goto out;
-    }
-    runj = fc_run_read(run, 1, "predict");
+    runj = fc_run_read(p.run, 1, "predict");
     if (!runj)
         goto out;
-    run_file = fc_run_file(run);
-    fc_override_add_string(ov, &n_ov, "data.path", data, "--data");
-    fc_override_add(ov, &n_ov, "data.target_path", "null", "--data");
-    fc_override_add(ov, &n_ov, "data.join_key", "null", "--data");
-    if (no_cache)
+    run_file = fc_run_file(p.run);
+    if (p.data) { /* the file's own columns: no separate target file */
+        fc_override_add_string(ov, &n_ov, "data.path", p.data, "--data");
+        fc_override_add(ov, &n_ov, "data.target_path", "null", "--data");
+        fc_override_add(ov, &n_ov, "data.join_key", "null", "--data");
+    }
+    if (p.no_cache)
         fc_override_add(ov, &n_ov, "data.cache", "false", "--no-cache");
     if (fc_config_load(&cfg, run_file, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
-    if (choose_model(&cfg, model, run) || fc_config_models_ready(&cfg.model, 1))
+    if (choose_model(&cfg, p.model, p.run) || fc_config_models_ready(&cfg.model, 1))
         goto out;
     ds = fc_dataset_open(&cfg.data, 0);
     if (!ds)
         goto out;
-    /* every target in FILE is history: no origin */
-    if (read_transform(runj, run, ds, &tf) < 0)
-        goto out;
-    if (fc_derive_from(ds, tf.target ? tf.target : ds->target, &cfg.features, &cfg.data.freq, 0,
-                       0))
-        goto out;
-    model_dir = fc_run_model_dir(run, cfg.model.ops->name, cfg.strategy);
-    if (predict_saved(&cfg, ds, tf.target ? &tf : NULL, model_dir, &pred))
-        goto out;
-    rows = xmalloc(ds->n_rows * sizeof *rows);
-    for (size_t i = 0; i < ds->n_rows; i++)
-        rows[i] = (uint32_t)i;
-    rc = FC_EXIT_FAILURE;
-    if (fc_predictions_write(out, ds, rows, &pred, cfg.quantiles, ds->has_target))
-        goto out;
     fc_dataset_cache_store(&cfg.data, 0, ds);
-    fc_info(1, "predicted %zu rows of %zu series with %s (%s)%s%s", ds->n_rows, ds->n_series,
-            cfg.model.ops->name, fc_strategy_name(cfg.strategy), strcmp(out, "-") ? " -> " : "",
-            strcmp(out, "-") ? out : "");
+    if (p.horizon ? extend_to_horizon(&cfg, &p, &ds, &sp, &origins) : (fc_split_all(ds, &sp), 0))
+        goto out;
+    have_split = 1;
+    /* derived features see the targets of the history only: with --horizon
+     * each series' origin is its last date; without, every target is history */
+    if (read_transform(runj, p.run, ds, &tf) < 0 ||
+        fc_derive_origins(ds, tf.target ? tf.target : ds->target, &cfg.features,
+                          &cfg.data.freq, 0, 0, origins))
+        goto out;
+    model_dir = fc_run_model_dir(p.run, cfg.model.ops->name, cfg.strategy);
+    if (predict_saved(&cfg, ds, &sp, tf.target ? &tf : NULL, model_dir, &pred))
+        goto out;
+    size_t n;
+    rows = fc_split_rows(&sp, 2, &n);
+    rc = FC_EXIT_FAILURE;
+    if (fc_predictions_write(p.out, ds, rows, &pred, cfg.quantiles,
+                             ds->has_target && !p.horizon))
+        goto out;
+    fc_info(1, "predicted %zu rows of %zu series with %s (%s)%s%s", n, ds->n_series,
+            cfg.model.ops->name, fc_strategy_name(cfg.strategy), strcmp(p.out, "-") ? " -> " : "",
+            strcmp(p.out, "-") ? p.out : "");
     rc = FC_EXIT_OK;
 out:
     free(rows);
+    free(origins);
     fc_pred_free(&pred);
     fc_transform_free(&tf);
+    if (have_split)
+        fc_split_free(&sp);
     fc_dataset_free(ds);
     if (have_cfg)
         fc_config_free(&cfg);
@@ -211,12 +269,20 @@ const struct fc_cmd fc_cmd_predict = {
     .name = "predict",
     .fn = cmd_predict,
     .summary = "predict with the model(s) saved in a run",
-    .synopsis = "forecast predict --run DIR --data FILE [--out FILE] [--model NAME]",
+    .synopsis = "forecast predict --run DIR (--data FILE | --horizon H [--data FILE] "
+                "[--future FILE]) [--out FILE] [--model NAME]",
     .description =
         "Reads DIR/run.json for the column roles, loads FILE with them, verifies each\n"
         "saved model against its manifest (checksums, format version, feature names\n"
         "and order) and writes one row per input row: the series id columns, date,\n"
         "actual (when FILE has the target column), point and q<level> columns.\n"
+        "\n"
+        "With --horizon H it forecasts the H periods (days, weeks or months: the\n"
+        "run's frequency) after each series' last date in the history (the run's data,\n"
+        "or --data): H rows per series, no actual. Derived features see the history\n"
+        "only (a lag shorter than the step is missing, as in the test period); the\n"
+        "data's own feature columns for those periods come from --future FILE\n"
+        "(matched by series and date), which is required when the model uses any.\n"
         "\n"
         "exit status: 0 done; 2 bad input (arguments, data, damaged or mismatched\n"
         "model files); 1 failed while writing.",

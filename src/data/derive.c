@@ -250,12 +250,14 @@ static int64_t *periods(const struct fc_dataset *ds, enum fc_freq freq)
 
 /* One target-based column for every series. */
 static void target_column(const struct fc_dataset *ds, const float *y, const int64_t *P,
-                          int64_t origin, const struct fc_feature_spec *f, size_t k, float *out,
-                          double *vals, double *buf)
+                          int64_t origin, const int32_t *origins, enum fc_freq freq,
+                          const struct fc_feature_spec *f, size_t k, float *out, double *vals,
+                          double *buf)
 {
     for (size_t s = 0; s < ds->n_series; s++) {
         size_t b = ds->series_start[s];
-        struct series_view S = {y + b, P + b, ds->series_len[s], origin};
+        struct series_view S = {y + b, P + b, ds->series_len[s],
+                                origins ? period_of(origins[s], freq) : origin};
         if (k < f->n_lags)
             lag_column(&S, f->lags[k], out + b);
         else if (f->windows[k - f->n_lags].window)
@@ -273,6 +275,13 @@ int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_fr
 
 int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_feature_spec *f,
                    enum fc_freq *freq_io, int has_origin, int32_t origin)
+{
+    return fc_derive_origins(ds, target, f, freq_io, has_origin, origin, NULL);
+}
+
+int fc_derive_origins(struct fc_dataset *ds, const float *target,
+                      const struct fc_feature_spec *f, enum fc_freq *freq_io, int has_origin,
+                      int32_t origin, const int32_t *origins)
 {
     size_t n_target = f->n_lags + f->n_windows, n_new = n_target + n_calendar(f->calendar);
     if (n_new == 0)
@@ -310,7 +319,7 @@ int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_f
     for (size_t k = 0; k < n_new; k++) {
         float *col = xmalloc((n ? n : 1) * sizeof *col);
         if (k < n_target) {
-            target_column(ds, target, P, o, f, k, col, vals, buf);
+            target_column(ds, target, P, o, origins, freq, f, k, col, vals, buf);
         }
         ds->features[F + k] = col;
         ds->feature_names[F + k] = names[k];

@@ -226,10 +226,9 @@ int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out)
             memcpy(out->q + offset * L, j->pred.q, n * L * sizeof *out->q);
         offset += n;
     }
-    if (P->transform) { /* every row of ds, in order */
-        uint32_t *rows = xmalloc((out->n ? out->n : 1) * sizeof *rows);
-        for (size_t i = 0; i < out->n; i++)
-            rows[i] = (uint32_t)i;
+    if (P->transform) { /* the split's test rows, in order */
+        size_t n;
+        uint32_t *rows = fc_split_rows(P->sp, 2, &n);
         fc_transform_invert(P->transform, P->ds, rows, out);
         free(rows);
     }

@@ -114,6 +114,7 @@ void fc_fit_record_free(struct fc_fit_record *r);
 enum {
     FC_MODEL_POINT = 1u << 0,    /* predicts a point forecast */
     FC_MODEL_QUANTILE = 1u << 1, /* predicts the configured quantiles */
+    FC_MODEL_NO_FEATURES = 1u << 2, /* reads no feature (predict --horizon needs no --future) */
 };
 
 struct fc_model_ops {

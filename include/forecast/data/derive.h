@@ -43,5 +43,10 @@ int fc_derive(struct fc_dataset *ds, const struct fc_feature_spec *f, enum fc_fr
  * target, transform.h). */
 int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_feature_spec *f,
                    enum fc_freq *freq, int has_origin, int32_t origin);
+/* The same with an origin per series (origins: n_series days, e.g. each
+ * series' last date when forecasting past the data). */
+int fc_derive_origins(struct fc_dataset *ds, const float *target,
+                      const struct fc_feature_spec *f, enum fc_freq *freq, int has_origin,
+                      int32_t origin, const int32_t *origins);
 
 #endif

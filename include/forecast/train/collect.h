@@ -43,8 +43,8 @@ struct fc_train_result {
 int fc_collect(struct fc_plan *P, struct fc_train_result *res);
 void fc_train_result_free(struct fc_train_result *res);
 
-/* Every job's predictions into out (allocated here), in the plan's row
- * order; the first failed job is the error (-1 after fc_error). */
+/* Every job's predictions into out (allocated here), in the order of the
+ * split's test rows; the first failed job is the error (-1 after fc_error). */
 int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out);
 
 #endif
