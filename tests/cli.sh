@@ -638,5 +638,17 @@ expect_fail "--future without --horizon" "--future FILE goes with --horizon H" \
 expect_fail "a bad horizon" "--horizon 0: expected a number of periods" \
     "$BIN" predict --run "$RH" --horizon 0 --out "$T/out"
 
+# ---- strings JSON or C cannot carry (issue 11 item 5) ----
+expect_fail "a NUL escape in a --set value" '\u0000 in a string: a name, path or value cannot hold a NUL' \
+    "$BIN" train --set 'output.name="a\u0000b"' --out "$T/out"
+printf '{"seed": 1, "output": {"name": "\377"}}' >"$T/bad8.json"
+expect_fail "invalid UTF-8 in a config" "bad8.json:1:33: not valid UTF-8" \
+    "$BIN" train --config "$T/bad8.json" --data data/sample.csv --out "$T/out"
+expect_fail "a newline in a run name" "no control character" \
+    "$BIN" train --name "$(printf 'a\nb')" --out "$T/out"
+printf 'date,product_id,store_id,sales,price\n2015-01-01,\377x,1,3,1\n' >"$T/bad8.csv"
+expect_fail "invalid UTF-8 in a series id" 'bad8.csv:2:2 (column "product_id"): expected a series id (non-empty, UTF-8)' \
+    "$BIN" train --data "$T/bad8.csv" --set 'data.features=["price"]' --set 'data.ignore=[]' --no-cache --out "$T/out"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

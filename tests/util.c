@@ -173,11 +173,29 @@ START_TEST(test_numbers_exact)
 }
 END_TEST
 
+/* UTF-8 by hand: valid text, then each kind of bad sequence at its offset;
+ * the \\u0000 escape found inside strings only */
+START_TEST(test_text_checks)
+{
+    size_t bad = 99;
+    ck_assert(fc_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, &bad));
+    ck_assert(!fc_utf8_valid("ab\xff", 3, &bad) && bad == 2);        /* not a lead byte */
+    ck_assert(!fc_utf8_valid("a\xc3", 2, &bad) && bad == 1);         /* truncated */
+    ck_assert(!fc_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0);      /* overlong '/' */
+    ck_assert(!fc_utf8_valid("x\xed\xa0\x80", 4, &bad) && bad == 1); /* a surrogate */
+    ck_assert(!fc_utf8_valid("\xf4\x90\x80\x80", 4, &bad) && bad == 0); /* > U+10FFFF */
+    ck_assert_int_eq(fc_json_nul_escape("{\"a\": \"x\\u0000\"}"), 8);
+    ck_assert_int_eq(fc_json_nul_escape("{\"a\": \"x\\\\u0000\"}"), -1); /* an escaped backslash */
+    ck_assert_int_eq(fc_json_nul_escape("{\"a\": \"\\u0041\"}"), -1);
+}
+END_TEST
+
 Suite *suite_util(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_dates);
+    tcase_add_test(tc, test_text_checks);
     tcase_add_test(tc, test_series_key_parts);
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_numbers_exact);

@@ -438,6 +438,42 @@ static void merge(cJSON *dst, const cJSON *src)
     }
 }
 
+/* the line and column of text + off */
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; at && p < at; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+/* Text a JSON parser would accept but C strings or JSON output could not
+ * carry: invalid UTF-8, or a \u0000 escape (a NUL that would cut a name or
+ * a path short). where: the file or the flag. */
+static int check_json_text(const char *where, const char *text, size_t len)
+{
+    size_t bad;
+    long nul = fc_json_nul_escape(text);
+    int line, col;
+    if (!fc_utf8_valid(text, len, &bad)) {
+        line_col(text, text + bad, &line, &col);
+        return fc_error("%s:%d:%d: not valid UTF-8", where, line, col);
+    }
+    if (nul >= 0) {
+        line_col(text, text + nul, &line, &col);
+        return fc_error("%s:%d:%d: \\u0000 in a string: a name, path or value cannot hold a "
+                        "NUL character",
+                        where, line, col);
+    }
+    return 0;
+}
+
 static cJSON *override_value(const struct fc_override *o)
 {
     if (o->as_list) {
@@ -478,6 +514,8 @@ static cJSON *override_value(const struct fc_override *o)
 
 static int apply_override(cJSON *root, const struct fc_override *o)
 {
+    if (check_json_text(o->flag, o->value, strlen(o->value)))
+        return -1;
     cJSON *node = root;
     char *path = xstrdup(o->path), *save = NULL;
     char *tok = strtok_r(path, ".", &save);
@@ -569,18 +607,15 @@ static cJSON *parse_file(const char *file, fc_config_unwrap_fn *unwrap)
         free(text);
         return NULL;
     }
+    if (check_json_text(file, text, len)) {
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
-        int line = 1, col = 1;
-        for (const char *p = text; end && p < end; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+        int line, col;
+        line_col(text, end, &line, &col);
         fc_error("%s:%d:%d: invalid JSON near here", file, line, col);
         free(text);
         return NULL;
@@ -929,8 +964,13 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
         get_string(v, o, "output", "dir", 0, &c->out_dir) ||
         get_string(v, o, "output", "name", 1, &c->run_name))
         return -1;
-    if (c->run_name && (strchr(c->run_name, '/') || c->run_name[0] == '.'))
-        return bad(v, "output.name", "a plain directory name (no '/', not starting with '.')",
+    int control = 0;
+    for (const char *p = c->run_name; p && *p; p++)
+        control |= (unsigned char)*p < 0x20 || *p == 0x7f;
+    if (c->run_name && (strchr(c->run_name, '/') || c->run_name[0] == '.' || control))
+        return bad(v, "output.name",
+                   "a plain directory name (no '/', no control character, not starting with "
+                   "'.')",
                    cJSON_GetObjectItemCaseSensitive(o, "name"));
 
     /* Every model's section is checked, not only the one that runs. */

@@ -461,6 +461,49 @@ int fc_weekday(int32_t days)
     return w;
 }
 
+/* ---- text checks ---- */
+
+int fc_utf8_valid(const char *s, size_t n, size_t *bad)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        int ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++) {
+            ok = (p[i + k] & 0xc0) == 0x80;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if (ok && len > 1) /* shortest form, no surrogates, within Unicode */
+            ok = cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) &&
+                 !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+        if (!ok) {
+            if (bad)
+                *bad = i;
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
+}
+
+long fc_json_nul_escape(const char *text)
+{
+    int in_string = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') {
+            in_string = !in_string;
+        } else if (in_string && *p == '\\') {
+            if (p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
+                return (long)(p - text);
+            if (p[1])
+                p++; /* the escaped character */
+        }
+    }
+    return -1;
+}
+
 /* ---- suggestions ---- */
 
 size_t fc_edit_distance(const char *a, const char *b)

@@ -275,6 +275,9 @@ static int cell_number(struct loader *L, long line, size_t col, const char *s,
 
 static int on_header(struct loader *L, char **f, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!fc_utf8_valid(f[i], strlen(f[i]), NULL))
+            return fc_error("%s:1:%zu: the column name is not valid UTF-8", L->path, i + 1);
     L->n_cols = n;
     L->names = xcalloc(n, sizeof *L->names);
     for (size_t i = 0; i < n; i++)
@@ -324,8 +327,8 @@ static int on_data_row(void *ctx, char **f, size_t n, long line)
         case R_UNUSED:
             break;
         case R_ID:
-            if (!f[i][0])
-                return cell_error(L, line, i, "a series id", f[i]);
+            if (!f[i][0] || !fc_utf8_valid(f[i], strlen(f[i]), NULL))
+                return cell_error(L, line, i, "a series id (non-empty, UTF-8)", f[i]);
             parts[L->slot[i]] = f[i];
             break;
         case R_DATE:

@@ -111,6 +111,13 @@ int32_t fc_days_from_civil(int year, int month, int day);
 /* 0 = Monday ... 6 = Sunday. */
 int fc_weekday(int32_t days);
 
+/* 1 when s[0..n) is valid UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF); else 0 with *bad the offset of the first bad byte. */
+int fc_utf8_valid(const char *s, size_t n, size_t *bad);
+/* The offset of the first "\u0000" escape inside a JSON text (a NUL byte in a
+ * string, which C strings would cut), or -1. */
+long fc_json_nul_escape(const char *text);
+
 /* ---- suggestions ---- */
 size_t fc_edit_distance(const char *a, const char *b);
 /* The candidate nearest to word, or NULL when nothing is close enough. */
