@@ -438,18 +438,10 @@ int32_t fc_days_from_civil(int y, int m, int d) { return days_from_civil(y, m, d
 
 void fc_format_date(int32_t z, char *out)
 {
-    long zz = (long)z + 719468;
-    long era = (zz >= 0 ? zz : zz - 146096) / 146097;
-    long doe = zz - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
+    int y, m, d;
+    fc_civil_from_days(z, &y, &m, &d);
     char tmp[48];
-    snprintf(tmp, sizeof tmp, "%04ld-%02ld-%02ld", y, m, d);
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
     memcpy(out, tmp, 10);
     out[10] = '\0';
 }
