@@ -8,9 +8,11 @@ lengths differ. Demand per day is negative-binomial around
     level * weekly(dow) * yearly(doy) * promo_uplift^promo * (price/base)^elasticity
 
 with per-series levels from about 0.3 to 50 units a day (the low ones are
-intermittent: most days sell nothing). Features are the kind an M5 pipeline
-builds: price, promo flag, calendar encodings, lags 7 and 28 and a 28-day
-rolling mean of past sales (empty where the history is too short).
+intermittent: most days sell nothing). Features are what is known ahead of
+each day: price, promo flag and calendar encodings. No column is computed
+from sales: lags and rolling means are forecast's derived features, which
+respect the forecast origin (precomputed ones would let a test day see sales
+after it).
 
 Deterministic: numpy.random.default_rng(20240101). Needs Debian's
 python3-numpy.
@@ -47,8 +49,7 @@ def main():
     out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["date", "product_id", "store_id", "item_name", "sales", "price", "promo",
-                "feature_dow", "feature_month", "feature_doy_sin", "feature_doy_cos",
-                "feature_lag_7", "feature_lag_28", "feature_rmean_28"])
+                "feature_dow", "feature_month", "feature_doy_sin", "feature_doy_cos"])
     ndays = (END - START).days + 1
     for p, product in enumerate(PRODUCTS):
         base_price = round(float(rng.uniform(1.0, 12.0)), 2)
@@ -59,7 +60,6 @@ def main():
             first = LAUNCH.get(product, START)
             level = LEVEL[p] * STORE_SCALE[s]
             dispersion = 2.0 if level < 3 else 8.0
-            sales = []
             promo_left = 0
             for i in range((first - START).days, ndays):
                 day = START + dt.timedelta(days=i)
@@ -78,14 +78,9 @@ def main():
                 # negative binomial with mean `mean` and size `dispersion`
                 q = dispersion / (dispersion + mean)
                 y = int(rng.negative_binomial(dispersion, q))
-                n = len(sales)
-                lag7 = sales[n - 7] if n >= 7 else ""
-                lag28 = sales[n - 28] if n >= 28 else ""
-                rmean = "%.4f" % (sum(sales[n - 28:]) / 28.0) if n >= 28 else ""
                 w.writerow([day.isoformat(), product, store, NAMES[p], y, "%.2f" % price, promo,
                             dow, day.month, "%.6f" % math.sin(2 * math.pi * doy / 365.25),
-                            "%.6f" % math.cos(2 * math.pi * doy / 365.25), lag7, lag28, rmean])
-                sales.append(y)
+                            "%.6f" % math.cos(2 * math.pi * doy / 365.25)])
     if out is not sys.stdout:
         out.close()
 

@@ -637,6 +637,55 @@ expect_fail "--future without --horizon" "--future FILE goes with --horizon H" \
     "$BIN" predict --run "$RH" --data data/sample.csv --future "$T/fut.csv" --out "$T/out"
 expect_fail "a bad horizon" "--horizon 0: expected a number of periods" \
     "$BIN" predict --run "$RH" --horizon 0 --out "$T/out"
+RNH=$("$BIN" train --model statquant --name nohz --quiet --set horizon=null)
+expect_fail "--horizon from a run trained without one" "was trained without a horizon" \
+    "$BIN" predict --run "$RNH" --horizon 28 --out "$T/out"
+
+# ---- horizon and multi_step: the leakage guard ----
+expect_fail "a direct lag shorter than the horizon" \
+    'features.rolling[0]: feature rolling_mean_7_lag_1 uses the target 1 periods back, less than horizon 28 with multi_step "direct"' \
+    "$BIN" train --horizon 28 --multi-step direct --set 'features.lags=[28]' \
+    --set 'features.rolling=[{"stat": "mean", "window": 7, "lag": 1}]' --out "$T/out"
+expect_fail "a bad multi_step" 'multi_step: expected one of "recursive", "direct", got "both"' \
+    "$BIN" train --horizon 28 --multi-step both --out "$T/out"
+"$BIN" train --model statquant --horizon 7 --name hz7 --quiet >/dev/null \
+    && [ "$(tail -n +2 runs/hz7/statquant/combined/predictions.csv | wc -l)" -eq 210 ] \
+    && [ "$(tail -n +2 runs/hz7/statquant/combined/predictions.csv | cut -d, -f3 | sort -u | tail -1)" = 2015-12-10 ] \
+    && ok || bad "horizon 7: the test period is the 7 days after the origin"
+RDH=$("$BIN" train --model xgboost_standard --horizon 28 --multi-step direct --name hzd --quiet \
+    --set models.xgboost_standard.n_estimators=20)
+expect_fail "a direct run asked for more than its horizon" "forecasts at most 28 periods ahead" \
+    "$BIN" predict --run "$RDH" --horizon 29 --out "$T/out"
+# Every target after the origin perturbed: the forecasts from that origin do
+# not change, recursive (lags 1 and 7, a rolling mean ending yesterday) and
+# direct (lags >= 28). A feature that saw a test-period target would move.
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 >= "2015-12-04" { $5 = $5 * 3 + 11 } { print }' \
+    data/sample.csv >"$T/perturbed.csv"
+leak_run() { # leak_run MODE DATA NAME LAGS ROLLING
+    "$BIN" train --model xgboost_standard,mlp_quantile --horizon 28 --multi-step "$1" \
+        --data "$2" --no-cache --name "$3" --quiet --set "features.lags=$4" \
+        --set "features.rolling=$5" --set models.xgboost_standard.n_estimators=30 \
+        --set models.mlp_quantile.max_epochs=3 >/dev/null || bad "leakage run $3"
+}
+leak_same() { # leak_same MODE: forecasts equal, actuals not
+    same=1
+    for m in xgboost_standard mlp_quantile; do
+        for d in sample perturbed; do
+            cut -d, -f1-3,5- "runs/leak-$1-$d/$m/combined/predictions.csv" >"$T/$d.p"
+            cut -d, -f4 "runs/leak-$1-$d/$m/combined/predictions.csv" >"$T/$d.a"
+        done
+        cmp -s "$T/sample.p" "$T/perturbed.p" || same=0
+        cmp -s "$T/sample.a" "$T/perturbed.a" && same=0
+    done
+    [ $same = 1 ] && ok || bad "$1: targets after the origin perturbed, the forecasts unchanged"
+}
+for d in sample perturbed; do
+    f=data/sample.csv && [ $d = perturbed ] && f="$T/perturbed.csv"
+    leak_run recursive "$f" "leak-recursive-$d" '[1,7]' '[{"stat": "mean", "window": 7, "lag": 1}]'
+    leak_run direct "$f" "leak-direct-$d" '[28,35]' '[{"stat": "mean", "window": 7, "lag": 28}]'
+done
+leak_same recursive
+leak_same direct
 
 # ---- strings JSON or C cannot carry (issue 11 item 5) ----
 expect_fail "a NUL escape in a --set value" '\u0000 in a string: a name, path or value cannot hold a NUL' \

@@ -42,13 +42,14 @@ static const struct fc_opt predict_opts[] = {
  * fc_error. */
 static int predict_saved(const struct fc_config *cfg, const struct fc_dataset *ds,
                          const struct fc_split *sp, const struct fc_transform *tf,
-                         const char *dir, struct fc_pred *out)
+                         const struct fc_recursion *rec, const char *dir, struct fc_pred *out)
 {
     struct fc_dataset view = tf ? fc_transform_view(tf, ds) : *ds;
     struct fc_plan P;
     fc_plan_predict(&P, cfg, &view, sp, dir);
     P.transform = tf;
     P.truth = ds;
+    P.recursion = rec;
     int rc = 0;
     for (size_t k = 0; k < P.n_jobs && rc == 0; k++)
         rc = fc_job_run(&P, &P.jobs[k]);
@@ -153,6 +154,23 @@ static int parse_predict_args(const struct fc_args *a, struct predict_args *p)
     return 0;
 }
 
+/* --horizon H needs a run trained for a horizon: its features were checked
+ * against it (direct: no lag shorter than it). */
+static int check_horizon(const struct fc_config *cfg, const struct predict_args *p)
+{
+    if (!cfg->horizon)
+        return fc_error("--horizon %ld: the run %s was trained without a horizon (config "
+                        "\"horizon\"), so nothing checked that its features are known that "
+                        "far ahead; train it with --horizon %ld (or \"horizon\": %ld)",
+                        p->horizon, p->run, p->horizon, p->horizon);
+    if (cfg->multi_step == FC_MULTI_DIRECT && p->horizon > cfg->horizon)
+        return fc_error("--horizon %ld: the run %s forecasts at most %d periods ahead "
+                        "(horizon %d, multi_step \"direct\"): its features would be missing "
+                        "after that; use --horizon %d or less, or train for a longer horizon",
+                        p->horizon, p->run, cfg->horizon, cfg->horizon, cfg->horizon);
+    return 0;
+}
+
 /* --horizon: ds (the history) extended by the periods to forecast, their
  * split, and each series' origin (its last date) */
 static int extend_to_horizon(struct fc_config *cfg, const struct predict_args *p,
@@ -224,6 +242,8 @@ static int cmd_predict(int argc, char **argv)
     if (!ds)
         goto out;
     fc_dataset_cache_store(&cfg.data, 0, ds);
+    if (p.horizon && check_horizon(&cfg, &p))
+        goto out;
     if (p.horizon ? extend_to_horizon(&cfg, &p, &ds, &sp, &origins) : (fc_split_all(ds, &sp), 0))
         goto out;
     have_split = 1;
@@ -234,7 +254,11 @@ static int cmd_predict(int argc, char **argv)
                           &cfg.data.freq, 0, 0, origins))
         goto out;
     model_dir = fc_run_model_dir(p.run, cfg.model.ops->name, cfg.strategy);
-    if (predict_saved(&cfg, ds, &sp, tf.target ? &tf : NULL, model_dir, &pred))
+    /* recursive: each step's lags from the earlier steps' predictions */
+    struct fc_recursion rec = {&cfg.features, cfg.data.freq, 0, origins, cfg.quantiles};
+    int recursive = p.horizon && cfg.multi_step == FC_MULTI_RECURSIVE;
+    if (predict_saved(&cfg, ds, &sp, tf.target ? &tf : NULL, recursive ? &rec : NULL,
+                      model_dir, &pred))
         goto out;
     size_t n;
     rows = fc_split_rows(&sp, 2, &n);

@@ -20,6 +20,10 @@ static const struct fc_opt train_opts[] = {
     {"data", "FILE", "data CSV (data.path)"},
     {"strategy", "S", "combined (one model over all series) or individual (one per series)"},
     {"split-date", "DATE", "first test date, YYYY-MM-DD (split.split_date)"},
+    {"horizon", "H", "forecast H periods from each origin (horizon): the test period's "
+                     "length"},
+    {"multi-step", "MODE", "recursive or direct: how steps after the first are forecast "
+                           "(multi_step)"},
     {"quantiles", "LIST", "quantile levels, e.g. 0.1,0.5,0.9"},
     {"sku", "KEY", "train only this series, e.g. 80558:2 (repeatable)"},
     {"out", "DIR", "directory that holds runs (output.dir, default runs)"},
@@ -52,6 +56,7 @@ static int build_overrides(const struct fc_args *a, const char **config,
         {"seed", "seed", 0, 0},           {"jobs", "jobs", 0, 0},
         {"plot-sku", "report.plot_series", 1, 0},
         {"no-cache", "data.cache", 0, 0},
+        {"horizon", "horizon", 0, 0},     {"multi-step", "multi_step", 0, 0},
     };
     struct fc_override *ov = xcalloc(a->n ? a->n : 1, sizeof *ov);
     size_t n = 0;
@@ -83,7 +88,8 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 ov[n].flag = fc_xasprintf("--%s", name);
                 /* numbers for --seed / --jobs stay text when they are not numbers,
                  * so validation names the flag and the bad value */
-                int numeric = strcmp(name, "seed") == 0 || strcmp(name, "jobs") == 0;
+                int numeric = strcmp(name, "seed") == 0 || strcmp(name, "jobs") == 0 ||
+                              strcmp(name, "horizon") == 0;
                 if (strcmp(name, "no-cache") == 0) {
                     ov[n].value = xstrdup("false");
                 } else if (numeric || map[k].as_list) {

@@ -122,6 +122,13 @@ static int derive_features(struct fc_train_run *R)
     }
     fc_info(1, "derived %zu features (%s periods), none seeing a target after the split date",
             R->ds->n_features - before, fc_freq_name(R->cfg.data.freq));
+    if (R->cfg.horizon && R->cfg.multi_step == FC_MULTI_RECURSIVE) {
+        /* the test rows' lags come from the earlier steps' predictions */
+        R->rec = (struct fc_recursion){&R->cfg.features, R->cfg.data.freq,
+                                       R->cfg.split.split_date - 1, NULL, R->cfg.quantiles};
+        R->recursive = 1;
+        return 0;
+    }
     /* a lag shorter than the test period is there in training, missing late
      * in the test period: the model meets values it never saw */
     int shortest = INT32_MAX;
@@ -315,6 +322,8 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
         return -1;
     struct fc_plan P;
     fc_plan_train(&P, &one, &R->view, &R->sp, R->model_dirs[k]);
+    if (R->recursive)
+        P.recursion = &R->rec;
     if (R->have_tf) {
         P.transform = &R->tf;
         P.truth = R->ds;

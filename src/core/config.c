@@ -29,6 +29,7 @@ static const char default_config[] =
     "  \"freq\": \"auto\" },"
     "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [] },"
     "\"target_transform\": \"none\", \"nonnegative\": \"auto\","
+    "\"horizon\": null, \"multi_step\": \"recursive\","
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": null,"
     "  \"val_periods\": 28,"
     "  \"val_date\": null, \"min_train_rows\": 2 },"
@@ -787,6 +788,25 @@ const char *const fc_window_stat_names[] = {"mean", "std", "min", "max", "median
 const char *const fc_calendar_names[] = {"dow",  "dom",     "doy",  "week",
                                          "month", "quarter", "year", "is_weekend", NULL};
 
+char *fc_feature_name(const struct fc_feature_spec *f, size_t k)
+{
+    if (k < f->n_lags)
+        return fc_xasprintf("lag_%d", f->lags[k]);
+    k -= f->n_lags;
+    if (k < f->n_windows) {
+        const struct fc_window_spec *w = &f->windows[k];
+        if (w->window)
+            return fc_xasprintf("rolling_%s_%d_lag_%d", fc_window_stat_names[w->stat],
+                                w->window, w->lag);
+        return fc_xasprintf("expanding_%s_lag_%d", fc_window_stat_names[w->stat], w->lag);
+    }
+    k -= f->n_windows;
+    for (int b = 0; fc_calendar_names[b]; b++)
+        if ((f->calendar & (1u << b)) && k-- == 0)
+            return fc_xasprintf("cal_%s", fc_calendar_names[b]);
+    return NULL;
+}
+
 /* features.<list>[k]: {"stat", "window" (rolling only), "lag"} */
 static int window_spec(const struct vctx *v, const cJSON *e, const char *path, int rolling,
                        struct fc_window_spec *out)
@@ -893,16 +913,68 @@ static int validate_features(const struct vctx *v, const cJSON *root, struct fc_
     return 0;
 }
 
+/* ---- the horizon and how steps after the first are forecast ---- */
+
+const char *const fc_multi_step_names[] = {"recursive", "direct", NULL};
+
+/* With "direct", a row k <= horizon periods after the origin keeps only the
+ * lags >= k: a feature whose lag is shorter than the horizon would be
+ * missing late in every forecast, so it is refused. */
+static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_config *c)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "horizon");
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(root, "multi_step");
+    long k = cJSON_IsString(ms) ? index_of(fc_multi_step_names, ms->valuestring) : -1;
+    if (k < 0)
+        return bad(v, "multi_step", "one of \"recursive\", \"direct\"", ms);
+    c->multi_step = (enum fc_multi_step)k;
+    c->horizon = 0;
+    if (!h || cJSON_IsNull(h))
+        return 0;
+    long n;
+    if (get_int(v, root, "", "horizon", 1, 10000, &n))
+        return -1;
+    c->horizon = (int)n;
+    c->split.horizon = c->horizon;
+    const struct fc_feature_spec *f = &c->features;
+    if (c->multi_step != FC_MULTI_DIRECT)
+        return 0;
+    for (size_t j = 0; j < f->n_lags + f->n_windows; j++) {
+        int lag = j < f->n_lags ? f->lags[j] : f->windows[j - f->n_lags].lag;
+        if (lag >= c->horizon)
+            continue;
+        char *name = fc_feature_name(f, j);
+        const char *list = j < f->n_lags ? "lags"
+                           : f->windows[j - f->n_lags].window ? "rolling"
+                                                                : "expanding";
+        size_t idx = j < f->n_lags ? j : j - f->n_lags;
+        if (j >= f->n_lags && !f->windows[j - f->n_lags].window) /* rolling come first */
+            for (size_t i = 0; i < f->n_windows; i++)
+                idx -= f->windows[i].window != 0;
+        char *path = fc_xasprintf("features.%s[%zu]", list, idx);
+        fc_error("%s: %s: feature %s uses the target %d periods back, less than horizon %d "
+                 "with multi_step \"direct\": the forecast %d periods ahead would need "
+                 "targets after its origin; use lags >= %d, or multi_step \"recursive\"",
+                 origin(v, path), path, name, lag, c->horizon, c->horizon, c->horizon);
+        free(path);
+        free(name);
+        return -1;
+    }
+    return 0;
+}
+
 static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
 {
     static const char *const keys[] = {"data",      "split", "series", "model",
                                        "strategy",  "quantiles", "seed", "jobs",
                                        "output",    "models", "format_version", "report",
-                                       "features",  "target_transform", "nonnegative"};
+                                       "features",  "target_transform", "nonnegative",
+                                       "horizon",   "multi_step"};
     if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
         return -1;
     if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
-        validate_features(v, root, &c->features) || validate_target(v, root, c))
+        validate_features(v, root, &c->features) || validate_target(v, root, c) ||
+        validate_horizon(v, root, c))
         return -1;
     if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
         return -1;

@@ -34,6 +34,11 @@ static int64_t period_of(int32_t day, enum fc_freq freq)
     return day;
 }
 
+int64_t fc_derive_period(int32_t day, enum fc_freq freq)
+{
+    return period_of(day, freq);
+}
+
 long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b)
 {
     return (long)(period_of(b, freq) - period_of(a, freq));
@@ -167,6 +172,62 @@ static void expanding_column(const struct series_view *S, const struct fc_window
     }
 }
 
+/* ---- one row (recursive forecasts) ----
+ * The same values as the columns above for the row at position i, found by
+ * binary search: the same rows, in the same order, through the same
+ * arithmetic, so a row computed alone equals its column entry bit for bit. */
+
+/* the first of p[0..n) that is >= t */
+static size_t lower_bound(const int64_t *p, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void fc_derive_row(const struct fc_feature_spec *f, const float *y, const int64_t *p, size_t i,
+                   float *out, double *vals, double *buf)
+{
+    for (size_t k = 0; k < f->n_lags; k++) {
+        int64_t t = p[i] - f->lags[k];
+        size_t j = lower_bound(p, i, t);
+        out[k] = j < i && p[j] == t ? y[j] : NAN;
+    }
+    for (size_t k = 0; k < f->n_windows; k++) {
+        const struct fc_window_spec *w = &f->windows[k];
+        int64_t t = p[i] - w->lag;
+        size_t hi = lower_bound(p, i, t + 1);
+        if (w->window) {
+            size_t m = 0;
+            for (size_t r = lower_bound(p, i, t - w->window + 1); r < hi; r++)
+                if (!isnan(y[r]))
+                    vals[m++] = y[r];
+            out[f->n_lags + k] = (float)window_stat(w->stat, vals, m, buf);
+            continue;
+        }
+        size_t count = 0;
+        double mean = 0, m2 = 0;
+        for (size_t r = 0; r < hi; r++) {
+            double v = y[r];
+            if (isnan(v))
+                continue;
+            count++;
+            double d = v - mean;
+            mean += d / (double)count;
+            m2 += d * (v - mean);
+        }
+        out[f->n_lags + k] =
+            (float)(w->stat == FC_STAT_MEAN ? (count ? mean : NAN)
+                                            : (count > 1 ? sqrt(m2 / (double)(count - 1)) : NAN));
+    }
+}
+
 /* ---- calendar ---- */
 
 /* field of a day whose civil date (y, m, d) and weekday are known */
@@ -197,25 +258,6 @@ static double calendar_field(int field, int32_t day, int y, int m, int d, int do
 }
 
 /* ---- names and columns ---- */
-
-static char *feature_name(const struct fc_feature_spec *f, size_t k)
-{
-    if (k < f->n_lags)
-        return fc_xasprintf("lag_%d", f->lags[k]);
-    k -= f->n_lags;
-    if (k < f->n_windows) {
-        const struct fc_window_spec *w = &f->windows[k];
-        if (w->window)
-            return fc_xasprintf("rolling_%s_%d_lag_%d", fc_window_stat_names[w->stat],
-                                w->window, w->lag);
-        return fc_xasprintf("expanding_%s_lag_%d", fc_window_stat_names[w->stat], w->lag);
-    }
-    k -= f->n_windows;
-    for (int b = 0; fc_calendar_names[b]; b++)
-        if ((f->calendar & (1u << b)) && k-- == 0)
-            return fc_xasprintf("cal_%s", fc_calendar_names[b]);
-    return NULL;
-}
 
 static size_t n_calendar(unsigned bits)
 {
@@ -288,7 +330,7 @@ int fc_derive_origins(struct fc_dataset *ds, const float *target,
         return 0;
     char **names = xcalloc(n_new, sizeof *names);
     for (size_t k = 0; k < n_new; k++)
-        names[k] = feature_name(f, k);
+        names[k] = fc_feature_name(f, k);
     for (size_t k = 0; k < n_new; k++)
         for (size_t j = 0; j < ds->n_features; j++)
             if (strcmp(names[k], ds->feature_names[j]) == 0) {

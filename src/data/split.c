@@ -69,7 +69,9 @@ int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
         while (t < e && ds->date[t] < spec->split_date)
             t++;
         size_t te = t;
-        while (te < e && (!spec->has_test_end || ds->date[te] < spec->test_end))
+        while (te < e && (!spec->has_test_end || ds->date[te] < spec->test_end) &&
+               (!spec->horizon ||
+                fc_derive_periods(freq, spec->split_date - 1, ds->date[te]) <= spec->horizon))
             te++;
         size_t v = t;
         if (t > b && (spec->has_val_date || spec->val_days > 0)) {

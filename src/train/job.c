@@ -45,6 +45,16 @@ static struct fc_model_ctx job_ctx(const struct fc_plan *P, const char *prefix)
     return ctx;
 }
 
+/* The test rows' predictions: at once, or step by step (recursive.h). */
+static int predict_rows(const struct fc_plan *P, void *model, const uint32_t *rows, size_t n,
+                        struct fc_pred *out)
+{
+    const struct fc_model_ops *ops = P->cfg->model.ops;
+    if (P->recursion && fc_recursion_needed(P->recursion->features, ops))
+        return fc_recursive_predict(P->recursion, ops, model, P->ds, rows, n, out);
+    return ops->predict(model, P->ds, rows, n, out);
+}
+
 static int fit_job(const struct fc_plan *P, struct fc_job *j, const struct fc_model_ctx *ctx)
 {
     const struct fc_model_ops *ops = P->cfg->model.ops;
@@ -75,7 +85,7 @@ static int fit_job(const struct fc_plan *P, struct fc_job *j, const struct fc_mo
     if (fc_modeldir_save(j->dir, ops, model, &j->record))
         goto out;
     double t1 = fc_now();
-    if (ops->predict(model, P->ds, test, n_test, &j->pred))
+    if (predict_rows(P, model, test, n_test, &j->pred))
         goto out;
     j->pred_s = fc_now() - t1;
     rc = fc_modeldir_finish(j->dir, P->cfg, P->ds, j->series_key, &j->pred);
@@ -101,7 +111,7 @@ static int load_job(const struct fc_plan *P, struct fc_job *j, const struct fc_m
     size_t n;
     uint32_t *rows = job_rows(P, j, 2, &n);
     double t0 = fc_now();
-    int rc = ops->predict(model, P->ds, rows, n, &j->pred);
+    int rc = predict_rows(P, model, rows, n, &j->pred);
     j->pred_s = fc_now() - t0;
     ops->free(model);
     free(rows);

@@ -45,6 +45,8 @@ struct fc_train_run {
     struct fc_transform tf;      /* the target transform (have_tf: not the identity) */
     int have_tf;
     struct fc_dataset view;      /* ds with the transformed target: what jobs see */
+    struct fc_recursion rec;     /* horizon with multi_step "recursive" */
+    int recursive;
     struct cJSON *old_run;   /* run.json of the run resumed or merged */
     struct fc_train_result *res; /* (n_res) one per model */
     char **model_dirs;           /* (n_res) */

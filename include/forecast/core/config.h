@@ -69,6 +69,17 @@ struct fc_feature_spec {
 enum fc_target_transform { FC_TT_NONE, FC_TT_LOG1P, FC_TT_LOCAL_SCALE };
 extern const char *const fc_target_transform_names[]; /* by enum fc_target_transform */
 
+/* How steps after the first of a horizon are forecast: "recursive" (one
+ * model; each step's lags use the earlier steps' predictions) or "direct"
+ * (every feature known at the origin: lags >= horizon). */
+enum fc_multi_step { FC_MULTI_RECURSIVE, FC_MULTI_DIRECT };
+extern const char *const fc_multi_step_names[]; /* by enum fc_multi_step */
+
+/* The name of derived feature k (lags, then windows, then calendar fields in
+ * bit order): lag_28, rolling_mean_7_lag_28, expanding_std_lag_28, cal_dow.
+ * Caller frees. */
+char *fc_feature_name(const struct fc_feature_spec *f, size_t k);
+
 extern const char *const fc_window_stat_names[]; /* by enum fc_window_stat */
 extern const char *const fc_calendar_names[];    /* by bit position */
 
@@ -83,6 +94,7 @@ struct fc_split_spec {
     int has_val_date;
     int32_t val_date;    /* or: validation = [val_date, split_date) */
     int min_train_rows;  /* fewer rows before split_date: series skipped */
+    int horizon;         /* 0, or test rows at most horizon periods after the origin */
 };
 
 struct fc_model_choice {
@@ -98,6 +110,8 @@ struct fc_config {
     struct fc_feature_spec features;
     enum fc_target_transform target_transform; /* data/transform.h */
     int nonnegative;     /* 1 clip predictions at 0, 0 not, -1 auto (no negative target) */
+    int horizon;         /* periods forecast from an origin; 0: not set */
+    enum fc_multi_step multi_step;
     char **skus;         /* "PRODUCT:STORE" keys; empty = all series */
     size_t n_skus;
     struct fc_model_choice *models; /* every model to train, in order */

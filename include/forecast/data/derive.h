@@ -29,6 +29,9 @@
  * a multiple of 7 days apart, else daily. */
 enum fc_freq fc_derive_freq(const struct fc_dataset *ds, enum fc_freq freq);
 const char *fc_freq_name(enum fc_freq freq);
+/* The period of a day (freq not AUTO): the day, its 7-day block since
+ * 1970-01-01, or year * 12 + month - 1. */
+int64_t fc_derive_period(int32_t day, enum fc_freq freq);
 /* Periods of freq (not AUTO) from day a to day b. */
 long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b);
 
@@ -48,5 +51,14 @@ int fc_derive_from(struct fc_dataset *ds, const float *target, const struct fc_f
 int fc_derive_origins(struct fc_dataset *ds, const float *target,
                       const struct fc_feature_spec *f, enum fc_freq *freq, int has_origin,
                       int32_t origin, const int32_t *origins);
+
+/* The target-based features (lags, then windows: f->n_lags + f->n_windows
+ * values into out) of the row at position i of one series, from its
+ * targets y (NAN: missing or not known yet) and periods p of positions
+ * 0..i: bit for bit what fc_derive computes for that row without an origin.
+ * vals, buf: scratch of i doubles each. What a recursive forecast uses
+ * after filling y with the earlier steps' predictions. */
+void fc_derive_row(const struct fc_feature_spec *f, const float *y, const int64_t *p, size_t i,
+                   float *out, double *vals, double *buf);
 
 #endif

@@ -31,6 +31,7 @@
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
 #include "forecast/data/transform.h"
+#include "forecast/train/recursive.h"
 
 enum fc_job_kind {
     FC_JOB_FIT,  /* fit on the fit rows (validation rows for early stopping), save,
@@ -65,6 +66,8 @@ struct fc_plan {
     const struct fc_split *sp;    /* the series and rows jobs fit and predict */
     const struct fc_transform *transform; /* NULL: none; predictions are inverted */
     const struct fc_dataset *truth; /* the data in the target's units (NULL: ds) */
+    const struct fc_recursion *recursion; /* NULL: the test rows' features are ds's;
+                                   * else forecast step by step (recursive.h) */
     char *dir;                    /* <run>/<model>/<strategy> (owned) */
     int threads;                  /* library threads of each job */
     int workers;                  /* jobs run at once */
