@@ -686,6 +686,17 @@ for d in sample perturbed; do
 done
 leak_same recursive
 leak_same direct
+# a seasonal difference forecast recursively: the levels of steps after the
+# first week come from the earlier forecasts, in train and in predict alike
+RDF=$("$BIN" train --model xgboost_standard --name hzdiff --quiet --set 'target_transform={"difference": 7}' \
+    --set 'features.lags=[1,7,14]' --set models.xgboost_standard.n_estimators=30)
+"$BIN" predict --run "$RDF" --horizon 28 --data "$T/hist.csv" --future "$T/fut.csv" \
+    --out "$T/hd.csv" --quiet --no-cache \
+    && cut -d, -f1-3,5 "$RDF/xgboost_standard/combined/predictions.csv" >"$T/rd.csv" \
+    && cmp -s "$T/rd.csv" "$T/hd.csv" && grep -q '"difference":[[:space:]]*7' "$RDF/transform.json" \
+    && ok || bad "difference 7: a forecast from the history equals the run's test predictions"
+expect_fail "a bad difference" 'target_transform.difference: expected an integer in [1, 10000], got 0' \
+    "$BIN" train --set 'target_transform={"difference": 0}' --out "$T/out"
 
 # ---- strings JSON or C cannot carry (issue 11 item 5) ----
 expect_fail "a NUL escape in a --set value" '\u0000 in a string: a name, path or value cannot hold a NUL' \

@@ -763,14 +763,27 @@ static int validate_quantiles(const struct vctx *v, const cJSON *root, struct fc
 
 /* ---- the target: transform, non-negativity ---- */
 
-const char *const fc_target_transform_names[] = {"none", "log1p", "local_scale", NULL};
+const char *const fc_target_transform_names[] = {"none", "log1p", "local_scale", "difference",
+                                                 NULL};
 
 static int validate_target(const struct vctx *v, const cJSON *root, struct fc_config *c)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "target_transform");
     long k = cJSON_IsString(t) ? index_of(fc_target_transform_names, t->valuestring) : -1;
+    c->difference = k == FC_TT_DIFFERENCE;
+    if (cJSON_IsObject(t) && cJSON_GetArraySize(t) == 1 &&
+        cJSON_GetObjectItemCaseSensitive(t, "difference")) {
+        long d;
+        if (get_int(v, t, "target_transform", "difference", 1, 10000, &d))
+            return -1;
+        k = FC_TT_DIFFERENCE;
+        c->difference = (int)d;
+    }
     if (k < 0)
-        return bad(v, "target_transform", "one of \"none\", \"log1p\", \"local_scale\"", t);
+        return bad(v, "target_transform",
+                   "one of \"none\", \"log1p\", \"local_scale\", \"difference\", or "
+                   "{\"difference\": k}",
+                   t);
     c->target_transform = (enum fc_target_transform)k;
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "nonnegative");
     if (cJSON_IsString(nn) && strcmp(nn->valuestring, "auto") == 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "forecast/core/util.h"
+#include "forecast/data/derive.h"
 
 void fc_transform_free(struct fc_transform *t)
 {
@@ -39,11 +40,33 @@ static double inverse(const struct fc_transform *t, size_t s, double p)
     return t->clip && p < 0 ? 0 : p;
 }
 
+/* The row of series s (rows b..i of ds) k periods before row i, or -1. */
+static long back(const struct fc_dataset *ds, const struct fc_transform *t, size_t b, size_t i)
+{
+    int64_t want = fc_derive_period(ds->date[i], t->freq) - t->difference;
+    for (size_t j = i; j-- > b;) {
+        int64_t pj = fc_derive_period(ds->date[j], t->freq);
+        if (pj <= want)
+            return pj == want ? (long)j : -1;
+    }
+    return -1;
+}
+
 /* t->target from ds->target; idx[s]: the transform's series of ds's
  * series s */
 static void apply(struct fc_transform *t, const struct fc_dataset *ds, const size_t *idx)
 {
     t->target = xmalloc((ds->n_rows ? ds->n_rows : 1) * sizeof *t->target);
+    if (t->kind == FC_TT_DIFFERENCE) { /* y - y k periods back; missing without it */
+        for (size_t s = 0; s < ds->n_series; s++) {
+            size_t b = ds->series_start[s];
+            for (size_t i = b; i < b + ds->series_len[s]; i++) {
+                long j = back(ds, t, b, i);
+                t->target[i] = j < 0 ? NAN : ds->target[i] - ds->target[j];
+            }
+        }
+        return;
+    }
     for (size_t i = 0; i < ds->n_rows; i++) {
         float y = ds->target[i];
         t->target[i] = isnan(y) ? NAN : (float)forward(t, idx ? idx[ds->series[i]] : 0, y);
@@ -55,6 +78,9 @@ int fc_transform_fit(struct fc_transform *t, const struct fc_config *cfg,
 {
     memset(t, 0, sizeof *t);
     t->kind = cfg->target_transform;
+    t->difference = cfg->difference;
+    t->freq = fc_derive_freq(ds, cfg->data.freq);
+    t->origin = cfg->split.split_date - 1;
     double lowest = INFINITY;
     for (size_t i = 0; i < sp->n_used; i++)
         for (size_t r = sp->used[i].train_begin; r < sp->used[i].test_begin; r++)
@@ -104,6 +130,7 @@ int fc_transform_fit(struct fc_transform *t, const struct fc_config *cfg,
 int fc_transform_apply(struct fc_transform *t, const struct fc_dataset *ds)
 {
     size_t *idx = NULL;
+    t->origin = INT32_MAX; /* every target of new data is history */
     if (t->kind == FC_TT_LOCAL_SCALE) {
         /* ds's series in the fitted order: by key */
         struct fc_strmap m;
@@ -150,11 +177,47 @@ int fc_transform_apply(struct fc_transform *t, const struct fc_dataset *ds)
     return 0;
 }
 
+/* Differences back to levels: a row's forecast plus the level k periods
+ * before it -- the actual target when that row is history (not after the
+ * origin), else that row's own forecast (rows are in series and date order,
+ * so it is mapped back already). Quantiles ride on the point path. */
+static void invert_difference(const struct fc_transform *t, const struct fc_dataset *ds,
+                              const uint32_t *rows, struct fc_pred *p, const double *levels)
+{
+    size_t L = p->n_quantiles, med = 0;
+    for (size_t l = 1; l < L; l++)
+        if (fabs(levels[l] - 0.5) < fabs(levels[med] - 0.5))
+            med = l;
+    long *at = xmalloc((ds->n_rows ? ds->n_rows : 1) * sizeof *at); /* ds row -> i */
+    for (size_t r = 0; r < ds->n_rows; r++)
+        at[r] = -1;
+    for (size_t i = 0; i < p->n; i++)
+        at[rows[i]] = (long)i;
+    for (size_t i = 0; i < p->n; i++) {
+        uint32_t r = rows[i];
+        long j = back(ds, t, ds->series_start[ds->series[r]], r);
+        double level = NAN;
+        if (j >= 0 && ds->date[j] <= t->origin && !isnan(ds->target[j]))
+            level = ds->target[j];
+        else if (j >= 0 && at[j] >= 0)
+            level = p->point ? p->point[at[j]] : p->q[(size_t)at[j] * L + med];
+        if (p->point)
+            p->point[i] = (float)inverse(t, 0, p->point[i] + level);
+        for (size_t l = 0; l < L; l++)
+            p->q[i * L + l] = (float)inverse(t, 0, p->q[i * L + l] + level);
+    }
+    free(at);
+}
+
 void fc_transform_invert(const struct fc_transform *t, const struct fc_dataset *ds,
-                         const uint32_t *rows, struct fc_pred *p)
+                         const uint32_t *rows, struct fc_pred *p, const double *levels)
 {
     if (t->kind == FC_TT_NONE && !t->clip)
         return;
+    if (t->kind == FC_TT_DIFFERENCE) {
+        invert_difference(t, ds, rows, p, levels);
+        return;
+    }
     size_t L = p->n_quantiles;
     for (size_t i = 0; i < p->n; i++) {
         size_t s = t->kind == FC_TT_LOCAL_SCALE ? ds->series[rows[i]] : 0;
@@ -181,6 +244,10 @@ cJSON *fc_transform_to_json(const struct fc_transform *t)
     cJSON_AddNumberToObject(j, "format_version", 1);
     cJSON_AddStringToObject(j, "target_transform", fc_target_transform_names[t->kind]);
     cJSON_AddBoolToObject(j, "nonnegative", t->clip);
+    if (t->kind == FC_TT_DIFFERENCE) {
+        cJSON_AddNumberToObject(j, "difference", t->difference);
+        cJSON_AddStringToObject(j, "freq", fc_freq_name(t->freq));
+    }
     if (t->kind == FC_TT_LOCAL_SCALE) {
         cJSON *s = cJSON_AddObjectToObject(j, "series");
         for (size_t k = 0; k < t->n_series; k++) {
@@ -209,6 +276,21 @@ int fc_transform_from_json(struct fc_transform *t, const cJSON *j, const char *p
         return fc_error("%s: not a forecast transform of format version 1", path);
     t->kind = (enum fc_target_transform)k;
     t->clip = cJSON_IsTrue(nn);
+    if (t->kind == FC_TT_DIFFERENCE) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "difference");
+        const cJSON *fq = cJSON_GetObjectItemCaseSensitive(j, "freq");
+        t->freq = FC_FREQ_AUTO;
+        for (int f = FC_FREQ_DAILY; cJSON_IsString(fq) && f <= FC_FREQ_MONTHLY; f++)
+            if (strcmp(fc_freq_name((enum fc_freq)f), fq->valuestring) == 0)
+                t->freq = (enum fc_freq)f;
+        if (!cJSON_IsNumber(d) || d->valuedouble != floor(d->valuedouble) ||
+            d->valuedouble < 1 || d->valuedouble > 10000 || t->freq == FC_FREQ_AUTO)
+            return fc_error("%s: expected \"difference\" (an integer in [1, 10000]) and "
+                            "\"freq\" (daily, weekly or monthly)",
+                            path);
+        t->difference = (int)d->valuedouble;
+        return 0;
+    }
     if (t->kind != FC_TT_LOCAL_SCALE)
         return 0;
     const cJSON *series = cJSON_GetObjectItemCaseSensitive(j, "series");

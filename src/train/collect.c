@@ -172,7 +172,7 @@ int fc_collect(struct fc_plan *P, struct fc_train_result *res)
     if (gather(P, res, ok))
         goto out;
     if (P->transform)
-        fc_transform_invert(P->transform, ds, res->rows, &res->pred);
+        fc_transform_invert(P->transform, ds, res->rows, &res->pred, cfg->quantiles);
     /* the record of a model of every series: from its fit, or its files when
      * an earlier process made it */
     if (P->n_jobs == 1 && !P->jobs[0].series_key) {
@@ -229,7 +229,8 @@ int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out)
     if (P->transform) { /* the split's test rows, in order */
         size_t n;
         uint32_t *rows = fc_split_rows(P->sp, 2, &n);
-        fc_transform_invert(P->transform, P->ds, rows, out);
+        fc_transform_invert(P->transform, P->truth ? P->truth : P->ds, rows, out,
+                            P->cfg->quantiles);
         free(rows);
     }
     return 0;

@@ -7,6 +7,7 @@
  */
 #include "forecast/train/job.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,10 @@ static uint32_t *job_rows(const struct fc_plan *P, const struct fc_job *j, int p
         size_t b = part == 0 ? u[i].train_begin : part == 1 ? u[i].val_begin : u[i].test_begin;
         size_t e = part == 0 ? u[i].val_begin : part == 1 ? u[i].test_begin : u[i].test_end;
         for (size_t r = b; r < e; r++)
-            rows[k++] = (uint32_t)r;
+            if (part == 2 || !isnan(P->ds->target[r])) /* a difference's first periods */
+                rows[k++] = (uint32_t)r;
     }
-    *n = total;
+    *n = k;
     return rows;
 }
 

@@ -66,7 +66,7 @@ struct fc_feature_spec {
     unsigned calendar;               /* FC_CAL_* bits */
 };
 
-enum fc_target_transform { FC_TT_NONE, FC_TT_LOG1P, FC_TT_LOCAL_SCALE };
+enum fc_target_transform { FC_TT_NONE, FC_TT_LOG1P, FC_TT_LOCAL_SCALE, FC_TT_DIFFERENCE };
 extern const char *const fc_target_transform_names[]; /* by enum fc_target_transform */
 
 /* How steps after the first of a horizon are forecast: "recursive" (one
@@ -109,6 +109,7 @@ struct fc_config {
     struct fc_split_spec split;
     struct fc_feature_spec features;
     enum fc_target_transform target_transform; /* data/transform.h */
+    int difference;      /* FC_TT_DIFFERENCE: the lag k of y - y[k periods back] */
     int nonnegative;     /* 1 clip predictions at 0, 0 not, -1 auto (no negative target) */
     int horizon;         /* periods forecast from an origin; 0: not set */
     enum fc_multi_step multi_step;

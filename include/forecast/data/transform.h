@@ -9,8 +9,13 @@
  *   local_scale  (y - mean_s) / sd_s, with the mean and population sd of
  *                series s's training rows (sd 0 -> 1), inverted by p * sd_s +
  *                mean_s
- * Both maps are increasing, so quantiles map to quantiles exactly and their
- * order is kept. Derived features are computed from the transformed target.
+ *   difference   y - y[k periods back] (missing without that period: such
+ *                rows are not fitted), inverted by adding the level k periods
+ *                back: the actual target when it is history, else the
+ *                forecast of that period (the point forecast's path)
+ * The first two maps are increasing, so quantiles map to quantiles exactly
+ * and their order is kept; a difference's quantiles are shifted by the level,
+ * exact while that level is known (steps <= k), on the point path after. Derived features are computed from the transformed target.
  * nonnegative (auto: when no training target is negative) clips point and
  * quantile predictions at 0 after the inversion.
  *
@@ -38,6 +43,10 @@ struct fc_transform {
     char **keys;       /* (n_series) series keys (local_scale), owned */
     double *mean, *sd; /* (n_series) local_scale */
     float *target;     /* (n_rows) the transformed target of the dataset applied to */
+    int difference;    /* difference: k */
+    enum fc_freq freq; /* difference: the periods k counts */
+    int32_t origin;    /* difference: the last day whose target is history (fit: the
+                        * day before the split date; new data: every day) */
 };
 
 /* Fits the transform on the training rows of sp (rows before each used
@@ -48,9 +57,11 @@ int fc_transform_fit(struct fc_transform *t, const struct fc_config *cfg,
 /* Applies a saved transform to new data (predict): -1 after fc_error when a
  * series has no scale. */
 int fc_transform_apply(struct fc_transform *t, const struct fc_dataset *ds);
-/* p's rows (indices into ds) back to the target's units, then clipped. */
+/* p's rows (indices into ds, in series and date order; ds: the target in
+ * its own units) back to the target's units, then clipped. levels: the
+ * levels of p's quantiles. */
 void fc_transform_invert(const struct fc_transform *t, const struct fc_dataset *ds,
-                         const uint32_t *rows, struct fc_pred *p);
+                         const uint32_t *rows, struct fc_pred *p, const double *levels);
 /* A view of ds whose target is t->target (shallow: ds owns the rest). */
 struct fc_dataset fc_transform_view(const struct fc_transform *t, const struct fc_dataset *ds);
 
