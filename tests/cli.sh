@@ -698,6 +698,25 @@ RDF=$("$BIN" train --model xgboost_standard --name hzdiff --quiet --set 'target_
 expect_fail "a bad difference" 'target_transform.difference: expected an integer in [1, 10000], got 0' \
     "$BIN" train --set 'target_transform={"difference": 0}' --out "$T/out"
 
+# ---- output destinations checked before any work (issue 11 item 4) ----
+cp data/sample.csv "$T/keep.csv"
+expect_fail "predict --out is its own --data" "is the data" \
+    "$BIN" predict --run "$RH" --data "$T/keep.csv" --out "$T/keep.csv" --no-cache
+cmp -s data/sample.csv "$T/keep.csv" && ok || bad "predict --out = --data left the data as it was"
+cp "$RH/run.json" "$T/run.json.before"
+expect_fail "predict --out inside the run" "inside the run directory" \
+    "$BIN" predict --run "$RH" --data data/sample.csv --out "$RH/run.json"
+cmp -s "$RH/run.json" "$T/run.json.before" && ok || bad "predict --out = run.json left it as it was"
+expect_fail "predict --out the data's cache" "the data's cache" \
+    "$BIN" predict --run "$RH" --data data/sample.csv --out data/sample.csv.fccache
+expect_fail "predict --out a directory" "is a directory; give a file name" \
+    "$BIN" predict --run "$RH" --data data/sample.csv --out "$T"
+: >"$T/afile"
+expect_fail "train --out a file" "output.dir $T/afile/x: $T/afile is not a directory" \
+    "$BIN" train --out "$T/afile/x"
+expect_fail "a 300-character --name" "output.name: expected a directory name of at most 255 bytes" \
+    "$BIN" train --name "$(printf 'n%.0s' $(seq 300))" --out "$T/out"
+
 # ---- strings JSON or C cannot carry (issue 11 item 5) ----
 expect_fail "a NUL escape in a --set value" '\u0000 in a string: a name, path or value cannot hold a NUL' \
     "$BIN" train --set 'output.name="a\u0000b"' --out "$T/out"

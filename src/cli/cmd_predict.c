@@ -199,6 +199,30 @@ static int extend_to_horizon(struct fc_config *cfg, const struct predict_args *p
     return 0;
 }
 
+/* --out is checked before any work: a file we may write, and none of the
+ * files this command reads or the run's own. */
+static int check_out(const struct predict_args *p, const struct fc_config *cfg)
+{
+    if (strcmp(p->out, "-") == 0)
+        return 0;
+    if (fc_check_output(p->out, 0, "--out"))
+        return -1;
+    if (fc_path_inside(p->out, p->run))
+        return fc_error("--out %s: inside the run directory %s; write predictions elsewhere "
+                        "(the run's files are never overwritten)",
+                        p->out, p->run);
+    char *cache = fc_cache_path(&cfg->data);
+    const char *inputs[] = {cfg->data.path, cfg->data.target_path, p->future, cache};
+    const char *names[] = {"the data", "the target file", "--future", "the data's cache"};
+    int rc = 0;
+    for (size_t k = 0; k < 4 && rc == 0; k++)
+        if (inputs[k] && fc_same_file(p->out, inputs[k]))
+            rc = fc_error("--out %s: is %s (%s); predictions never overwrite an input", p->out,
+                          names[k], inputs[k]);
+    free(cache);
+    return rc;
+}
+
 static int cmd_predict(int argc, char **argv)
 {
     struct fc_args a;
@@ -236,7 +260,8 @@ static int cmd_predict(int argc, char **argv)
     if (fc_config_load(&cfg, run_file, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
-    if (choose_model(&cfg, p.model, p.run) || fc_config_models_ready(&cfg.model, 1))
+    if (choose_model(&cfg, p.model, p.run) || fc_config_models_ready(&cfg.model, 1) ||
+        check_out(&p, &cfg))
         goto out;
     ds = fc_dataset_open(&cfg.data, 0);
     if (!ds)

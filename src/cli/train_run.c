@@ -94,6 +94,8 @@ static int check_config(struct fc_train_run *R)
     if (R->shard_n && R->cfg.strategy != FC_INDIVIDUAL)
         return fc_error("%s: only the individual strategy is sharded (strategy is \"%s\")",
                         R->merge ? "merge" : "--shard", fc_strategy_name(R->cfg.strategy));
+    if (!R->resume_dir && fc_check_output(R->cfg.out_dir, 1, "output.dir"))
+        return -1;
     /* merge loads no model: the shards trained them */
     return R->merge ? 0 : fc_config_models_ready(R->cfg.models, R->cfg.n_models);
 }

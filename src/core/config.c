@@ -1052,6 +1052,9 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     int control = 0;
     for (const char *p = c->run_name; p && *p; p++)
         control |= (unsigned char)*p < 0x20 || *p == 0x7f;
+    if (c->run_name && strlen(c->run_name) > 255)
+        return bad(v, "output.name", "a directory name of at most 255 bytes",
+                   cJSON_GetObjectItemCaseSensitive(o, "name"));
     if (c->run_name && (strchr(c->run_name, '/') || c->run_name[0] == '.' || control))
         return bad(v, "output.name",
                    "a plain directory name (no '/', no control character, not starting with "

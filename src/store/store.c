@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +43,78 @@ int fc_mkdir_p(const char *path)
     }
     free(p);
     return rc;
+}
+
+/* The nearest existing directory at or above path's directory part (dir:
+ * path itself is to be a directory), into buf. */
+static void existing_parent(const char *path, int dir, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", path);
+    if (!dir) {
+        char *slash = strrchr(buf, '/');
+        if (!slash)
+            snprintf(buf, n, ".");
+        else if (slash == buf)
+            buf[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    struct stat st;
+    while (stat(buf, &st) != 0) {
+        char *slash = strrchr(buf, '/');
+        if (!slash) {
+            snprintf(buf, n, ".");
+            return;
+        }
+        if (slash == buf) {
+            buf[1] = '\0';
+            return;
+        }
+        *slash = '\0';
+    }
+}
+
+int fc_check_output(const char *path, int dir, const char *what)
+{
+    char parent[4096];
+    struct stat st;
+    if (strlen(path) >= sizeof parent)
+        return fc_error("%s %s: the path is too long", what, path);
+    if (stat(path, &st) == 0) {
+        if (dir && !S_ISDIR(st.st_mode))
+            return fc_error("%s %s: exists and is not a directory", what, path);
+        if (!dir && S_ISDIR(st.st_mode))
+            return fc_error("%s %s: is a directory; give a file name", what, path);
+        if (!dir && !S_ISREG(st.st_mode))
+            return fc_error("%s %s: not a regular file; forecast writes a new file and "
+                            "renames it into place",
+                            what, path);
+    }
+    existing_parent(path, dir && stat(path, &st) == 0, parent, sizeof parent);
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fc_error("%s %s: %s is not a directory", what, path, parent);
+    if (access(parent, W_OK | X_OK) != 0)
+        return fc_error("%s %s: cannot write in %s: %s", what, path, parent, strerror(errno));
+    return 0;
+}
+
+int fc_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+int fc_path_inside(const char *path, const char *dir)
+{
+    char d[PATH_MAX], p[PATH_MAX], parent[4096];
+    if (!realpath(dir, d))
+        return 0;
+    existing_parent(path, 0, parent, sizeof parent);
+    if (!realpath(parent, p))
+        return 0;
+    size_t n = strlen(d);
+    return strncmp(p, d, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
 
 int fc_atomic_open(struct fc_atomic *a, const char *path)

@@ -45,4 +45,15 @@ int fc_manifest_write(const char *dir, const struct cJSON *info);
  * fc_error. */
 struct cJSON *fc_manifest_verify(const char *dir, const char *expected_kind);
 
+/* Output destinations, checked before any work (exit 2 on failure):
+ * path can be created or replaced as a file (dir 0) or a directory (dir 1):
+ * no directory where a file goes or the reverse, and its nearest existing
+ * parent is a directory we may write in. what names the option in the
+ * message. 0, or -1 after fc_error. */
+int fc_check_output(const char *path, int dir, const char *what);
+/* Whether a and b both exist and are one file. */
+int fc_same_file(const char *a, const char *b);
+/* Whether path (existing or not) lies inside directory dir. */
+int fc_path_inside(const char *path, const char *dir);
+
 #endif
