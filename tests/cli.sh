@@ -698,6 +698,53 @@ RDF=$("$BIN" train --model xgboost_standard --name hzdiff --quiet --set 'target_
 expect_fail "a bad difference" 'target_transform.difference: expected an integer in [1, 10000], got 0' \
     "$BIN" train --set 'target_transform={"difference": 0}' --out "$T/out"
 
+# ---- backtest windows ----
+# 3 windows of 28 days, the last at the split date: each window is exactly
+# the single-split run at its split date (same files, byte for byte)
+BT=$("$BIN" train --model xgboost_standard,statquant --windows 3 --name bt --quiet \
+    --set models.xgboost_standard.n_estimators=30)
+same=1
+for d in 2015-10-09:2015-10-08 2015-11-06:2015-11-05 2015-12-04:2015-12-03; do
+    sd=${d%%:*} cut=${d##*:}
+    one=$("$BIN" train --model xgboost_standard,statquant --split-date "$sd" --name "one-$sd" \
+        --quiet --set models.xgboost_standard.n_estimators=30)
+    for m in xgboost_standard statquant; do
+        for f in metrics.json predictions.csv; do
+            cmp -s "$one/$m/combined/$f" "$BT/$m/combined/cutoff-$cut/$f" || same=0
+        done
+    done
+done
+[ $same = 1 ] && ok || bad "3 backtest windows equal 3 single-split runs"
+head -1 "$BT/statquant/combined/predictions.csv" | grep -qx 'product_id,store_id,date,cutoff,actual,point,q0.1,q0.5,q0.9' \
+    && [ "$(tail -n +2 "$BT/statquant/combined/predictions.csv" | wc -l)" -eq 2520 ] \
+    && [ "$(tail -n +2 "$BT/statquant/combined/predictions.csv" | cut -d, -f4 | sort -u | tr '\n' ' ')" = "2015-10-08 2015-11-05 2015-12-03 " ] \
+    && grep -q '"cutoff":[[:space:]]*"2015-11-05"' "$BT/run.json" \
+    && grep -q "| cutoff-2015-11-05 |" "$BT/report.md" \
+    && ok || bad "a backtest's predictions.csv (cutoff column), run.json and report.md"
+# evaluate understands the cutoff column: the same means as metrics.json
+"$BIN" evaluate --pred "$BT/statquant/combined/predictions.csv" --actual data/sample.csv --json \
+    >"$T/ev.json" \
+    && a=$(grep -m1 '"wrmsse"' "$T/ev.json" | tr -dc '0-9.') \
+    && b=$(grep -m1 '"wrmsse"' "$BT/statquant/combined/metrics.json" | tr -dc '0-9.') \
+    && awk -v a="$a" -v b="$b" 'BEGIN { exit !(a - b < 1e-6 && b - a < 1e-6 && b > 0) }' \
+    && ok || bad "evaluate of a backtest's predictions: the means of metrics.json ($a vs $b)"
+# predict uses the last window's models
+"$BIN" predict --run "$BT" --model xgboost_standard --horizon 28 --data "$T/hist.csv" \
+    --future "$T/fut.csv" --out "$T/hb.csv" --quiet --no-cache \
+    && cut -d, -f1-3,5 "$BT/xgboost_standard/combined/cutoff-2015-12-03/predictions.csv" \
+    | cmp -s - "$T/hb.csv" && ok || bad "predict with a backtest run uses its last window"
+# resume rebuilds a lost window and nothing else
+cp "$BT/statquant/combined/metrics.json" "$T/bt-metrics.json"
+rm -rf "$BT/statquant/combined/cutoff-2015-11-05"
+"$BIN" train --resume "$BT" --quiet >/dev/null \
+    && cmp -s "$T/bt-metrics.json" "$BT/statquant/combined/metrics.json" \
+    && grep -q '"models_resumed":[[:space:]]*2' "$BT/run.json" \
+    && ok || bad "resume of a backtest retrains the lost window only"
+expect_fail "windows without a horizon" "split.windows: a backtest window is horizon periods long" \
+    "$BIN" train --windows 3 --set horizon=null --out "$T/out"
+expect_fail "windows with --shard" "backtest windows (split.windows) run in one process" \
+    "$BIN" train --windows 3 --strategy individual --shard 1/2 --name sh --out "$T/out"
+
 # ---- output destinations checked before any work (issue 11 item 4) ----
 cp data/sample.csv "$T/keep.csv"
 expect_fail "predict --out is its own --data" "is the data" \

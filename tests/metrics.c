@@ -236,6 +236,44 @@ START_TEST(test_point_only_json)
 }
 END_TEST
 
+START_TEST(test_mean_of_windows)
+{
+    /* two windows' metrics by hand: each metric the mean where defined,
+     * counts summed, no series */
+    struct fc_metrics a = {0}, b = {0};
+    double lv[2] = {0.1, 0.9}, pa[2] = {1, 3}, pb[2] = {2, NAN}, ca[2] = {0.2, 0.8},
+           cb[2] = {0.4, 1.0};
+    a.n_levels = b.n_levels = 2;
+    a.levels = b.levels = lv;
+    a.has_point = b.has_point = a.has_quantiles = b.has_quantiles = 1;
+    a.n = 10, b.n = 30;
+    a.wrmsse = 0.5, b.wrmsse = 1.0;
+    a.rmse = 2, b.rmse = 4;
+    a.mape = NAN, b.mape = 0.3;
+    a.r2 = NAN, b.r2 = NAN;
+    a.bias = -1, b.bias = 2;
+    a.pinball = pa, b.pinball = pb;
+    a.coverage = ca, b.coverage = cb;
+    a.mape_excluded = 1, b.mape_excluded = 2;
+    struct fc_metrics *w[2] = {&a, &b};
+    struct fc_metrics *m = fc_metrics_mean(w, 2);
+    ck_assert_close(m->wrmsse, 0.75, 1e-15);
+    ck_assert_close(m->rmse, 3, 1e-15);
+    ck_assert_close(m->mape, 0.3, 1e-15); /* defined in one window only */
+    ck_assert(isnan(m->r2));
+    ck_assert_close(m->bias, 0.5, 1e-15);
+    ck_assert_close(m->pinball[0], 1.5, 1e-15);
+    ck_assert_close(m->pinball[1], 3, 1e-15);
+    ck_assert_close(m->coverage[0], 0.3, 1e-15);
+    ck_assert_close(m->coverage[1], 0.9, 1e-15);
+    ck_assert_uint_eq(m->n, 40);
+    ck_assert_uint_eq(m->mape_excluded, 3);
+    ck_assert_uint_eq(m->n_series, 0);
+    ck_assert_close(m->levels[1], 0.9, 0);
+    fc_metrics_free(m);
+}
+END_TEST
+
 Suite *suite_metrics(void)
 {
     Suite *s = suite_create("metrics");
@@ -244,6 +282,7 @@ Suite *suite_metrics(void)
     tcase_add_test(tc, test_golden_per_series);
     tcase_add_test(tc, test_building_blocks);
     tcase_add_test(tc, test_point_only_json);
+    tcase_add_test(tc, test_mean_of_windows);
     suite_add_tcase(s, tc);
     return s;
 }

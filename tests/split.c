@@ -53,6 +53,48 @@ static struct fc_split_spec spec(const char *split, int val_days, int min_rows)
     return s;
 }
 
+static int32_t day(const char *s)
+{
+    int32_t d;
+    ck_assert_int_eq(fc_parse_date(s, &d), 0);
+    return d;
+}
+
+START_TEST(test_windows)
+{
+    /* the data ends 2015-01-10: 3 windows of 2 days, 3 apart, the last one
+     * 01-09..01-10; the ones before start 3 and 6 days earlier */
+    struct fc_split_spec s = {0};
+    s.windows = 3;
+    s.step = 3;
+    s.horizon = 2;
+    s.freq = FC_FREQ_DAILY;
+    int32_t d[3];
+    ck_assert_int_eq(fc_split_windows(ds, &s, d), 0);
+    ck_assert(d[0] == day("2015-01-03") && d[1] == day("2015-01-06") && d[2] == day("2015-01-09"));
+    /* with test_end 01-08: the last window ends 01-07 */
+    s.has_test_end = 1;
+    s.test_end = day("2015-01-08");
+    ck_assert_int_eq(fc_split_windows(ds, &s, d), 0);
+    ck_assert(d[2] == day("2015-01-06") && d[1] == day("2015-01-03"));
+    /* with a split date: the last window starts there */
+    s.has_test_end = 0;
+    s.has_split_date = 1;
+    s.split_date = day("2015-01-08");
+    ck_assert_int_eq(fc_split_windows(ds, &s, d), 0);
+    ck_assert(d[0] == day("2015-01-02") && d[1] == day("2015-01-05") && d[2] == day("2015-01-08"));
+    /* monthly periods count months: 2 windows of 1 month, 2 apart, ending
+     * with a month whose last date is 2015-03-01 */
+    struct fc_split_spec m = {0};
+    m.windows = 2;
+    m.step = 2;
+    m.horizon = 1;
+    m.freq = FC_FREQ_MONTHLY;
+    ck_assert_int_eq(fc_split_windows(ds, &m, d), 0);
+    ck_assert(d[0] == day("2014-11-01") && d[1] == day("2015-01-01"));
+}
+END_TEST
+
 START_TEST(test_ranges)
 {
     struct fc_split_spec s = spec("2015-01-08", 3, 2);
@@ -121,6 +163,7 @@ Suite *suite_split(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_ranges);
+    tcase_add_test(tc, test_windows);
     tcase_add_test(tc, test_test_end_and_val_date);
     tcase_add_test(tc, test_unknown_and_empty);
     suite_add_tcase(s, tc);

@@ -53,8 +53,8 @@ static cJSON *fingerprint(const cJSON *run)
         if (v)
             cJSON_AddItemToObject(f, dkeys[i], cJSON_Duplicate(v, 1));
     }
-    const char *ckeys[] = {"split", "series", "quantiles"};
-    for (int i = 0; i < 3; i++) {
+    const char *ckeys[] = {"split", "series", "quantiles", "horizon"};
+    for (int i = 0; i < 4; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, ckeys[i]);
         if (v)
             cJSON_AddItemToObject(f, ckeys[i], cJSON_Duplicate(v, 1));
@@ -72,10 +72,12 @@ static cJSON *fingerprint(const cJSON *run)
 static const char *differs(const cJSON *a, const cJSON *b)
 {
     const char *keys[] = {"sha256", "target_sha256", "split", "series", "quantiles",
-                          "series_columns", "date_column", "target_column", "missing_target"};
+                          "series_columns", "date_column", "target_column", "missing_target",
+                          "horizon"};
     const char *what[] = {"data", "target data", "split", "series selection", "quantiles",
-                          "column roles", "column roles", "column roles", "missing targets"};
-    for (int i = 0; i < 9; i++) {
+                          "column roles", "column roles", "column roles", "missing targets",
+                          "horizon"};
+    for (int i = 0; i < 10; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[i]);
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, keys[i]);
         if ((x == NULL) != (y == NULL) || (x && !cJSON_Compare(x, y, 1)))
@@ -128,6 +130,7 @@ struct board {
     const struct fc_metric_info *mi;
     cJSON *fp0;  /* the first run's fingerprint */
     char *note;  /* runs that differ, compared with --force */
+    int backtest; /* backtest runs: means over windows, no per-series metrics */
 };
 
 static void board_free(struct board *B)
@@ -209,6 +212,7 @@ static int add_run(struct board *B, const char *dir, const char *first, int forc
         free(mp);
         if (!m)
             goto out;
+        B->backtest |= cJSON_GetObjectItemCaseSensitive(m, "windows") != NULL;
         B->e = xrealloc(B->e, (B->n + 1) * sizeof *B->e);
         const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "model");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "strategy");
@@ -328,6 +332,9 @@ static void print_markdown(const struct board *B)
     if (mi->per_series)
         printf("\nSeries wins: on how many series the model has the best %s.\n",
                mi->per_series);
+    if (B->backtest)
+        printf("\nBacktest runs are ranked by the means over their windows; they keep no "
+               "per-series metrics, so they win no series.\n");
 }
 
 static int write_html(const struct board *B, const char *path)

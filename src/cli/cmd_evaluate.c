@@ -49,7 +49,7 @@ struct ev {
     size_t n_ids;
     const char *date_col, *target_col, *point_col;
     /* header positions */
-    long *id_pos, date_pos, value_pos, point_pos;
+    long *id_pos, date_pos, value_pos, point_pos, cutoff_pos;
     long *q_pos;
     double *levels;
     size_t n_levels;
@@ -60,6 +60,7 @@ struct ev {
     struct obs *o;
     size_t n, cap;
     double *point, *q; /* pred rows */
+    int32_t *cutoff;   /* pred rows of a backtest (a cutoff column), else NULL */
 };
 
 static long col_of(char **f, size_t n, const char *name)
@@ -108,6 +109,7 @@ static int on_row(void *ctx, char **f, size_t n, long line)
             return 0;
         }
         E->point_pos = col_of(f, n, E->point_col);
+        E->cutoff_pos = col_of(f, n, "cutoff");
         E->q_pos = xcalloc(n, sizeof *E->q_pos);
         E->levels = xcalloc(n, sizeof *E->levels);
         for (size_t i = 0; i < n; i++) {
@@ -140,6 +142,8 @@ static int on_row(void *ctx, char **f, size_t n, long line)
         if (E->is_pred) {
             E->point = xrealloc(E->point, E->cap * sizeof *E->point);
             E->q = xrealloc(E->q, E->cap * (E->n_levels ? E->n_levels : 1) * sizeof *E->q);
+            if (E->cutoff_pos >= 0)
+                E->cutoff = xrealloc(E->cutoff, E->cap * sizeof *E->cutoff);
         }
     }
     struct obs *o = &E->o[E->n];
@@ -156,6 +160,10 @@ static int on_row(void *ctx, char **f, size_t n, long line)
             return fc_error("%s:%ld:%ld (column \"%s\"): expected a number, got \"%.40s\"",
                             E->path, line, E->value_pos + 1, E->target_col, f[E->value_pos]);
     } else {
+        if (E->cutoff_pos >= 0 && fc_parse_date(f[E->cutoff_pos], &E->cutoff[E->n]))
+            return fc_error("%s:%ld:%ld (column \"cutoff\"): expected a date YYYY-MM-DD, got "
+                            "\"%.40s\"",
+                            E->path, line, E->cutoff_pos + 1, f[E->cutoff_pos]);
         if (E->point_pos >= 0 && fc_parse_double(f[E->point_pos], &E->point[E->n]))
             return fc_error("%s:%ld:%ld (column \"%s\"): expected a number, got \"%.40s\"",
                             E->path, line, E->point_pos + 1, E->point_col, f[E->point_pos]);
@@ -194,6 +202,7 @@ static void free_ev(struct ev *E)
     free(E->o);
     free(E->point);
     free(E->q);
+    free(E->cutoff);
 }
 
 /* The predictions paired with their actuals, per series, for the metrics:
@@ -293,6 +302,72 @@ static int pair_rows(const struct ev *P, const struct ev *A, char **key, size_t 
     return 0;
 }
 
+/* The metrics of P's rows against A, or NULL after fc_error. */
+static struct fc_metrics *score(const struct ev *P, const struct ev *A, char **key,
+                                size_t n_series)
+{
+    struct paired R = {0};
+    struct fc_metrics *m = NULL;
+    if (pair_rows(P, A, key, n_series, &R) == 0)
+        m = fc_metrics_compute(R.es, R.ne, P->levels, P->n_levels, R.last_hist);
+    paired_free(&R);
+    return m;
+}
+
+static int cmp_date(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A backtest's predictions (a cutoff column): each cutoff's rows scored as
+ * train scores its window (history: the actuals before each series' first
+ * date in that window), then the windows' means, as train's metrics.json. */
+static struct fc_metrics *score_windows(const struct ev *P, const struct ev *A, char **key,
+                                        size_t n_series, cJSON **windows)
+{
+    int32_t *cuts = xmalloc(P->n * sizeof *cuts);
+    memcpy(cuts, P->cutoff, P->n * sizeof *cuts);
+    qsort(cuts, P->n, sizeof *cuts, cmp_date);
+    size_t nw = 0;
+    for (size_t i = 0; i < P->n; i++)
+        if (i == 0 || cuts[i] != cuts[i - 1])
+            cuts[nw++] = cuts[i];
+    struct fc_metrics **wm = xcalloc(nw, sizeof *wm);
+    size_t L = P->n_levels ? P->n_levels : 1, done = 0;
+    struct ev Q = *P;
+    Q.o = xmalloc(P->n * sizeof *Q.o);
+    Q.point = xmalloc(P->n * sizeof *Q.point);
+    Q.q = xmalloc(P->n * L * sizeof *Q.q);
+    *windows = cJSON_CreateArray();
+    for (; done < nw; done++) {
+        Q.n = 0;
+        for (size_t i = 0; i < P->n; i++)
+            if (P->cutoff[i] == cuts[done]) {
+                Q.o[Q.n] = P->o[i];
+                Q.point[Q.n] = P->point ? P->point[i] : NAN;
+                memcpy(Q.q + Q.n * L, P->q + i * L, L * sizeof *Q.q);
+                Q.n++;
+            }
+        if (!(wm[done] = score(&Q, A, key, n_series)))
+            break;
+        cJSON *one = fc_metrics_to_json(wm[done], 0);
+        char d[11];
+        fc_format_date(cuts[done], d);
+        cJSON_AddStringToObject(one, "cutoff", d);
+        cJSON_AddItemToArray(*windows, one);
+    }
+    struct fc_metrics *m = done == nw ? fc_metrics_mean(wm, nw) : NULL;
+    for (size_t w = 0; w < nw; w++)
+        fc_metrics_free(wm[w]);
+    free(wm);
+    free(cuts);
+    free(Q.o);
+    free(Q.point);
+    free(Q.q);
+    return m;
+}
+
 static void print_table(const cJSON *mj, const struct fc_metrics *m)
 {
     printf("| metric | value |\n|---|---|\n");
@@ -305,7 +380,27 @@ static void print_table(const cJSON *mj, const struct fc_metrics *m)
         if (cJSON_IsNumber(v))
             printf("| %s | %.6g |\n", names[i], v->valuedouble);
     }
-    printf("\n%zu rows of %zu series scored.\n", m->n, m->n_series);
+    const cJSON *w, *wins = cJSON_GetObjectItemCaseSensitive(mj, "windows");
+    if (wins) {
+        printf("\nThe means over %d backtest windows (cutoff column):\n\n| cutoff | wrmsse | "
+               "wspl | rmse |\n|---|---|---|---|\n",
+               cJSON_GetArraySize(wins));
+        cJSON_ArrayForEach(w, wins)
+        {
+            const cJSON *wo = cJSON_GetObjectItemCaseSensitive(w, "overall");
+            printf("| %s |", cJSON_GetObjectItemCaseSensitive(w, "cutoff")->valuestring);
+            const char *k3[] = {"wrmsse", "wspl", "rmse"};
+            for (int i = 0; i < 3; i++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(wo, k3[i]);
+                if (cJSON_IsNumber(v))
+                    printf(" %.6g |", v->valuedouble);
+                else
+                    printf(" n/a |");
+            }
+            printf("\n");
+        }
+    }
+    printf("\n%zu rows%s scored.\n", m->n, wins ? " (over all windows)" : "");
 }
 
 static int cmd_evaluate(int argc, char **argv)
@@ -354,7 +449,6 @@ static int cmd_evaluate(int argc, char **argv)
     fc_strmap_init(&kt.map);
     char **key = NULL;
     struct fc_metrics *m = NULL;
-    struct paired R = {0};
     if (!pred || !actual || n_ids == 0) {
         fc_error("evaluate: --pred FILE and --actual FILE are required");
         goto out;
@@ -373,10 +467,18 @@ static int cmd_evaluate(int argc, char **argv)
         fc_error("%s: no prediction rows", pred);
         goto out;
     }
-    if (pair_rows(&P, &A, key, n_series, &R))
+    cJSON *windows = NULL;
+    m = P.cutoff ? score_windows(&P, &A, key, n_series, &windows)
+                 : score(&P, &A, key, n_series);
+    if (!m) {
+        cJSON_Delete(windows);
         goto out;
-    m = fc_metrics_compute(R.es, R.ne, P.levels, P.n_levels, R.last_hist);
-    cJSON *mj = fc_metrics_to_json(m, 1);
+    }
+    cJSON *mj = fc_metrics_to_json(m, !windows);
+    if (windows) {
+        cJSON_AddStringToObject(mj, "pooled", "the mean over the windows");
+        cJSON_AddItemToObject(mj, "windows", windows);
+    }
     cJSON_AddStringToObject(mj, "predictions", pred);
     cJSON_AddStringToObject(mj, "actuals", actual);
     rc = FC_EXIT_FAILURE;
@@ -395,7 +497,6 @@ static int cmd_evaluate(int argc, char **argv)
     rc = FC_EXIT_OK;
 out:
     fc_metrics_free(m);
-    paired_free(&R);
     free_ev(&P);
     free_ev(&A);
     for (size_t i = 0; i < kt.n; i++)
@@ -420,7 +521,10 @@ const struct fc_cmd fc_cmd_evaluate = {
         "columns, the date and the target for every predicted (series, date), and\n"
         "the history before it: the M5 scales (RMSSE, SPL) and weights (last 28 days\n"
         "of that history) come from there. forecast's own predictions.csv can be\n"
-        "scored against the data file it was trained on.\n"
+        "scored against the data file it was trained on. A backtest's predictions\n"
+        "(a cutoff column) are scored per cutoff, each with the history before its\n"
+        "own rows, and the overall metrics are the means over the cutoffs, as in\n"
+        "train's metrics.json.\n"
         "\n"
         "exit status: 0 done; 2 bad input (missing columns, a prediction without an\n"
         "actual, unreadable numbers, with file:line:column).",

@@ -279,6 +279,20 @@ static int cmd_predict(int argc, char **argv)
                           &cfg.data.freq, 0, 0, origins))
         goto out;
     model_dir = fc_run_model_dir(p.run, cfg.model.ops->name, cfg.strategy);
+    /* a backtest predicts with its last window's models (and transform) */
+    const cJSON *wins = cJSON_GetObjectItemCaseSensitive(runj, "windows");
+    if (cfg.split.windows) {
+        const cJSON *lastw = cJSON_GetArrayItem(wins, cJSON_GetArraySize(wins) - 1);
+        const cJSON *wd = cJSON_GetObjectItemCaseSensitive(lastw, "dir");
+        if (!cJSON_IsString(wd) || strchr(wd->valuestring, '/') || wd->valuestring[0] == '.') {
+            fc_error("%s: \"windows\": expected the backtest windows with their \"dir\"",
+                     run_file);
+            goto out;
+        }
+        char *d = fc_xasprintf("%s/%s", model_dir, wd->valuestring);
+        free(model_dir);
+        model_dir = d;
+    }
     /* recursive: each step's lags from the earlier steps' predictions */
     struct fc_recursion rec = {&cfg.features, cfg.data.freq, 0, origins, cfg.quantiles};
     int recursive = p.horizon && cfg.multi_step == FC_MULTI_RECURSIVE;

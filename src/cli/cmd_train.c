@@ -24,6 +24,9 @@ static const struct fc_opt train_opts[] = {
                      "length"},
     {"multi-step", "MODE", "recursive or direct: how steps after the first are forecast "
                            "(multi_step)"},
+    {"windows", "K", "backtest: K windows of horizon periods, the last at the split date or "
+                     "the data's end (split.windows)"},
+    {"step", "S", "backtest: periods between window origins (split.step, default horizon)"},
     {"quantiles", "LIST", "quantile levels, e.g. 0.1,0.5,0.9"},
     {"sku", "KEY", "train only this series, e.g. 80558:2 (repeatable)"},
     {"out", "DIR", "directory that holds runs (output.dir, default runs)"},
@@ -57,6 +60,7 @@ static int build_overrides(const struct fc_args *a, const char **config,
         {"plot-sku", "report.plot_series", 1, 0},
         {"no-cache", "data.cache", 0, 0},
         {"horizon", "horizon", 0, 0},     {"multi-step", "multi_step", 0, 0},
+        {"windows", "split.windows", 0, 0}, {"step", "split.step", 0, 0},
     };
     struct fc_override *ov = xcalloc(a->n ? a->n : 1, sizeof *ov);
     size_t n = 0;
@@ -89,7 +93,8 @@ static int build_overrides(const struct fc_args *a, const char **config,
                 /* numbers for --seed / --jobs stay text when they are not numbers,
                  * so validation names the flag and the bad value */
                 int numeric = strcmp(name, "seed") == 0 || strcmp(name, "jobs") == 0 ||
-                              strcmp(name, "horizon") == 0;
+                              strcmp(name, "horizon") == 0 || strcmp(name, "windows") == 0 ||
+                              strcmp(name, "step") == 0;
                 if (strcmp(name, "no-cache") == 0) {
                     ov[n].value = xstrdup("false");
                 } else if (numeric || map[k].as_list) {

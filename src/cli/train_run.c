@@ -28,6 +28,22 @@ void fc_train_run_init(struct fc_train_run *R)
     R->t_start = fc_now();
 }
 
+static void window_free(struct fc_train_window *W)
+{
+    if (W->have_split)
+        fc_split_free(&W->sp);
+    fc_transform_free(&W->tf);
+    if (W->ds == &W->own) { /* its own columns only */
+        for (size_t k = W->n_base; k < W->own.n_features; k++) {
+            free(W->own.features[k]);
+            free(W->own.feature_names[k]);
+        }
+        free(W->own.features);
+        free(W->own.feature_names);
+    }
+    free(W->name);
+}
+
 void fc_train_run_free(struct fc_train_run *R)
 {
     for (size_t k = 0; k < R->n_res; k++) {
@@ -41,9 +57,9 @@ void fc_train_run_free(struct fc_train_run *R)
     free(R->path);
     free(R->run_dir);
     free(R->id);
-    if (R->have_split)
-        fc_split_free(&R->sp);
-    fc_transform_free(&R->tf);
+    for (size_t w = 0; w < R->n_win; w++)
+        window_free(&R->win[w]);
+    free(R->win);
     fc_dataset_free(R->ds);
     if (R->have_cfg)
         fc_config_free(&R->cfg);
@@ -91,6 +107,10 @@ static int check_config(struct fc_train_run *R)
     if (R->shard_n && !R->merge && !R->resume_dir && !R->cfg.run_name)
         return fc_error("--shard: give the run a --name, so that every shard writes the same "
                         "run directory");
+    if (R->shard_n && R->cfg.split.windows)
+        return fc_error("%s: backtest windows (split.windows) run in one process; train "
+                        "without --shard",
+                        R->merge ? "merge" : "--shard");
     if (R->shard_n && R->cfg.strategy != FC_INDIVIDUAL)
         return fc_error("%s: only the individual strategy is sharded (strategy is \"%s\")",
                         R->merge ? "merge" : "--shard", fc_strategy_name(R->cfg.strategy));
@@ -100,37 +120,35 @@ static int check_config(struct fc_train_run *R)
     return R->merge ? 0 : fc_config_models_ready(R->cfg.models, R->cfg.n_models);
 }
 
-/* The derived features, no row seeing a target after the day before the
- * split date; an inferred frequency is written into the config, so that
- * predict and resume count periods alike. */
-static int derive_features(struct fc_train_run *R)
+/* A window's derived features, no row seeing a target after the day before
+ * its split date; an inferred frequency is written into the config, so that
+ * predict and resume count periods alike. loud: the run's own window (the
+ * messages are said once). */
+static int derive_features(struct fc_train_run *R, struct fc_train_window *W, int loud)
 {
-    enum fc_freq asked = R->cfg.data.freq;
-    size_t before = R->ds->n_features;
+    size_t before = W->ds->n_features;
     /* from the target the models fit: transformed when one is configured */
-    if (fc_derive_from(R->ds, R->have_tf ? R->tf.target : R->ds->target, &R->cfg.features,
-                       &R->cfg.data.freq, 1, R->cfg.split.split_date - 1))
+    if (fc_derive_from(W->ds, W->have_tf ? W->tf.target : W->ds->target, &R->cfg.features,
+                       &R->cfg.data.freq, 1, W->split_date - 1))
         return -1;
-    if (R->ds->n_features == 0)
+    if (W->ds->n_features == 0)
         return fc_error("%s:1: no feature columns (data.features selects none) and no derived "
                         "features (features: lags, rolling, expanding, calendar)",
-                        R->ds->path);
-    if (R->ds->n_features == before)
+                        W->ds->path);
+    if (W->ds->n_features == before)
         return 0;
-    if (asked == FC_FREQ_AUTO) {
-        cJSON *d = cJSON_GetObjectItemCaseSensitive(R->cfg.json, "data");
-        cJSON_ReplaceItemInObjectCaseSensitive(d, "freq",
-                                               cJSON_CreateString(fc_freq_name(R->cfg.data.freq)));
-    }
-    fc_info(1, "derived %zu features (%s periods), none seeing a target after the split date",
-            R->ds->n_features - before, fc_freq_name(R->cfg.data.freq));
     if (R->cfg.horizon && R->cfg.multi_step == FC_MULTI_RECURSIVE) {
         /* the test rows' lags come from the earlier steps' predictions */
-        R->rec = (struct fc_recursion){&R->cfg.features, R->cfg.data.freq,
-                                       R->cfg.split.split_date - 1, NULL, R->cfg.quantiles};
-        R->recursive = 1;
-        return 0;
+        W->rec = (struct fc_recursion){&R->cfg.features, R->cfg.data.freq, W->split_date - 1,
+                                       NULL, R->cfg.quantiles};
+        W->recursive = 1;
     }
+    if (!loud)
+        return 0;
+    fc_info(1, "derived %zu features (%s periods), none seeing a target after the split date",
+            W->ds->n_features - before, fc_freq_name(R->cfg.data.freq));
+    if (W->recursive)
+        return 0;
     /* a lag shorter than the test period is there in training, missing late
      * in the test period: the model meets values it never saw */
     int shortest = INT32_MAX;
@@ -140,18 +158,105 @@ static int derive_features(struct fc_train_run *R)
     for (size_t k = 0; k < f->n_windows; k++)
         shortest = f->windows[k].lag < shortest ? f->windows[k].lag : shortest;
     int32_t last = INT32_MIN;
-    for (size_t i = 0; i < R->sp.n_used; i++)
-        if (R->sp.used[i].test_end > R->sp.used[i].test_begin)
-            last = R->ds->date[R->sp.used[i].test_end - 1] > last
-                       ? R->ds->date[R->sp.used[i].test_end - 1]
+    for (size_t i = 0; i < W->sp.n_used; i++)
+        if (W->sp.used[i].test_end > W->sp.used[i].test_begin)
+            last = W->ds->date[W->sp.used[i].test_end - 1] > last
+                       ? W->ds->date[W->sp.used[i].test_end - 1]
                        : last;
-    long span = fc_derive_periods(R->cfg.data.freq, R->cfg.split.split_date - 1, last);
+    long span = fc_derive_periods(R->cfg.data.freq, W->split_date - 1, last);
     if (shortest != INT32_MAX && last != INT32_MIN && shortest < span)
         fc_warn("features: the shortest lag is %d %s periods but the test period spans %ld: "
                 "test rows more than %d periods after the split date lack those features "
                 "(use lags >= %ld to forecast the whole test period alike)",
                 shortest, fc_freq_name(R->cfg.data.freq), span, shortest, span);
     return 0;
+}
+
+/* One window: its split, its transform, its features. The run's own window
+ * (the last) derives into the run's dataset; an earlier one into a shallow
+ * copy of the dataset's columns. */
+static int prepare_window(struct fc_train_run *R, struct fc_train_window *W, int32_t split_date,
+                          int own)
+{
+    W->split_date = split_date;
+    struct fc_config c = R->cfg; /* shallow: the window's split date */
+    c.split.split_date = split_date;
+    c.split.freq = R->cfg.data.freq;
+    if (fc_split_make(R->ds, &c.split, R->cfg.skus, R->cfg.n_skus, &W->sp))
+        return -1;
+    W->have_split = 1;
+    W->ds = R->ds;
+    if (own) {
+        const struct fc_dataset *ds = R->ds;
+        W->own = *ds;
+        W->n_base = ds->n_features;
+        W->own.features = xmalloc((ds->n_features + 1) * sizeof *W->own.features);
+        W->own.feature_names = xmalloc((ds->n_features + 1) * sizeof *W->own.feature_names);
+        memcpy(W->own.features, ds->features, ds->n_features * sizeof *ds->features);
+        memcpy(W->own.feature_names, ds->feature_names,
+               ds->n_features * sizeof *ds->feature_names);
+        W->ds = &W->own;
+    }
+    if (fc_transform_fit(&W->tf, &c, R->ds, &W->sp))
+        return -1;
+    W->have_tf = W->tf.kind != FC_TT_NONE || W->tf.clip;
+    if (derive_features(R, W, !own))
+        return -1;
+    W->view = W->have_tf ? fc_transform_view(&W->tf, W->ds) : *W->ds;
+    char d[11];
+    fc_format_date(W->sp.last_train_date, d);
+    if (R->cfg.split.windows)
+        W->name = fc_xasprintf("cutoff-%s", d);
+    for (size_t i = 0; i < W->sp.n_skipped && !R->merge; i++)
+        fc_warn("%s%s%sseries %s skipped: %s", W->name ? "window " : "",
+                W->name ? W->name : "", W->name ? ": " : "",
+                R->ds->series_key[W->sp.skipped[i].series], W->sp.skipped[i].reason);
+    /* a combined model whose fit rows all weigh 0 has nothing to learn from
+     * (XGBoost would quietly predict its base score) */
+    if (R->ds->weight && R->cfg.strategy == FC_COMBINED &&
+        !(fc_split_fit_weight(R->ds, W->sp.used, W->sp.n_used) > 0))
+        return fc_error("data.weight_column \"%s\": the weights of all %zu fit rows are 0; "
+                        "there is nothing to train on",
+                        R->cfg.data.weight_col, W->sp.n_fit);
+    return 0;
+}
+
+/* The windows: one split, or split.windows backtest windows (the earlier
+ * ones prepared first, on copies, before the last derives into the run's
+ * dataset). */
+static int prepare_windows(struct fc_train_run *R)
+{
+    R->n_win = R->cfg.split.windows ? (size_t)R->cfg.split.windows : 1;
+    R->win = xcalloc(R->n_win, sizeof *R->win);
+    int32_t *dates = xmalloc(R->n_win * sizeof *dates);
+    if (R->cfg.data.freq == FC_FREQ_AUTO) {
+        /* the inferred frequency goes into the config, so that predict and
+         * resume count periods alike */
+        R->cfg.data.freq = fc_derive_freq(R->ds, R->cfg.data.freq);
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(R->cfg.json, "data");
+        cJSON_ReplaceItemInObjectCaseSensitive(d, "freq",
+                                               cJSON_CreateString(fc_freq_name(R->cfg.data.freq)));
+    }
+    R->cfg.split.freq = R->cfg.data.freq;
+    int rc = 0;
+    if (R->cfg.split.windows)
+        rc = fc_split_windows(R->ds, &R->cfg.split, dates);
+    else
+        dates[0] = R->cfg.split.split_date;
+    for (size_t w = 0; w < R->n_win && rc == 0; w++)
+        rc = prepare_window(R, &R->win[w], dates[w], w + 1 < R->n_win);
+    if (rc == 0 && R->cfg.split.windows) {
+        char a[11], b[11];
+        fc_format_date(dates[0], a);
+        fc_format_date(dates[R->n_win - 1], b);
+        fc_info(1, "backtest: %zu windows of %d %s periods, %d apart, starting %s ... %s",
+                R->n_win, R->cfg.horizon, fc_freq_name(R->cfg.data.freq), R->cfg.split.step, a,
+                b);
+    }
+    free(dates);
+    R->W = &R->win[R->n_win - 1];
+    R->cfg.split.split_date = R->W->split_date; /* the run's own: reports and run.json */
+    return rc;
 }
 
 static int load_data(struct fc_train_run *R)
@@ -168,30 +273,12 @@ static int load_data(struct fc_train_run *R)
     if (ds->n_dropped)
         fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
                 ds->n_dropped);
-    R->cfg.split.freq = R->cfg.data.freq;
-    if (fc_split_make(ds, &R->cfg.split, R->cfg.skus, R->cfg.n_skus, &R->sp))
+    if (prepare_windows(R))
         return -1;
-    R->have_split = 1;
-    if (fc_transform_fit(&R->tf, &R->cfg, ds, &R->sp))
-        return -1;
-    R->have_tf = R->tf.kind != FC_TT_NONE || R->tf.clip;
-    if (derive_features(R))
-        return -1;
-    R->view = R->have_tf ? fc_transform_view(&R->tf, R->ds) : *R->ds;
     for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
             return fc_error("report.plot_series: series \"%s\" is not in %s",
                             R->cfg.plot_skus[i], ds->path);
-    for (size_t i = 0; i < R->sp.n_skipped && !R->merge; i++)
-        fc_warn("series %s skipped: %s", ds->series_key[R->sp.skipped[i].series],
-                R->sp.skipped[i].reason);
-    /* a combined model whose fit rows all weigh 0 has nothing to learn from
-     * (XGBoost would quietly predict its base score) */
-    if (ds->weight && R->cfg.strategy == FC_COMBINED &&
-        !(fc_split_fit_weight(ds, R->sp.used, R->sp.n_used) > 0))
-        return fc_error("data.weight_column \"%s\": the weights of all %zu fit rows are 0; "
-                        "there is nothing to train on",
-                        R->cfg.data.weight_col, R->sp.n_fit);
     return 0;
 }
 
@@ -242,7 +329,7 @@ int fc_train_run_inputs(struct fc_train_run *R)
 static int write_transform(struct fc_train_run *R)
 {
     char *path = fc_xasprintf("%s/transform.json", R->run_dir);
-    cJSON *j = fc_transform_to_json(&R->tf);
+    cJSON *j = fc_transform_to_json(&R->W->tf);
     int rc = fc_write_json(path, j);
     cJSON_Delete(j);
     char hex[65];
@@ -252,8 +339,9 @@ static int write_transform(struct fc_train_run *R)
         cJSON_AddStringToObject(t, "file", "transform.json");
         cJSON_AddNumberToObject(t, "size", (double)size);
         cJSON_AddStringToObject(t, "sha256", hex);
-        cJSON_AddStringToObject(t, "target_transform", fc_target_transform_names[R->tf.kind]);
-        cJSON_AddBoolToObject(t, "nonnegative", R->tf.clip);
+        cJSON_AddStringToObject(t, "target_transform",
+                                fc_target_transform_names[R->W->tf.kind]);
+        cJSON_AddBoolToObject(t, "nonnegative", R->W->tf.clip);
     } else {
         rc = -1;
     }
@@ -277,11 +365,24 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
     free(lock);
     if (R->lock_fd < 0)
         return FC_EXIT_USAGE;
-    R->run = fc_run_new(R->id, &R->cfg, R->ds, &R->sp, argc, argv);
+    R->run = fc_run_new(R->id, &R->cfg, R->ds, &R->W->sp, argc, argv);
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(R->old_run, "created");
     if (cJSON_IsString(created))
         fc_run_set(R->run, "created", created->valuestring);
-    if (R->have_tf && write_transform(R))
+    if (R->cfg.split.windows) {
+        cJSON *wa = cJSON_AddArrayToObject(R->run, "windows");
+        for (size_t w = 0; w < R->n_win; w++) {
+            cJSON *o = cJSON_CreateObject();
+            char d[11];
+            fc_format_date(R->win[w].sp.last_train_date, d);
+            cJSON_AddStringToObject(o, "cutoff", d);
+            fc_format_date(R->win[w].split_date, d);
+            cJSON_AddStringToObject(o, "split_date", d);
+            cJSON_AddStringToObject(o, "dir", R->win[w].name);
+            cJSON_AddItemToArray(wa, o);
+        }
+    }
+    if (R->W->have_tf && write_transform(R))
         return FC_EXIT_FAILURE;
     if (R->shard_n) {
         cJSON_AddNumberToObject(R->run, "shards", R->shard_n);
@@ -313,33 +414,65 @@ static void record_model(struct fc_train_run *R, size_t k, cJSON *models)
     cJSON_AddItemToArray(models, mo);
 }
 
-/* One model: plan (the command's planner), run, collect. 0, 1 (a shard's
- * part: nothing collected) or -1 after fc_error. */
-static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_planner *pl)
+/* One model on one window: plan (the command's planner), run, collect into
+ * res. 0, 1 (a shard's part: nothing collected) or -1 after fc_error. */
+static int train_window(struct fc_train_run *R, const struct fc_config *one,
+                        const struct fc_train_window *W, const char *dir,
+                        const struct fc_train_planner *pl, struct fc_train_result *res)
 {
-    struct fc_config one = R->cfg; /* shallow: the same config, model k */
-    one.model = R->cfg.models[k];
-    R->model_dirs[k] = fc_run_model_dir(R->run_dir, one.model.ops->name, one.strategy);
-    if (fc_mkdir_p(R->model_dirs[k]))
+    if (fc_mkdir_p(dir))
         return -1;
     struct fc_plan P;
-    fc_plan_train(&P, &one, &R->view, &R->sp, R->model_dirs[k]);
-    if (R->recursive)
-        P.recursion = &R->rec;
-    if (R->have_tf) {
-        P.transform = &R->tf;
+    fc_plan_train(&P, one, &W->view, &W->sp, dir);
+    if (W->recursive)
+        P.recursion = &W->rec;
+    if (W->have_tf) {
+        P.transform = &W->tf;
         P.truth = R->ds;
     }
     int rc = pl->plan(R, &P);
     R->plan_failed = rc < 0;
     if (rc == 0)
-        rc = fc_collect(&P, &R->res[k]);
+        rc = fc_collect(&P, res);
     if (rc == 1) { /* the shard's own tally */
         R->failed += fc_plan_count(&P, FC_JOB_FAILED);
         for (size_t i = 0; i < P.n_jobs; i++)
             R->fit_s += P.jobs[i].fit_s;
     }
     fc_plan_free(&P);
+    return rc;
+}
+
+/* One model: its one split, or every backtest window (each in its own
+ * directory) and then the windows together. */
+static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_planner *pl)
+{
+    struct fc_config one = R->cfg; /* shallow: the same config, model k */
+    one.model = R->cfg.models[k];
+    R->model_dirs[k] = fc_run_model_dir(R->run_dir, one.model.ops->name, one.strategy);
+    if (R->n_win == 1)
+        return train_window(R, &one, R->W, R->model_dirs[k], pl, &R->res[k]);
+    struct fc_train_result *wr = xcalloc(R->n_win, sizeof *wr);
+    char **names = xcalloc(R->n_win, sizeof *names);
+    int32_t *cutoffs = xcalloc(R->n_win, sizeof *cutoffs);
+    int rc = 0;
+    for (size_t w = 0; w < R->n_win && rc == 0; w++) {
+        const struct fc_train_window *W = &R->win[w];
+        char *dir = fc_xasprintf("%s/%s", R->model_dirs[k], W->name);
+        fc_info(2, "%s: window %s", one.model.ops->name, W->name);
+        rc = train_window(R, &one, W, dir, pl, &wr[w]);
+        free(dir);
+        names[w] = W->name;
+        cutoffs[w] = W->sp.last_train_date;
+    }
+    if (rc == 0)
+        rc = fc_collect_backtest(&one, R->model_dirs[k], R->ds, wr, names, cutoffs, R->n_win,
+                                 &R->res[k]);
+    for (size_t w = 0; w < R->n_win; w++)
+        fc_train_result_free(&wr[w]);
+    free(wr);
+    free(names);
+    free(cutoffs);
     return rc;
 }
 
@@ -365,8 +498,8 @@ static int finish(struct fc_train_run *R)
     fc_run_set(R->run, "status", R->failed ? "partial" : "completed");
     char *md = fc_xasprintf("%s/report.md", R->run_dir);
     char *html = fc_xasprintf("%s/report.html", R->run_dir);
-    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->sp, R->res, R->n_res) ||
-              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->sp, R->res, R->n_res,
+    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->W->sp, R->res, R->n_res) ||
+              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->W->sp, R->res, R->n_res,
                                  R->cfg.plot_skus, R->cfg.n_plot_skus) ||
               fc_write_json(R->path, R->run);
     free(md);
@@ -375,8 +508,10 @@ static int finish(struct fc_train_run *R)
         return FC_EXIT_FAILURE;
     for (size_t k = 0; k < R->n_res; k++) {
         const struct fc_metrics *m = R->res[k].metrics;
-        fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f", R->cfg.models[k].ops->name,
-                fc_strategy_name(R->cfg.strategy), m->n_series, m->wrmsse, m->rmse);
+        fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f%s", R->cfg.models[k].ops->name,
+                fc_strategy_name(R->cfg.strategy),
+                fc_train_result_series_metrics(&R->res[k])->n_series, m->wrmsse, m->rmse,
+                R->res[k].n_windows ? " (mean over the windows)" : "");
         if (m->has_quantiles)
             fc_info(1, "  WSPL %.4f, mean pinball %.4f", m->wspl, m->mean_pinball);
     }

@@ -32,7 +32,7 @@ static const char default_config[] =
     "\"horizon\": null, \"multi_step\": \"recursive\","
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": null,"
     "  \"val_periods\": 28,"
-    "  \"val_date\": null, \"min_train_rows\": 2 },"
+    "  \"val_date\": null, \"min_train_rows\": 2, \"windows\": null, \"step\": null },"
     "\"series\": [],"
     "\"model\": \"statquant\","
     "\"strategy\": \"combined\","
@@ -699,7 +699,7 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
 static int validate_split(const struct vctx *v, const cJSON *root, struct fc_split_spec *s)
 {
     static const char *const keys[] = {"split_date", "test_end", "val_days", "val_date",
-                                       "min_train_rows", "val_periods"};
+                                       "min_train_rows", "val_periods", "windows", "step"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "split");
     if (!cJSON_IsObject(o))
         return bad(v, "split", "an object", o);
@@ -707,11 +707,26 @@ static int validate_split(const struct vctx *v, const cJSON *root, struct fc_spl
         return -1;
     int has;
     long n;
-    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date")))
+    /* backtest windows: the last one starts at split_date, or ends with the data */
+    s->windows = s->step = 0;
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "windows")) &&
+        get_int(v, o, "split", "windows", 1, 1000, &n))
+        return -1;
+    else if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "windows")))
+        s->windows = (int)n;
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "step")) &&
+        get_int(v, o, "split", "step", 1, 100000, &n))
+        return -1;
+    else if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "step")))
+        s->step = (int)n;
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date")) && !s->windows)
         return fc_error("%s: split.split_date: no split date given: pass --split-date "
-                        "YYYY-MM-DD or set split.split_date",
+                        "YYYY-MM-DD or set split.split_date (or backtest windows, "
+                        "split.windows, counted back from the data's end)",
                         origin(v, "split.split_date"));
-    if (get_date(v, o, "split", "split_date", 0, &has, &s->split_date) ||
+    s->has_split_date = !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date"));
+    if ((s->has_split_date &&
+         get_date(v, o, "split", "split_date", 0, &has, &s->split_date)) ||
         get_date(v, o, "split", "test_end", 1, &s->has_test_end, &s->test_end) ||
         get_date(v, o, "split", "val_date", 1, &s->has_val_date, &s->val_date))
         return -1;
@@ -728,10 +743,10 @@ static int validate_split(const struct vctx *v, const cJSON *root, struct fc_spl
     if (get_int(v, o, "split", "min_train_rows", 1, 100000000, &n))
         return -1;
     s->min_train_rows = (int)n;
-    if (s->has_test_end && s->test_end <= s->split_date)
+    if (s->has_test_end && s->has_split_date && s->test_end <= s->split_date)
         return bad(v, "split.test_end", "a date after split.split_date",
                    cJSON_GetObjectItemCaseSensitive(o, "test_end"));
-    if (s->has_val_date && s->val_date >= s->split_date)
+    if (s->has_val_date && s->has_split_date && s->val_date >= s->split_date)
         return bad(v, "split.val_date", "a date before split.split_date",
                    cJSON_GetObjectItemCaseSensitive(o, "val_date"));
     return 0;
@@ -942,6 +957,10 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
         return bad(v, "multi_step", "one of \"recursive\", \"direct\"", ms);
     c->multi_step = (enum fc_multi_step)k;
     c->horizon = 0;
+    if ((!h || cJSON_IsNull(h)) && c->split.windows)
+        return fc_error("%s: split.windows: a backtest window is horizon periods long; set "
+                        "horizon (--horizon H)",
+                        origin(v, "split.windows"));
     if (!h || cJSON_IsNull(h))
         return 0;
     long n;
@@ -949,6 +968,8 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
         return -1;
     c->horizon = (int)n;
     c->split.horizon = c->horizon;
+    if (c->split.windows && !c->split.step)
+        c->split.step = c->horizon; /* windows side by side */
     const struct fc_feature_spec *f = &c->features;
     if (c->multi_step != FC_MULTI_DIRECT)
         return 0;

@@ -39,6 +39,17 @@ int64_t fc_derive_period(int32_t day, enum fc_freq freq)
     return period_of(day, freq);
 }
 
+int32_t fc_derive_period_start(int64_t period, enum fc_freq freq)
+{
+    if (freq == FC_FREQ_WEEKLY)
+        return (int32_t)(period * 7);
+    if (freq == FC_FREQ_MONTHLY) {
+        int64_t y = period >= 0 ? period / 12 : -((-period + 11) / 12);
+        return fc_days_from_civil((int)y, (int)(period - y * 12) + 1, 1);
+    }
+    return (int32_t)period;
+}
+
 long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b)
 {
     return (long)(period_of(b, freq) - period_of(a, freq));

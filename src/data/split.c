@@ -120,6 +120,32 @@ int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
     return 0;
 }
 
+int fc_split_windows(const struct fc_dataset *ds, const struct fc_split_spec *spec,
+                     int32_t *dates)
+{
+    enum fc_freq freq = fc_derive_freq(ds, spec->freq);
+    int32_t last;
+    if (spec->has_split_date) {
+        last = spec->split_date;
+    } else {
+        /* the last window's horizon periods end with the data (or test_end) */
+        int32_t end = INT32_MIN;
+        for (size_t i = 0; i < ds->n_rows; i++)
+            if ((!spec->has_test_end || ds->date[i] < spec->test_end) && ds->date[i] > end)
+                end = ds->date[i];
+        if (end == INT32_MIN)
+            return fc_error("%s: no rows before split.test_end: no backtest window fits",
+                            ds->path);
+        last = fc_derive_period_start(fc_derive_period(end, freq) - spec->horizon + 1, freq);
+    }
+    int64_t p_last = fc_derive_period(last, freq);
+    for (int w = 0; w < spec->windows; w++) {
+        int64_t back = (int64_t)(spec->windows - 1 - w) * spec->step;
+        dates[w] = back ? fc_derive_period_start(p_last - back, freq) : last;
+    }
+    return 0;
+}
+
 void fc_split_all(const struct fc_dataset *ds, struct fc_split *out)
 {
     memset(out, 0, sizeof *out);

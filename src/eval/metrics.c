@@ -449,6 +449,77 @@ void fc_metrics_free(struct fc_metrics *m)
     free(m);
 }
 
+/* ---- backtest windows ---- */
+
+/* the mean of the defined values among x[0..k) at stride; NAN when none */
+static double mean_defined(const double *x, size_t k, size_t stride)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!isnan(x[i * stride])) {
+            sum += x[i * stride];
+            n++;
+        }
+    return n ? sum / (double)n : NAN;
+}
+
+struct fc_metrics *fc_metrics_mean(struct fc_metrics *const *m, size_t k)
+{
+    FC_ASSERT(k > 0);
+    struct fc_metrics *out = xcalloc(1, sizeof *out);
+    const struct fc_metrics *m0 = m[0];
+    out->n_levels = m0->n_levels;
+    out->has_point = m0->has_point;
+    out->has_quantiles = m0->has_quantiles;
+    out->n_intervals = m0->n_intervals;
+    size_t L = m0->n_levels ? m0->n_levels : 1, I = m0->n_intervals ? m0->n_intervals : 1;
+    out->levels = xcalloc(L, sizeof *out->levels);
+    out->pinball = xcalloc(L, sizeof *out->pinball);
+    out->coverage = xcalloc(L, sizeof *out->coverage);
+    out->interval_level = xcalloc(I, sizeof *out->interval_level);
+    out->interval_coverage = xcalloc(I, sizeof *out->interval_coverage);
+    out->interval_width = xcalloc(I, sizeof *out->interval_width);
+    memcpy(out->levels, m0->levels, m0->n_levels * sizeof *out->levels);
+    memcpy(out->interval_level, m0->interval_level, m0->n_intervals * sizeof *out->levels);
+    double *x = xmalloc(k * (L > I ? L : I) * sizeof *x);
+    /* every metric of the table, and bias, the one scalar outside it */
+    for (const struct fc_metric_info *mi = fc_metric_table; mi->name; mi++) {
+        for (size_t w = 0; w < k; w++)
+            x[w] = fc_metric_value(m[w], mi);
+        double v = mean_defined(x, k, 1);
+        memcpy((char *)out + mi->offset, &v, sizeof v);
+    }
+    for (size_t w = 0; w < k; w++)
+        x[w] = m[w]->bias;
+    out->bias = mean_defined(x, k, 1);
+    for (size_t j = 0; j < m0->n_levels; j++) {
+        for (size_t w = 0; w < k; w++)
+            x[w] = m[w]->pinball[j];
+        out->pinball[j] = mean_defined(x, k, 1);
+        for (size_t w = 0; w < k; w++)
+            x[w] = m[w]->coverage[j];
+        out->coverage[j] = mean_defined(x, k, 1);
+    }
+    for (size_t t = 0; t < m0->n_intervals; t++) {
+        for (size_t w = 0; w < k; w++)
+            x[w] = m[w]->interval_coverage[t];
+        out->interval_coverage[t] = mean_defined(x, k, 1);
+        for (size_t w = 0; w < k; w++)
+            x[w] = m[w]->interval_width[t];
+        out->interval_width[t] = mean_defined(x, k, 1);
+    }
+    for (size_t w = 0; w < k; w++) {
+        out->n += m[w]->n;
+        out->mape_excluded += m[w]->mape_excluded;
+        out->ic_dates += m[w]->ic_dates;
+        out->rank_ic_dates += m[w]->rank_ic_dates;
+        out->rmsse_series += m[w]->rmsse_series;
+    }
+    free(x);
+    return out;
+}
+
 /* ---- JSON ---- */
 
 static void num(cJSON *o, const char *k, double v)

@@ -569,6 +569,39 @@ static void run_summary(struct fc_buf *b, const struct fc_config *cfg,
 
 }
 
+/* Backtests: each window's WRMSSE and WSPL per model, then their mean. */
+static void windows_table(struct fc_buf *b, const struct fc_config *cfg,
+                          const struct fc_train_result *res, size_t n)
+{
+    if (!n || !res[0].n_windows)
+        return;
+    fc_buf_printf(b, "<h2>Backtest windows (%zu)</h2>\n<p>Each window's forecasts are its "
+                     "own directory's; the plots below show the last window.</p>\n",
+                  res[0].n_windows);
+    const char *names[2] = {"wrmsse", "wspl"};
+    for (int t = 0; t < 2; t++) {
+        const struct fc_metric_info *mi = fc_metric_find(names[t]);
+        fc_buf_printf(b, "<table><tr><th>window (%s)</th>", mi->label);
+        for (size_t k = 0; k < n; k++) {
+            fc_buf_puts(b, "<th>");
+            esc(b, cfg->models[k].ops->name);
+            fc_buf_puts(b, "</th>");
+        }
+        fc_buf_puts(b, "</tr>\n");
+        for (size_t w = 0; w <= res[0].n_windows; w++) {
+            int mean = w == res[0].n_windows;
+            fc_buf_puts(b, "<tr><td>");
+            esc(b, mean ? "mean" : res[0].window_names[w]);
+            fc_buf_puts(b, "</td>");
+            for (size_t k = 0; k < n; k++)
+                num_cell(b, fc_metric_value(mean ? res[k].metrics : res[k].window_metrics[w],
+                                            mi));
+            fc_buf_puts(b, "</tr>\n");
+        }
+        fc_buf_puts(b, "</table>\n");
+    }
+}
+
 /* The series to plot: those asked for, else the best, the worst and the
  * largest by sales of the top-ranked model. Returns how many (<= 16). */
 static size_t pick_series(const struct fc_dataset *ds, const struct fc_train_result *top,
@@ -584,8 +617,9 @@ static size_t pick_series(const struct fc_dataset *ds, const struct fc_train_res
                 why[np++] = "chosen";
             }
         }
-    } else if (top->metrics->n_series) {
-        const struct fc_metrics *m = top->metrics;
+    } else if (fc_train_result_series_metrics(top)->n_series) {
+        /* a backtest's: the last window's, whose forecasts are plotted */
+        const struct fc_metrics *m = fc_train_result_series_metrics(top);
         size_t best = 0, worst = 0, big = 0;
         for (size_t i = 0; i < m->n_series; i++) {
             const struct fc_series_metrics *x = &m->series[i];
@@ -782,9 +816,11 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
         e[r] = (struct fc_html_entry){"", cfg->models[k].ops->name,
                                       fc_strategy_name(cfg->strategy), mj[k], 0};
     }
-    fc_buf_printf(&b, "<h2>Leaderboard (ranked by %s)</h2>\n", metric);
+    fc_buf_printf(&b, "<h2>Leaderboard (ranked by %s%s)</h2>\n", metric,
+                  res[0].n_windows ? ", the mean over the backtest windows" : "");
     leaderboard_table(&b, e, n, 0, 0);
     metric_charts(&b, e, n, metric, 0);
+    windows_table(&b, cfg, res, n);
 
     /* forecasts against actuals for a few series */
     uint32_t pick[16];

@@ -133,6 +133,7 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
                           m->interval_level[t] * 100, m->interval_coverage[t],
                           m->interval_width[t]);
     }
+    m = fc_train_result_series_metrics(res); /* a backtest's: the last window's */
     if (m->has_point && m->n_series) {
         size_t *idx = xmalloc(m->n_series * sizeof *idx);
         for (size_t i = 0; i < m->n_series; i++)
@@ -178,10 +179,10 @@ static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
     const struct fc_metric_info *by = fc_rank_default(n, fc_rank_value_of_metrics, ms);
     fc_rank(n, by, fc_rank_value_of_metrics, ms, idx);
     free(ms);
-    fc_buf_printf(b, "## Leaderboard (ranked by %s)\n\n"
+    fc_buf_printf(b, "## Leaderboard (ranked by %s%s)\n\n"
                      "| rank | model | strategy | WRMSSE | WSPL | RMSE | MAE | mean pinball | "
                      "failed |\n|---|---|---|---|---|---|---|---|---|\n",
-                  by->label);
+                  by->label, n && res[0].n_windows ? ", the mean over the backtest windows" : "");
     for (size_t r = 0; r < n; r++) {
         size_t k = idx[r];
         const struct fc_metrics *m = res[k].metrics;
@@ -196,6 +197,38 @@ static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,
     }
     fc_buf_putc(b, '\n');
     free(idx);
+}
+
+/* Backtests: each window's WRMSSE and WSPL per model, then their mean. */
+static void windows_table(struct fc_buf *b, const struct fc_config *cfg,
+                          const struct fc_train_result *res, size_t n)
+{
+    if (!n || !res[0].n_windows)
+        return;
+    fc_buf_printf(b, "## Backtest windows (%zu)\n\nThe leaderboard ranks by the mean over the "
+                     "windows; each window's forecasts and metrics are in "
+                     "`<model>/<strategy>/<window>/`, the sections below describe the last "
+                     "window's models.\n\n",
+                  res[0].n_windows);
+    const char *names[2] = {"wrmsse", "wspl"};
+    for (int t = 0; t < 2; t++) {
+        const struct fc_metric_info *mi = fc_metric_find(names[t]);
+        fc_buf_printf(b, "| window (%s) |", mi->label);
+        for (size_t k = 0; k < n; k++)
+            fc_buf_printf(b, " %s |", cfg->models[k].ops->name);
+        fc_buf_puts(b, "\n|---|");
+        for (size_t k = 0; k < n; k++)
+            fc_buf_puts(b, "---|");
+        fc_buf_putc(b, '\n');
+        for (size_t w = 0; w <= res[0].n_windows; w++) {
+            int mean = w == res[0].n_windows;
+            fc_buf_printf(b, "| %s |", mean ? "**mean**" : res[0].window_names[w]);
+            for (size_t k = 0; k < n; k++)
+                cell(b, fc_metric_value(mean ? res[k].metrics : res[k].window_metrics[w], mi));
+            fc_buf_putc(b, '\n');
+        }
+        fc_buf_putc(b, '\n');
+    }
 }
 
 int fc_report_write(const char *path, const cJSON *run, const struct fc_config *cfg,
@@ -217,6 +250,10 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
     fc_buf_printf(&b, "| features | %zu |\n", ds->n_features);
     fc_format_date(cfg->split.split_date, d1);
     fc_buf_printf(&b, "| split date | %s |\n", d1);
+    if (cfg->split.windows)
+        fc_buf_printf(&b, "| backtest | %d windows of %d periods, origins %d apart (the split "
+                          "shown is the last window's) |\n",
+                      cfg->split.windows, cfg->horizon, cfg->split.step);
     if (cfg->split.has_test_end) {
         fc_format_date(cfg->split.test_end, d2);
         fc_buf_printf(&b, "| test end (exclusive) | %s |\n", d2);
@@ -226,6 +263,7 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
     fc_buf_printf(&b, "| series used / skipped | %zu / %zu |\n\n", sp->n_used, sp->n_skipped);
 
     leaderboard(&b, cfg, res, n);
+    windows_table(&b, cfg, res, n);
     for (size_t k = 0; k < n; k++)
         model_section(&b, cfg->models[k].ops->name, fc_strategy_name(cfg->strategy), &res[k],
                       ds);

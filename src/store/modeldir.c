@@ -332,6 +332,13 @@ static int cmp_float(const void *a, const void *b)
 int fc_predictions_write(const char *path, const struct fc_dataset *ds, const uint32_t *rows,
                          const struct fc_pred *p, const double *levels, int with_actual)
 {
+    return fc_predictions_write_cutoffs(path, ds, rows, p, levels, with_actual, NULL);
+}
+
+int fc_predictions_write_cutoffs(const char *path, const struct fc_dataset *ds,
+                                 const uint32_t *rows, const struct fc_pred *p,
+                                 const double *levels, int with_actual, const int32_t *cutoff)
+{
     struct fc_buf b;
     fc_buf_init(&b);
     for (size_t k = 0; k < ds->n_id_cols; k++) {
@@ -339,6 +346,8 @@ int fc_predictions_write(const char *path, const struct fc_dataset *ds, const ui
         fc_buf_putc(&b, ',');
     }
     fc_buf_puts(&b, "date");
+    if (cutoff)
+        fc_buf_puts(&b, ",cutoff");
     if (with_actual)
         fc_buf_puts(&b, ",actual");
     if (p->point)
@@ -357,6 +366,11 @@ int fc_predictions_write(const char *path, const struct fc_dataset *ds, const ui
         char d[11];
         fc_format_date(ds->date[r], d);
         fc_buf_puts(&b, d);
+        if (cutoff) {
+            fc_format_date(cutoff[i], d);
+            fc_buf_putc(&b, ',');
+            fc_buf_puts(&b, d);
+        }
         if (with_actual) {
             fc_buf_putc(&b, ',');
             fc_buf_put_double(&b, ds->target[r]);

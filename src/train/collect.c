@@ -197,12 +197,110 @@ out:
     return rc;
 }
 
+int fc_collect_backtest(const struct fc_config *cfg, const char *dir,
+                        const struct fc_dataset *truth, struct fc_train_result *win,
+                        char *const *names, const int32_t *cutoffs, size_t n,
+                        struct fc_train_result *out)
+{
+    memset(out, 0, sizeof *out);
+    /* every window's rows, oldest window first */
+    size_t total = 0, L = win[0].pred.n_quantiles;
+    for (size_t w = 0; w < n; w++)
+        total += win[w].pred.n;
+    struct fc_pred all;
+    fc_pred_alloc(&all, total, L, win[0].pred.point != NULL);
+    uint32_t *rows = xmalloc((total ? total : 1) * sizeof *rows);
+    int32_t *cut = xmalloc((total ? total : 1) * sizeof *cut);
+    size_t at = 0;
+    for (size_t w = 0; w < n; w++) {
+        const struct fc_pred *p = &win[w].pred;
+        memcpy(rows + at, win[w].rows, p->n * sizeof *rows);
+        if (all.point)
+            memcpy(all.point + at, p->point, p->n * sizeof *all.point);
+        if (L)
+            memcpy(all.q + at * L, p->q, p->n * L * sizeof *all.q);
+        for (size_t i = 0; i < p->n; i++)
+            cut[at + i] = cutoffs[w];
+        at += p->n;
+    }
+    char *path = fc_xasprintf("%s/predictions.csv", dir);
+    int rc = fc_predictions_write_cutoffs(path, truth, rows, &all, cfg->quantiles, 1, cut);
+    free(path);
+    free(rows);
+    free(cut);
+    fc_pred_free(&all);
+    /* the metrics: each window's, and their means */
+    out->n_windows = n;
+    out->window_metrics = xcalloc(n, sizeof *out->window_metrics);
+    out->window_names = xcalloc(n, sizeof *out->window_names);
+    cJSON *wj = cJSON_CreateArray();
+    for (size_t w = 0; w < n; w++) {
+        out->window_metrics[w] = win[w].metrics;
+        win[w].metrics = NULL;
+        out->window_names[w] = xstrdup(names[w]);
+        cJSON *one = fc_metrics_to_json(out->window_metrics[w], 0);
+        char d[11];
+        fc_format_date(cutoffs[w], d);
+        cJSON_AddStringToObject(one, "cutoff", d);
+        cJSON_AddStringToObject(one, "dir", names[w]);
+        cJSON_AddItemToArray(wj, one);
+    }
+    out->metrics = fc_metrics_mean(out->window_metrics, n);
+    cJSON *mj = fc_metrics_to_json(out->metrics, 0);
+    cJSON_AddStringToObject(mj, "pooled", "the mean over the windows");
+    cJSON_AddItemToObject(mj, "windows", wj);
+    cJSON_AddStringToObject(mj, "model", cfg->model.ops->name);
+    cJSON_AddStringToObject(mj, "strategy", fc_strategy_name(cfg->strategy));
+    cJSON_AddNumberToObject(mj, "format_version", 1);
+    cJSON *fl = cJSON_AddObjectToObject(mj, "failed");
+    /* the last window's predictions and record; the tallies of all */
+    struct fc_train_result *last = &win[n - 1];
+    out->pred = last->pred;
+    out->rows = last->rows;
+    out->record = last->record;
+    out->crossing_rate = out->metrics->crossing_rate;
+    memset(&last->pred, 0, sizeof last->pred);
+    last->rows = NULL;
+    memset(&last->record, 0, sizeof last->record);
+    for (size_t w = 0; w < n; w++) {
+        out->n_models += win[w].n_models;
+        out->n_resumed += win[w].n_resumed;
+        out->fit_seconds += win[w].fit_seconds;
+        out->predict_seconds += win[w].predict_seconds;
+        for (size_t i = 0; i < win[w].n_failed; i++) {
+            char *why = fc_xasprintf("%s: %s", names[w], win[w].failed[i].reason);
+            add_failure(out, win[w].failed[i].series, why);
+            free(why);
+            const char *key = truth->series_key[win[w].failed[i].series];
+            if (!cJSON_GetObjectItemCaseSensitive(fl, key))
+                cJSON_AddStringToObject(fl, key, out->failed[out->n_failed - 1].reason);
+        }
+    }
+    path = fc_xasprintf("%s/metrics.json", dir);
+    if (rc == 0)
+        rc = fc_write_json(path, mj);
+    free(path);
+    cJSON_Delete(mj);
+    return rc;
+}
+
+const struct fc_metrics *fc_train_result_series_metrics(const struct fc_train_result *res)
+{
+    return res->n_windows ? res->window_metrics[res->n_windows - 1] : res->metrics;
+}
+
 void fc_train_result_free(struct fc_train_result *res)
 {
     fc_pred_free(&res->pred);
     free(res->rows);
     fc_metrics_free(res->metrics);
     fc_fit_record_free(&res->record);
+    for (size_t w = 0; w < res->n_windows; w++) {
+        fc_metrics_free(res->window_metrics[w]);
+        free(res->window_names[w]);
+    }
+    free(res->window_metrics);
+    free(res->window_names);
     for (size_t i = 0; i < res->n_failed; i++)
         free(res->failed[i].reason);
     free(res->failed);

@@ -27,6 +27,26 @@
 
 struct cJSON;
 
+/* One split of the run: the only one, or a backtest window (split.windows:
+ * oldest first, the last one the run's own). Each has its training part's
+ * target transform and its own derived features (their origin is its
+ * cutoff): the last window's are appended to the run's dataset, an earlier
+ * window's to a shallow copy of it. */
+struct fc_train_window {
+    int32_t split_date;          /* its first test day */
+    struct fc_split sp;
+    int have_split;
+    struct fc_transform tf;      /* the target transform (have_tf: not the identity) */
+    int have_tf;
+    struct fc_dataset *ds;       /* the run's dataset, or &own */
+    struct fc_dataset own;       /* an earlier window's: the run's columns + its own */
+    size_t n_base;               /* columns own shares with the run's dataset */
+    struct fc_dataset view;      /* ds with the transformed target: what jobs see */
+    struct fc_recursion rec;     /* horizon with multi_step "recursive" */
+    int recursive;
+    char *name;                  /* backtests: "cutoff-YYYY-MM-DD" (the last training day) */
+};
+
 /* Everything one invocation holds. */
 struct fc_train_run {
     /* given by the command */
@@ -40,13 +60,9 @@ struct fc_train_run {
     struct fc_config cfg;
     int have_cfg;
     struct fc_dataset *ds;
-    struct fc_split sp;
-    int have_split;
-    struct fc_transform tf;      /* the target transform (have_tf: not the identity) */
-    int have_tf;
-    struct fc_dataset view;      /* ds with the transformed target: what jobs see */
-    struct fc_recursion rec;     /* horizon with multi_step "recursive" */
-    int recursive;
+    struct fc_train_window *win; /* (n_win) 1, or the backtest windows */
+    size_t n_win;
+    struct fc_train_window *W;   /* the last window: the run's split for reports */
     struct cJSON *old_run;   /* run.json of the run resumed or merged */
     struct fc_train_result *res; /* (n_res) one per model */
     char **model_dirs;           /* (n_res) */

@@ -84,6 +84,7 @@ extern const char *const fc_window_stat_names[]; /* by enum fc_window_stat */
 extern const char *const fc_calendar_names[];    /* by bit position */
 
 struct fc_split_spec {
+    int has_split_date;  /* 0: only with windows (counted back from the data's end) */
     int32_t split_date;  /* days since epoch; train < split_date <= test */
     int has_test_end;
     int32_t test_end;    /* test < test_end */
@@ -95,6 +96,8 @@ struct fc_split_spec {
     int32_t val_date;    /* or: validation = [val_date, split_date) */
     int min_train_rows;  /* fewer rows before split_date: series skipped */
     int horizon;         /* 0, or test rows at most horizon periods after the origin */
+    int windows;         /* 0: one split; else backtest windows of horizon periods ... */
+    int step;            /* ... whose origins are step periods apart (default horizon) */
 };
 
 struct fc_model_choice {

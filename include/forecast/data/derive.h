@@ -32,6 +32,8 @@ const char *fc_freq_name(enum fc_freq freq);
 /* The period of a day (freq not AUTO): the day, its 7-day block since
  * 1970-01-01, or year * 12 + month - 1. */
 int64_t fc_derive_period(int32_t day, enum fc_freq freq);
+/* The first day of a period (freq not AUTO). */
+int32_t fc_derive_period_start(int64_t period, enum fc_freq freq);
 /* Periods of freq (not AUTO) from day a to day b. */
 long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b);
 

@@ -38,6 +38,12 @@ struct fc_split {
  * Unknown keys and "nothing left" are errors (-1 after fc_error). */
 int fc_split_make(const struct fc_dataset *ds, const struct fc_split_spec *spec,
                   char *const *keys, size_t n_keys, struct fc_split *out);
+/* Backtest windows (spec->windows of spec->horizon periods, origins
+ * spec->step periods apart): the first test day of each, oldest first, into
+ * dates. The last window starts at spec->split_date, or (none given) its
+ * periods end with the data's last date before test_end. -1 after fc_error. */
+int fc_split_windows(const struct fc_dataset *ds, const struct fc_split_spec *spec,
+                     int32_t *dates);
 /* Every series, every row a test row (what `predict` predicts). */
 void fc_split_all(const struct fc_dataset *ds, struct fc_split *out);
 void fc_split_free(struct fc_split *sp);

@@ -82,6 +82,12 @@ struct fc_metrics *fc_metrics_compute(const struct fc_eval_series *s, size_t n_s
                                       int32_t last_train_date);
 void fc_metrics_free(struct fc_metrics *m);
 
+/* Backtest windows' metrics pooled: each metric of the table (and bias, the
+ * per-level pinball and coverage, the intervals) is the mean over the k
+ * windows where it is defined; row and date counts are summed; no series
+ * (each window keeps its own). The windows share their levels. */
+struct fc_metrics *fc_metrics_mean(struct fc_metrics *const *m, size_t k);
+
 /* JSON form (metrics.json); caller deletes. per_series = 0 leaves it out. */
 struct cJSON *fc_metrics_to_json(const struct fc_metrics *m, int per_series);
 

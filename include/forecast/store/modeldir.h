@@ -54,5 +54,10 @@ void *fc_modeldir_load(const struct fc_config *cfg, const struct fc_dataset *ds,
 int fc_predictions_write(const char *path, const struct fc_dataset *ds,
                          const uint32_t *rows, const struct fc_pred *p,
                          const double *levels, int with_actual);
+/* The same with a cutoff column after the date (backtests: the last
+ * training day of the window that forecast the row; cutoff[i] for row i). */
+int fc_predictions_write_cutoffs(const char *path, const struct fc_dataset *ds,
+                                 const uint32_t *rows, const struct fc_pred *p,
+                                 const double *levels, int with_actual, const int32_t *cutoff);
 
 #endif

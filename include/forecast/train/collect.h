@@ -34,6 +34,11 @@ struct fc_train_result {
     size_t n_resumed;           /* models kept from an earlier attempt */
     struct fc_fit_record record; /* a model of every series: its training curves and
                                   * feature importance (empty in the individual strategy) */
+    /* backtests: metrics is the windows' mean; pred, rows and record are the
+     * last window's */
+    size_t n_windows;
+    struct fc_metrics **window_metrics; /* (n_windows) owned */
+    char **window_names;                /* (n_windows) "cutoff-YYYY-MM-DD", owned */
 };
 
 /* Collects a trained plan into res and writes P->dir/predictions.csv and
@@ -42,6 +47,20 @@ struct fc_train_result {
  * about by series. */
 int fc_collect(struct fc_plan *P, struct fc_train_result *res);
 void fc_train_result_free(struct fc_train_result *res);
+/* The metrics whose series go with res->pred: res->metrics, or a
+ * backtest's last window's. */
+const struct fc_metrics *fc_train_result_series_metrics(const struct fc_train_result *res);
+
+/* Backtest windows' results (win[w], oldest first, each collected into
+ * dir/<names[w]>) into one: dir/predictions.csv (every window's rows with a
+ * cutoff column: cutoffs[w]) and dir/metrics.json ("overall": the windows'
+ * means; "windows": each one's). win's contents move into out (the last
+ * window's predictions and record; the metrics of each). truth: the data
+ * in the target's units. */
+int fc_collect_backtest(const struct fc_config *cfg, const char *dir,
+                        const struct fc_dataset *truth, struct fc_train_result *win,
+                        char *const *names, const int32_t *cutoffs, size_t n,
+                        struct fc_train_result *out);
 
 /* Every job's predictions into out (allocated here), in the order of the
  * split's test rows; the first failed job is the error (-1 after fc_error). */
