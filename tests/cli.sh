@@ -740,6 +740,41 @@ rm -rf "$BT/statquant/combined/cutoff-2015-11-05"
     && cmp -s "$T/bt-metrics.json" "$BT/statquant/combined/metrics.json" \
     && grep -q '"models_resumed":[[:space:]]*2' "$BT/run.json" \
     && ok || bad "resume of a backtest retrains the lost window only"
+# without refit, the first window's models forecast every window: a later
+# window's forecasts are those models' forecast from that window's history
+NR=$("$BIN" train --model xgboost_standard,statquant --windows 3 --set split.refit=false \
+    --set target_transform=local_scale --name bt-norefit --quiet \
+    --set models.xgboost_standard.n_estimators=30)
+awk -F, 'NR == 1 || $1 < "2015-11-06"' data/sample.csv >"$T/h2.csv"
+awk -F, 'NR == 1 || ($1 >= "2015-11-06" && $1 < "2015-12-04")' data/sample.csv >"$T/f2.csv"
+same=1
+for m in xgboost_standard statquant; do
+    "$BIN" predict --run "$NR" --model $m --horizon 28 --data "$T/h2.csv" --future "$T/f2.csv" \
+        --out "$T/p2.csv" --quiet --no-cache || same=0
+    cut -d, -f1-3,5- "$NR/$m/combined/cutoff-2015-11-05/predictions.csv" | cmp -s - "$T/p2.csv" || same=0
+done
+[ ! -e "$NR/xgboost_standard/combined/cutoff-2015-11-05/model" ] && [ $same = 1 ] \
+    && ok || bad "split.refit false: later windows are the first window's models' forecasts"
+# a production run: a horizon and no split date fit every row; nothing scored
+PR=$("$BIN" train --model xgboost_standard,statquant --set split.split_date=null --name prod \
+    --quiet --set models.xgboost_standard.n_estimators=30)
+grep -q '"production":[[:space:]]*true' "$PR/run.json" && grep -q "^## Production run" "$PR/report.md" \
+    && [ "$(wc -l <"$PR/statquant/combined/predictions.csv")" -eq 1 ] \
+    && grep -q '"fit_rows":[[:space:]]*19836' "$PR/run.json" \
+    && ok || bad "a production run fits every row and scores nothing"
+# its forecasts: the 28 days after the data; the future's prices are the
+# test period's, moved 28 days on
+m="" && for k in $(seq 0 27); do
+    m="$m $(date -u -d "2015-12-04 + $k days" +%F)=$(date -u -d "2016-01-01 + $k days" +%F)"
+done
+awk -F, -v m="$m" 'BEGIN { OFS = ","; n = split(m, a, " ");
+    for (i = 1; i <= n; i++) { split(a[i], p, "="); to[p[1]] = p[2] } }
+    NR == 1 || ($1 in to) { if (NR > 1) $1 = to[$1]; print }' "$T/fut.csv" >"$T/fut2016.csv"
+"$BIN" predict --run "$PR" --model xgboost_standard --horizon 28 --future "$T/fut2016.csv" \
+    --out "$T/prod.csv" --quiet \
+    && [ "$(tail -n +2 "$T/prod.csv" | wc -l)" -eq 840 ] \
+    && [ "$(tail -n +2 "$T/prod.csv" | cut -d, -f3 | sort -u | sed -n '1p;$p' | tr '\n' ' ')" = "2016-01-01 2016-01-28 " ] \
+    && ok || bad "predict --horizon 28 from a production run"
 expect_fail "windows without a horizon" "split.windows: a backtest window is horizon periods long" \
     "$BIN" train --windows 3 --set horizon=null --out "$T/out"
 expect_fail "windows with --shard" "backtest windows (split.windows) run in one process" \

@@ -279,10 +279,12 @@ static int cmd_predict(int argc, char **argv)
                           &cfg.data.freq, 0, 0, origins))
         goto out;
     model_dir = fc_run_model_dir(p.run, cfg.model.ops->name, cfg.strategy);
-    /* a backtest predicts with its last window's models (and transform) */
+    /* a backtest predicts with its last window's models (and transform), or
+     * without refit the first window's, which every window used */
     const cJSON *wins = cJSON_GetObjectItemCaseSensitive(runj, "windows");
     if (cfg.split.windows) {
-        const cJSON *lastw = cJSON_GetArrayItem(wins, cJSON_GetArraySize(wins) - 1);
+        const cJSON *lastw =
+            cJSON_GetArrayItem(wins, cfg.split.refit ? cJSON_GetArraySize(wins) - 1 : 0);
         const cJSON *wd = cJSON_GetObjectItemCaseSensitive(lastw, "dir");
         if (!cJSON_IsString(wd) || strchr(wd->valuestring, '/') || wd->valuestring[0] == '.') {
             fc_error("%s: \"windows\": expected the backtest windows with their \"dir\"",

@@ -182,6 +182,7 @@ static int prepare_window(struct fc_train_run *R, struct fc_train_window *W, int
     struct fc_config c = R->cfg; /* shallow: the window's split date */
     c.split.split_date = split_date;
     c.split.freq = R->cfg.data.freq;
+    c.split.production = !R->cfg.split.has_split_date && !R->cfg.split.windows;
     if (fc_split_make(R->ds, &c.split, R->cfg.skus, R->cfg.n_skus, &W->sp))
         return -1;
     W->have_split = 1;
@@ -197,8 +198,18 @@ static int prepare_window(struct fc_train_run *R, struct fc_train_window *W, int
                ds->n_features * sizeof *ds->feature_names);
         W->ds = &W->own;
     }
-    if (fc_transform_fit(&W->tf, &c, R->ds, &W->sp))
+    if (W != &R->win[0] && !R->cfg.split.refit) {
+        /* the first window's models forecast every window: its transform too */
+        cJSON *j = fc_transform_to_json(&R->win[0].tf);
+        int rc = fc_transform_from_json(&W->tf, j, "transform") ||
+                 fc_transform_apply(&W->tf, R->ds);
+        cJSON_Delete(j);
+        if (rc)
+            return -1;
+        W->tf.origin = split_date - 1; /* what is history for this window */
+    } else if (fc_transform_fit(&W->tf, &c, R->ds, &W->sp)) {
         return -1;
+    }
     W->have_tf = W->tf.kind != FC_TT_NONE || W->tf.clip;
     if (derive_features(R, W, !own))
         return -1;
@@ -239,10 +250,21 @@ static int prepare_windows(struct fc_train_run *R)
     }
     R->cfg.split.freq = R->cfg.data.freq;
     int rc = 0;
-    if (R->cfg.split.windows)
+    if (R->cfg.split.windows) {
         rc = fc_split_windows(R->ds, &R->cfg.split, dates);
-    else
+    } else if (!R->cfg.split.has_split_date) {
+        /* a production run: every row trains, nothing is scored */
+        dates[0] = INT32_MIN;
+        for (size_t i = 0; i < R->ds->n_rows; i++)
+            dates[0] = R->ds->date[i] >= dates[0] ? R->ds->date[i] + 1 : dates[0];
+        char d[11];
+        fc_format_date(dates[0] - 1, d);
+        fc_info(1, "production run: the models fit every row up to %s; nothing is scored "
+                   "(forecast with: forecast predict --run DIR --horizon %d)",
+                d, R->cfg.horizon);
+    } else {
         dates[0] = R->cfg.split.split_date;
+    }
     for (size_t w = 0; w < R->n_win && rc == 0; w++)
         rc = prepare_window(R, &R->win[w], dates[w], w + 1 < R->n_win);
     if (rc == 0 && R->cfg.split.windows) {
@@ -369,6 +391,8 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(R->old_run, "created");
     if (cJSON_IsString(created))
         fc_run_set(R->run, "created", created->valuestring);
+    if (R->W->sp.n_test == 0)
+        cJSON_AddBoolToObject(R->run, "production", 1);
     if (R->cfg.split.windows) {
         cJSON *wa = cJSON_AddArrayToObject(R->run, "windows");
         for (size_t w = 0; w < R->n_win; w++) {
@@ -417,13 +441,15 @@ static void record_model(struct fc_train_run *R, size_t k, cJSON *models)
 /* One model on one window: plan (the command's planner), run, collect into
  * res. 0, 1 (a shard's part: nothing collected) or -1 after fc_error. */
 static int train_window(struct fc_train_run *R, const struct fc_config *one,
-                        const struct fc_train_window *W, const char *dir,
+                        const struct fc_train_window *W, const char *dir, const char *reuse,
                         const struct fc_train_planner *pl, struct fc_train_result *res)
 {
     if (fc_mkdir_p(dir))
         return -1;
     struct fc_plan P;
     fc_plan_train(&P, one, &W->view, &W->sp, dir);
+    if (reuse) /* split.refit false: the first window's models */
+        fc_plan_reuse(&P, reuse);
     if (W->recursive)
         P.recursion = &W->rec;
     if (W->have_tf) {
@@ -451,7 +477,7 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
     one.model = R->cfg.models[k];
     R->model_dirs[k] = fc_run_model_dir(R->run_dir, one.model.ops->name, one.strategy);
     if (R->n_win == 1)
-        return train_window(R, &one, R->W, R->model_dirs[k], pl, &R->res[k]);
+        return train_window(R, &one, R->W, R->model_dirs[k], NULL, pl, &R->res[k]);
     struct fc_train_result *wr = xcalloc(R->n_win, sizeof *wr);
     char **names = xcalloc(R->n_win, sizeof *names);
     int32_t *cutoffs = xcalloc(R->n_win, sizeof *cutoffs);
@@ -459,9 +485,11 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
     for (size_t w = 0; w < R->n_win && rc == 0; w++) {
         const struct fc_train_window *W = &R->win[w];
         char *dir = fc_xasprintf("%s/%s", R->model_dirs[k], W->name);
+        char *first = fc_xasprintf("%s/%s", R->model_dirs[k], R->win[0].name);
         fc_info(2, "%s: window %s", one.model.ops->name, W->name);
-        rc = train_window(R, &one, W, dir, pl, &wr[w]);
+        rc = train_window(R, &one, W, dir, w && !R->cfg.split.refit ? first : NULL, pl, &wr[w]);
         free(dir);
+        free(first);
         names[w] = W->name;
         cutoffs[w] = W->sp.last_train_date;
     }
@@ -506,7 +534,10 @@ static int finish(struct fc_train_run *R)
     free(html);
     if (bad)
         return FC_EXIT_FAILURE;
-    for (size_t k = 0; k < R->n_res; k++) {
+    for (size_t k = 0; k < R->n_res && R->W->sp.n_test == 0; k++)
+        fc_info(1, "%s (%s): fitted on every row (a production run: nothing scored)",
+                R->cfg.models[k].ops->name, fc_strategy_name(R->cfg.strategy));
+    for (size_t k = 0; k < R->n_res && R->W->sp.n_test; k++) {
         const struct fc_metrics *m = R->res[k].metrics;
         fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f%s", R->cfg.models[k].ops->name,
                 fc_strategy_name(R->cfg.strategy),

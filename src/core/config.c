@@ -32,7 +32,8 @@ static const char default_config[] =
     "\"horizon\": null, \"multi_step\": \"recursive\","
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": null,"
     "  \"val_periods\": 28,"
-    "  \"val_date\": null, \"min_train_rows\": 2, \"windows\": null, \"step\": null },"
+    "  \"val_date\": null, \"min_train_rows\": 2, \"windows\": null, \"step\": null,"
+    "  \"refit\": true },"
     "\"series\": [],"
     "\"model\": \"statquant\","
     "\"strategy\": \"combined\","
@@ -699,7 +700,8 @@ static int validate_data(const struct vctx *v, const cJSON *root, struct fc_data
 static int validate_split(const struct vctx *v, const cJSON *root, struct fc_split_spec *s)
 {
     static const char *const keys[] = {"split_date", "test_end", "val_days", "val_date",
-                                       "min_train_rows", "val_periods", "windows", "step"};
+                                       "min_train_rows", "val_periods", "windows", "step",
+                                       "refit"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "split");
     if (!cJSON_IsObject(o))
         return bad(v, "split", "an object", o);
@@ -719,11 +721,10 @@ static int validate_split(const struct vctx *v, const cJSON *root, struct fc_spl
         return -1;
     else if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "step")))
         s->step = (int)n;
-    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date")) && !s->windows)
-        return fc_error("%s: split.split_date: no split date given: pass --split-date "
-                        "YYYY-MM-DD or set split.split_date (or backtest windows, "
-                        "split.windows, counted back from the data's end)",
-                        origin(v, "split.split_date"));
+    const cJSON *refit = cJSON_GetObjectItemCaseSensitive(o, "refit");
+    if (!cJSON_IsBool(refit))
+        return bad(v, "split.refit", "true or false", refit);
+    s->refit = cJSON_IsTrue(refit);
     s->has_split_date = !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "split_date"));
     if ((s->has_split_date &&
          get_date(v, o, "split", "split_date", 0, &has, &s->split_date)) ||
@@ -957,6 +958,12 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
         return bad(v, "multi_step", "one of \"recursive\", \"direct\"", ms);
     c->multi_step = (enum fc_multi_step)k;
     c->horizon = 0;
+    if ((!h || cJSON_IsNull(h)) && !c->split.has_split_date && !c->split.windows)
+        return fc_error("%s: split.split_date: no split date given: pass --split-date "
+                        "YYYY-MM-DD or set split.split_date (or a horizon, --horizon H, for a "
+                        "production run on all the data, or backtest windows, "
+                        "split.windows)",
+                        origin(v, "split.split_date"));
     if ((!h || cJSON_IsNull(h)) && c->split.windows)
         return fc_error("%s: split.windows: a backtest window is horizon periods long; set "
                         "horizon (--horizon H)",

@@ -480,8 +480,10 @@ struct fc_metrics *fc_metrics_mean(struct fc_metrics *const *m, size_t k)
     out->interval_level = xcalloc(I, sizeof *out->interval_level);
     out->interval_coverage = xcalloc(I, sizeof *out->interval_coverage);
     out->interval_width = xcalloc(I, sizeof *out->interval_width);
-    memcpy(out->levels, m0->levels, m0->n_levels * sizeof *out->levels);
-    memcpy(out->interval_level, m0->interval_level, m0->n_intervals * sizeof *out->levels);
+    if (m0->n_levels)
+        memcpy(out->levels, m0->levels, m0->n_levels * sizeof *out->levels);
+    if (m0->n_intervals)
+        memcpy(out->interval_level, m0->interval_level, m0->n_intervals * sizeof *out->levels);
     double *x = xmalloc(k * (L > I ? L : I) * sizeof *x);
     /* every metric of the table, and bias, the one scalar outside it */
     for (const struct fc_metric_info *mi = fc_metric_table; mi->name; mi++) {

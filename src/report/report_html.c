@@ -816,6 +816,9 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
         e[r] = (struct fc_html_entry){"", cfg->models[k].ops->name,
                                       fc_strategy_name(cfg->strategy), mj[k], 0};
     }
+    if (sp->n_test == 0)
+        fc_buf_puts(&b, "<h2>Production run</h2>\n<p>The models were fitted on every row: "
+                        "there is no test period, so nothing is scored.</p>\n");
     fc_buf_printf(&b, "<h2>Leaderboard (ranked by %s%s)</h2>\n", metric,
                   res[0].n_windows ? ", the mean over the backtest windows" : "");
     leaderboard_table(&b, e, n, 0, 0);

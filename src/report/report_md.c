@@ -103,7 +103,8 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
     fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
     fc_buf_printf(b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
                   res->fit_seconds, res->predict_seconds);
-    fc_buf_puts(b, "| metric | value |\n|---|---|\n");
+    if (m->n)
+        fc_buf_puts(b, "| metric | value |\n|---|---|\n");
     struct {
         const char *name;
         double v;
@@ -113,14 +114,14 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
                 {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
                 {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
                 {"crossing rate (before repair)", m->crossing_rate}};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && m->n; i++) {
         if (isnan(rows[i].v))
             continue;
         fc_buf_printf(b, "| %s |", rows[i].name);
         cell(b, rows[i].v);
         fc_buf_putc(b, '\n');
     }
-    if (m->has_quantiles) {
+    if (m->has_quantiles && m->n) {
         fc_buf_puts(b, "\n| level | pinball | coverage |\n|---|---|---|\n");
         for (size_t j = 0; j < m->n_levels; j++) {
             fc_buf_printf(b, "| %.15g |", m->levels[j]);
@@ -262,7 +263,16 @@ int fc_report_write(const char *path, const cJSON *run, const struct fc_config *
                   sp->n_val, sp->n_test);
     fc_buf_printf(&b, "| series used / skipped | %zu / %zu |\n\n", sp->n_used, sp->n_skipped);
 
-    leaderboard(&b, cfg, res, n);
+    if (sp->n_test == 0) { /* a production run */
+        fc_format_date(cfg->split.split_date - 1, d2);
+        fc_buf_printf(&b, "## Production run\n\nThe models were fitted on every row up to %s: "
+                          "there is no test period, so nothing is scored. Forecast the %d "
+                          "periods after the data with `forecast predict --run <this "
+                          "directory> --horizon %d`.\n\n",
+                      d2, cfg->horizon, cfg->horizon);
+    } else {
+        leaderboard(&b, cfg, res, n);
+    }
     windows_table(&b, cfg, res, n);
     for (size_t k = 0; k < n; k++)
         model_section(&b, cfg->models[k].ops->name, fc_strategy_name(cfg->strategy), &res[k],

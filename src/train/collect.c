@@ -257,11 +257,16 @@ int fc_collect_backtest(const struct fc_config *cfg, const char *dir,
     struct fc_train_result *last = &win[n - 1];
     out->pred = last->pred;
     out->rows = last->rows;
-    out->record = last->record;
     out->crossing_rate = out->metrics->crossing_rate;
     memset(&last->pred, 0, sizeof last->pred);
     last->rows = NULL;
-    memset(&last->record, 0, sizeof last->record);
+    /* the record of the latest window that fitted (without refit: the first) */
+    for (size_t w = n; w-- > 0;)
+        if (win[w].record.n_curves || win[w].record.importance) {
+            out->record = win[w].record;
+            memset(&win[w].record, 0, sizeof win[w].record);
+            break;
+        }
     for (size_t w = 0; w < n; w++) {
         out->n_models += win[w].n_models;
         out->n_resumed += win[w].n_resumed;

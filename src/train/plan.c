@@ -105,6 +105,16 @@ size_t fc_plan_count(const struct fc_plan *P, enum fc_job_state state)
     return n;
 }
 
+void fc_plan_reuse(struct fc_plan *P, const char *from)
+{
+    for (size_t i = 0; i < P->n_jobs; i++) {
+        struct fc_job *j = &P->jobs[i];
+        j->kind = FC_JOB_LOAD;
+        free(j->dir);
+        j->dir = fc_modeldir_path(from, j->series_key);
+    }
+}
+
 /* ---- shards, resume, merge: states of the planned jobs ---- */
 
 void fc_plan_shard(struct fc_plan *P, int k, int n)
@@ -122,8 +132,8 @@ size_t fc_plan_resume(struct fc_plan *P)
     size_t found = 0;
     for (size_t i = 0; i < P->n_jobs; i++) {
         struct fc_job *j = &P->jobs[i];
-        if (j->state != FC_JOB_TODO)
-            continue;
+        if (j->state != FC_JOB_TODO || j->kind != FC_JOB_FIT)
+            continue; /* a model reused from elsewhere is loaded again */
         if (fc_modeldir_verify(P->cfg, j->dir, j->series_key, &j->pred) == 0) {
             j->state = FC_JOB_DONE;
             j->earlier = 1;

@@ -84,7 +84,8 @@ extern const char *const fc_window_stat_names[]; /* by enum fc_window_stat */
 extern const char *const fc_calendar_names[];    /* by bit position */
 
 struct fc_split_spec {
-    int has_split_date;  /* 0: only with windows (counted back from the data's end) */
+    int has_split_date;  /* 0: windows counted back from the data's end, or (a horizon,
+                          * no windows) a production run: every row trains */
     int32_t split_date;  /* days since epoch; train < split_date <= test */
     int has_test_end;
     int32_t test_end;    /* test < test_end */
@@ -96,8 +97,12 @@ struct fc_split_spec {
     int32_t val_date;    /* or: validation = [val_date, split_date) */
     int min_train_rows;  /* fewer rows before split_date: series skipped */
     int horizon;         /* 0, or test rows at most horizon periods after the origin */
+    int production;      /* every row before split_date trains, none is tested (set by
+                          * train for a production run, not read from the config) */
     int windows;         /* 0: one split; else backtest windows of horizon periods ... */
-    int step;            /* ... whose origins are step periods apart (default horizon) */
+    int step;            /* ... whose origins are step periods apart (default horizon); */
+    int refit;           /* each window trains its models (0: the first window's are
+                          * reused by the later ones) */
 };
 
 struct fc_model_choice {

@@ -10,6 +10,8 @@
  *   fc_plan_train    combined: one job of every series on all cores;
  *                    individual: one job per series, one thread each
  *   fc_plan_predict  the same jobs, of kind LOAD, over every row of new data
+ *   fc_plan_reuse    every job LOADs the model of its series from another
+ *                    directory instead of fitting (backtests without refit)
  *   fc_plan_shard    keeps the jobs of shard K of N (the others: OTHER_SHARD)
  *   fc_plan_resume   jobs whose directory verifies are DONE already
  *   fc_plan_merge    every job DONE or FAILED from the shards' outputs:
@@ -82,6 +84,10 @@ void fc_plan_train(struct fc_plan *P, const struct fc_config *cfg, const struct 
                    const struct fc_split *sp, const char *dir);
 void fc_plan_predict(struct fc_plan *P, const struct fc_config *cfg,
                      const struct fc_dataset *ds, const struct fc_split *sp, const char *dir);
+/* The jobs load their models from the model directory from (which another
+ * plan of the same model and strategy trained) and predict; the plan's own
+ * directory gets the predictions and metrics. */
+void fc_plan_reuse(struct fc_plan *P, const char *from);
 void fc_plan_shard(struct fc_plan *P, int k, int n);
 /* Returns how many jobs it found done. */
 size_t fc_plan_resume(struct fc_plan *P);
