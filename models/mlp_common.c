@@ -94,6 +94,8 @@ void mlp_free(struct mlp *m)
     free(m->mean);
     free(m->sd);
     free(m->indicator);
+    free(m->card);
+    free(m->pos);
     free(m->levels);
     free(m->curve);
     free(m);
@@ -105,14 +107,23 @@ float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32
                   size_t n)
 {
     size_t K = m->n_inputs, F = m->n_features;
-    float *x = xmalloc((n ? n : 1) * K * sizeof *x);
-    size_t ind = F; /* column of the next indicator */
+    float *x = xcalloc((n ? n : 1) * K, sizeof *x);
+    size_t ind = F ? m->pos[F - 1] + (m->card[F - 1] ? m->card[F - 1] : 1) : 0;
     for (size_t j = 0; j < F; j++) {
         const float *col = ds->features[j];
+        size_t p = m->pos[j];
+        if (m->card[j]) { /* one-hot; a missing or unseen code: all zeros */
+            for (size_t i = 0; i < n; i++) {
+                float v = col[rows[i]];
+                if (v >= 0 && v < (float)m->card[j])
+                    x[i * K + p + (size_t)v] = 1.0f;
+            }
+            continue;
+        }
         double mu = m->mean[j], inv = 1.0 / m->sd[j];
         for (size_t i = 0; i < n; i++) {
             float v = col[rows[i]];
-            x[i * K + j] = isnan(v) ? 0.0f : (float)(((double)v - mu) * inv);
+            x[i * K + p] = isnan(v) ? 0.0f : (float)(((double)v - mu) * inv);
         }
         if (m->indicator[j]) {
             for (size_t i = 0; i < n; i++)
@@ -123,8 +134,22 @@ float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32
     return x;
 }
 
+/* Each feature's first input: numbers one, categories card; n_inputs with
+ * the indicators after them. */
+static void layout(struct mlp *m)
+{
+    size_t at = 0, ind = 0;
+    for (size_t j = 0; j < m->n_features; j++) {
+        m->pos[j] = at;
+        at += m->card[j] ? m->card[j] : 1;
+        ind += m->indicator[j];
+    }
+    m->n_inputs = at + ind;
+}
+
 /* Means and standard deviations (population) of the training rows, missing
- * values left out; a constant or empty column gets sd 1. */
+ * values left out; a constant or empty column gets sd 1. Categories are
+ * one-hot, neither scaled nor given an indicator. */
 static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
                        size_t n)
 {
@@ -134,9 +159,15 @@ static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_
     m->mean = xcalloc(F ? F : 1, sizeof *m->mean);
     m->sd = xcalloc(F ? F : 1, sizeof *m->sd);
     m->indicator = xcalloc(F ? F : 1, 1);
-    m->n_inputs = F;
+    m->card = xcalloc(F ? F : 1, sizeof *m->card);
+    m->pos = xcalloc(F ? F : 1, sizeof *m->pos);
     for (size_t j = 0; j < F; j++) {
         m->names[j] = xstrdup(ds->feature_names[j]);
+        if (ds->categories && ds->categories[j]) {
+            m->card[j] = ds->categories[j];
+            m->sd[j] = 1;
+            continue;
+        }
         const float *col = ds->features[j];
         double sum = 0;
         size_t k = 0;
@@ -154,11 +185,10 @@ static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_
         double sd = k ? sqrt(ss / (double)k) : 0;
         m->mean[j] = mu;
         m->sd[j] = sd > 0 && isfinite(sd) ? sd : 1;
-        if (m->missing_ind && k < n) {
+        if (m->missing_ind && k < n)
             m->indicator[j] = 1;
-            m->n_inputs++;
-        }
     }
+    layout(m);
     double sum = 0, ss = 0;
     for (size_t i = 0; i < n; i++)
         sum += ds->target[rows[i]];
@@ -208,6 +238,12 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         return fc_error("%s: no training rows", m->name);
     if (m->quantile && m->L == 0)
         return fc_error("%s: no quantile levels configured (quantiles)", m->name);
+    for (size_t j = 0; ds->categories && j < ds->n_features; j++)
+        if (ds->categories[j] > MLP_MAX_CATEGORIES)
+            return fc_error("%s: feature %s has %u categories; the MLPs one-hot at most %d "
+                            "(leave it out of features.categorical, or use an XGBoost model)",
+                            m->name, ds->feature_names[j], ds->categories[j],
+                            MLP_MAX_CATEGORIES);
     fit_scaler(m, ds, in->rows, n);
     double w_mean = 1;
     if (ds->weight) {
@@ -405,6 +441,8 @@ int mlp_save(const struct mlp *m, const char *dir)
         cJSON_AddNumberToObject(f, "mean", m->mean[j]);
         cJSON_AddNumberToObject(f, "sd", m->sd[j]);
         cJSON_AddBoolToObject(f, "missing_indicator", m->indicator[j]);
+        if (m->card[j])
+            cJSON_AddNumberToObject(f, "categories", m->card[j]);
         cJSON_AddItemToArray(feats, f);
     }
     cJSON_AddNumberToObject(meta, "n_inputs", (double)m->n_inputs);
@@ -459,7 +497,8 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
     m->mean = xcalloc(F, sizeof *m->mean);
     m->sd = xcalloc(F, sizeof *m->sd);
     m->indicator = xcalloc(F, 1);
-    m->n_inputs = F;
+    m->card = xcalloc(F ? F : 1, sizeof *m->card);
+    m->pos = xcalloc(F ? F : 1, sizeof *m->pos);
     size_t j = 0;
     const cJSON *f;
     cJSON_ArrayForEach(f, inputs)
@@ -475,13 +514,20 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
                             "missing_indicator}",
                             path, j);
         }
+        const cJSON *ca = cJSON_GetObjectItemCaseSensitive(f, "categories");
+        if (ca && !(cJSON_IsNumber(ca) && ca->valuedouble >= 1 &&
+                    ca->valuedouble <= MLP_MAX_CATEGORIES &&
+                    ca->valuedouble == floor(ca->valuedouble)))
+            return fc_error("%s: inputs[%zu].categories: expected an integer in [1, %d]", path,
+                            j, MLP_MAX_CATEGORIES);
         m->names[j] = xstrdup(fn->valuestring);
         m->mean[j] = mu->valuedouble;
         m->sd[j] = sd->valuedouble;
         m->indicator[j] = cJSON_IsTrue(mi);
-        m->n_inputs += m->indicator[j];
+        m->card[j] = ca ? (uint32_t)ca->valuedouble : 0;
         j++;
     }
+    layout(m);
     return 0;
 }
 

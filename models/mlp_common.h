@@ -63,7 +63,10 @@ struct mlp {
     char **names;
     double *mean, *sd;     /* (n_features) */
     unsigned char *indicator; /* (n_features) 1: a missing-indicator input */
-    size_t n_inputs;       /* n_features + indicators */
+    uint32_t *card;        /* (n_features) 0: a number; else a category one-hot
+                            * encoded in card inputs (missing or unseen: all 0) */
+    size_t *pos;           /* (n_features) its first input */
+    size_t n_inputs;       /* one per number, card per category, + indicators */
     double y_mean, y_sd;
     /* training record */
     int epochs, best_epoch; /* best_epoch -1: no validation rows */
@@ -86,6 +89,9 @@ int mlp_save(const struct mlp *m, const char *dir);
 void mlp_record(const struct mlp *m, struct fc_fit_record *rec);
 struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                      const struct fc_params *p, const struct fc_model_ctx *ctx);
+
+/* The MLPs one-hot categories of at most this many codes (no embeddings). */
+#define MLP_MAX_CATEGORIES 256
 
 /* The standardised inputs of rows (n, n_inputs), row-major. */
 float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,

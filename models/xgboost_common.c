@@ -92,6 +92,22 @@ DMatrixHandle xgb_matrix(const struct fc_dataset *ds, const uint32_t *rows, size
         return NULL;
     }
     free(x);
+    /* category codes (categorical.h): XGBoost's own categorical splits */
+    int any = 0;
+    for (size_t j = 0; ds->categories && j < F; j++)
+        any |= ds->categories[j] != 0;
+    if (any) {
+        const char **types = xmalloc(F * sizeof *types);
+        for (size_t j = 0; j < F; j++)
+            types[j] = ds->categories[j] ? "c" : "q";
+        int rc = XGDMatrixSetStrFeatureInfo(d, "feature_type", types, (bst_ulong)F);
+        free(types);
+        if (rc != 0) {
+            xgb_fail("marking the categorical features");
+            XGDMatrixFree(d);
+            return NULL;
+        }
+    }
     if (!with_label)
         return d;
     float *y = xmalloc((n ? n : 1) * sizeof *y);

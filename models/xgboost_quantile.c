@@ -148,8 +148,39 @@ static void rewrite_floats(cJSON *arr, const unsigned char *is_leaf, const float
         snprintf(buf, sizeof buf, "%.9g", v);
         if (!strpbrk(buf, ".eEn"))
             strcat(buf, ".0");
+        if (cJSON_IsNull(it) && !(is_leaf && is_leaf[i]))
+            snprintf(buf, sizeof buf, "NaN"); /* back as XGBoost wrote it */
         cJSON_ReplaceItemInArray(arr, i, cJSON_CreateRaw(buf));
     }
+}
+
+/* XGBoost's JSON holds bare NaN (the split condition of a categorical
+ * split), which is not JSON: as null for cJSON, NaN again when written
+ * back (rewrite_floats). Caller frees. */
+static char *nan_as_null(const char *buf, size_t len)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            fc_buf_putc(&b, c);
+            if (c == '\\' && i + 1 < len)
+                fc_buf_putc(&b, buf[++i]);
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+            fc_buf_putc(&b, c);
+        } else if (c == 'N' && i + 3 <= len && memcmp(buf + i, "NaN", 3) == 0) {
+            fc_buf_puts(&b, "null");
+            i += 2;
+        } else {
+            fc_buf_putc(&b, c);
+        }
+    }
+    return b.s ? b.s : xstrdup("");
 }
 
 /* Writes the refined leaf values into the booster's trees [0, n_trees). */
@@ -159,7 +190,9 @@ static int patch_leaves(BoosterHandle b, const struct leaves *lv, int n_trees)
     const char *buf = NULL;
     if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len, &buf) != 0)
         return xgb_fail("reading the model for leaf refinement");
-    cJSON *root = cJSON_ParseWithLength(buf, (size_t)len);
+    char *json = nan_as_null(buf, (size_t)len);
+    cJSON *root = cJSON_Parse(json);
+    free(json);
     if (!root)
         return fc_error("xgboost_quantile: cannot parse XGBoost's JSON model");
     cJSON *trees = cJSON_GetObjectItemCaseSensitive(

@@ -698,6 +698,33 @@ RDF=$("$BIN" train --model xgboost_standard --name hzdiff --quiet --set 'target_
 expect_fail "a bad difference" 'target_transform.difference: expected an integer in [1, 10000], got 0' \
     "$BIN" train --set 'target_transform={"difference": 0}' --out "$T/out"
 
+# ---- id columns as categories ----
+RC=$("$BIN" train --model xgboost_quantile,mlp_standard --name cats --quiet \
+    --set 'features.categorical=["store_id","product_id"]' --set models.mlp_standard.max_epochs=5 \
+    --set models.xgboost_quantile.n_estimators=30)
+tr -d ' \t\n' <"$RC/categories.json" | grep -q '"store_id":\["1","2","3"\]' \
+    && grep -q '"categories":' "$RC/run.json" \
+    && grep -q '"categories":[[:space:]]*10' "$RC/mlp_standard/combined/model/meta.json" \
+    && grep -q '^cat_product_id,' "$RC/xgboost_quantile/combined/model/feature_importance.csv" \
+    && ok || bad "categorical ids: categories.json, the MLP's one-hot width, XGBoost's importance"
+same=1
+for m in xgboost_quantile mlp_standard; do
+    "$BIN" predict --run "$RC" --model $m --horizon 28 --data "$T/hist.csv" --future "$T/fut.csv" \
+        --out "$T/pc.csv" --quiet --no-cache || same=0
+    cut -d, -f1-3,5- "$RC/$m/combined/predictions.csv" | cmp -s - "$T/pc.csv" || same=0
+done
+[ $same = 1 ] && ok || bad "categorical ids: a forecast from the history equals the test predictions"
+# a product the run never saw: its code is missing, the forecast still made
+awk -F, 'BEGIN { OFS = "," } NR == 1 || $2 == 80558 { if (NR > 1) $2 = 99999; print }' \
+    data/sample.csv >"$T/unseen.csv"
+"$BIN" predict --run "$RC" --model xgboost_quantile --data "$T/unseen.csv" --out "$T/pu.csv" \
+    --quiet --no-cache \
+    && [ "$(grep -c '^99999,' "$T/pu.csv")" -eq 2190 ] \
+    && ok || bad "categorical ids: an unseen product is predicted (its code missing)"
+expect_fail "a text column as a category" \
+    'features.categorical[0]: expected one of the series id columns (product_id, store_id)' \
+    "$BIN" train --set 'features.categorical=["item_name"]' --out "$T/out"
+
 # ---- backtest windows ----
 # 3 windows of 28 days, the last at the split date: each window is exactly
 # the single-split run at its split date (same files, byte for byte)

@@ -59,6 +59,7 @@ int main(void)
     srunner_add_suite(sr, suite_transform());
     srunner_add_suite(sr, suite_future());
     srunner_add_suite(sr, suite_recursive());
+    srunner_add_suite(sr, suite_categorical());
     srunner_add_suite(sr, suite_split());
     srunner_add_suite(sr, suite_rank());
     srunner_add_suite(sr, suite_metrics());

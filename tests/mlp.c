@@ -130,6 +130,43 @@ END_TEST
 /* A row's outputs are the same bits alone, at every position of a batch
  * and after any number of other rows (random network: 13 inputs, 37
  * hidden, 3 monotone outputs, 203 rows). */
+START_TEST(test_inputs_one_hot)
+{
+    /* a number (mean 1, sd 2, with a missing indicator) and a category of 3
+     * codes: inputs [ (x - 1) / 2, onehot0, onehot1, onehot2, missing(x) ];
+     * a missing or unseen code is all zeros */
+    float num[4] = {3, NAN, 1, 5}, code[4] = {0, 2, NAN, 7};
+    float *cols[2] = {num, code};
+    char *names[2] = {"x", "cat_store"};
+    uint32_t cats[2] = {0, 3};
+    struct fc_dataset ds = {0};
+    ds.n_rows = 4;
+    ds.n_features = 2;
+    ds.features = cols;
+    ds.feature_names = names;
+    ds.categories = cats;
+    double mean[2] = {1, 0}, sd[2] = {2, 1};
+    unsigned char ind[2] = {1, 0};
+    uint32_t card[2] = {0, 3};
+    size_t pos[2] = {0, 1};
+    struct mlp m = {0};
+    m.n_features = 2;
+    m.mean = mean;
+    m.sd = sd;
+    m.indicator = ind;
+    m.card = card;
+    m.pos = pos;
+    m.n_inputs = 5;
+    uint32_t rows[4] = {0, 1, 2, 3};
+    float *x = mlp_inputs(&m, &ds, rows, 4);
+    const float want[4][5] = {{1, 1, 0, 0, 0}, {0, 0, 0, 1, 1}, {0, 0, 0, 0, 0}, {2, 0, 0, 0, 0}};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 5; k++)
+            ck_assert_msg(x[i * 5 + k] == want[i][k], "row %d input %d: %g", i, k, x[i * 5 + k]);
+    free(x);
+}
+END_TEST
+
 START_TEST(test_forward_row_independent)
 {
     size_t n_in = 13, h = 37, K = 3, n = 203;
@@ -635,6 +672,7 @@ Suite *suite_mlp(void)
     tcase_set_tags(t, "libtorch");
     tcase_add_test(t, test_shim_forward_and_losses);
     tcase_add_test(t, test_forward_by_hand);
+    tcase_add_test(t, test_inputs_one_hot);
     tcase_add_test(t, test_forward_row_independent);
     tcase_add_test(t, test_shim_adam_first_step);
     tcase_add_test(t, test_shim_against_pytorch);

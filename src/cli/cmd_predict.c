@@ -12,6 +12,7 @@
 #include "forecast/cli/cli.h"
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
+#include "forecast/data/categorical.h"
 #include "forecast/data/derive.h"
 #include "forecast/data/future.h"
 #include "forecast/data/transform.h"
@@ -154,6 +155,36 @@ static int parse_predict_args(const struct fc_args *a, struct predict_args *p)
     return 0;
 }
 
+/* The run's categorical codes (run.json "categories": categories.json, its
+ * checksum verified), applied to ds. 0, or -1 after fc_error. */
+static int read_categories(const cJSON *runj, const char *run, struct fc_dataset *ds)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(runj, "categories");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(t, "sha256");
+    if (!t)
+        return 0;
+    char *path = fc_xasprintf("%s/categories.json", run);
+    char hex[65];
+    size_t size;
+    int rc = -1;
+    struct fc_categories c = {0};
+    if (!cJSON_IsString(sha) || fc_sha256_file(path, hex, &size) != 0 ||
+        strcmp(hex, sha->valuestring) != 0) {
+        fc_error("%s: missing, or changed since the run (its sha256 differs from run.json's)",
+                 path);
+        goto out;
+    }
+    cJSON *j = fc_read_json(path);
+    if (!j)
+        goto out;
+    rc = fc_categories_from_json(&c, j, path) || fc_categories_apply(&c, ds) ? -1 : 0;
+    cJSON_Delete(j);
+out:
+    fc_categories_free(&c);
+    free(path);
+    return rc;
+}
+
 /* --horizon H needs a run trained for a horizon: its features were checked
  * against it (direct: no lag shorter than it). */
 static int check_horizon(const struct fc_config *cfg, const struct predict_args *p)
@@ -276,7 +307,8 @@ static int cmd_predict(int argc, char **argv)
      * each series' origin is its last date; without, every target is history */
     if (read_transform(runj, p.run, ds, &tf) < 0 ||
         fc_derive_origins(ds, tf.target ? tf.target : ds->target, &cfg.features,
-                          &cfg.data.freq, 0, 0, origins))
+                          &cfg.data.freq, 0, 0, origins) ||
+        read_categories(runj, p.run, ds))
         goto out;
     model_dir = fc_run_model_dir(p.run, cfg.model.ops->name, cfg.strategy);
     /* a backtest predicts with its last window's models (and transform), or

@@ -40,6 +40,7 @@ static void window_free(struct fc_train_window *W)
         }
         free(W->own.features);
         free(W->own.feature_names);
+        free(W->own.categories);
     }
     free(W->name);
 }
@@ -60,6 +61,7 @@ void fc_train_run_free(struct fc_train_run *R)
     for (size_t w = 0; w < R->n_win; w++)
         window_free(&R->win[w]);
     free(R->win);
+    fc_categories_free(&R->cats);
     fc_dataset_free(R->ds);
     if (R->have_cfg)
         fc_config_free(&R->cfg);
@@ -131,7 +133,7 @@ static int derive_features(struct fc_train_run *R, struct fc_train_window *W, in
     if (fc_derive_from(W->ds, W->have_tf ? W->tf.target : W->ds->target, &R->cfg.features,
                        &R->cfg.data.freq, 1, W->split_date - 1))
         return -1;
-    if (W->ds->n_features == 0)
+    if (W->ds->n_features == 0 && R->cfg.features.n_categorical == 0)
         return fc_error("%s:1: no feature columns (data.features selects none) and no derived "
                         "features (features: lags, rolling, expanding, calendar)",
                         W->ds->path);
@@ -196,6 +198,7 @@ static int prepare_window(struct fc_train_run *R, struct fc_train_window *W, int
         memcpy(W->own.features, ds->features, ds->n_features * sizeof *ds->features);
         memcpy(W->own.feature_names, ds->feature_names,
                ds->n_features * sizeof *ds->feature_names);
+        W->own.categories = NULL;
         W->ds = &W->own;
     }
     if (W != &R->win[0] && !R->cfg.split.refit) {
@@ -211,7 +214,7 @@ static int prepare_window(struct fc_train_run *R, struct fc_train_window *W, int
         return -1;
     }
     W->have_tf = W->tf.kind != FC_TT_NONE || W->tf.clip;
-    if (derive_features(R, W, !own))
+    if (derive_features(R, W, !own) || fc_categories_apply(&R->cats, W->ds))
         return -1;
     W->view = W->have_tf ? fc_transform_view(&W->tf, W->ds) : *W->ds;
     char d[11];
@@ -249,6 +252,10 @@ static int prepare_windows(struct fc_train_run *R)
                                                cJSON_CreateString(fc_freq_name(R->cfg.data.freq)));
     }
     R->cfg.split.freq = R->cfg.data.freq;
+    if (fc_categories_build(&R->cats, &R->cfg.features, R->ds)) {
+        free(dates);
+        return -1;
+    }
     int rc = 0;
     if (R->cfg.split.windows) {
         rc = fc_split_windows(R->ds, &R->cfg.split, dates);
@@ -371,6 +378,27 @@ static int write_transform(struct fc_train_run *R)
     return rc;
 }
 
+/* categories.json beside run.json, which records its checksum */
+static int write_categories(struct fc_train_run *R)
+{
+    char *path = fc_xasprintf("%s/categories.json", R->run_dir);
+    cJSON *j = fc_categories_to_json(&R->cats);
+    int rc = fc_write_json(path, j);
+    cJSON_Delete(j);
+    char hex[65];
+    size_t size;
+    if (rc == 0 && fc_sha256_file(path, hex, &size) == 0) {
+        cJSON *t = cJSON_AddObjectToObject(R->run, "categories");
+        cJSON_AddStringToObject(t, "file", "categories.json");
+        cJSON_AddNumberToObject(t, "size", (double)size);
+        cJSON_AddStringToObject(t, "sha256", hex);
+    } else {
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
 int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
 {
     fc_dataset_cache_store(&R->cfg.data, 1, R->ds);
@@ -406,6 +434,8 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
             cJSON_AddItemToArray(wa, o);
         }
     }
+    if (R->cats.n && write_categories(R))
+        return FC_EXIT_FAILURE;
     if (R->W->have_tf && write_transform(R))
         return FC_EXIT_FAILURE;
     if (R->shard_n) {

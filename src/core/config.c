@@ -27,7 +27,8 @@ static const char default_config[] =
     "  \"weight_column\": null, \"features\": [], \"ignore\": [],"
     "  \"missing_target\": \"error\", \"cache\": true, \"cache_dir\": null,"
     "  \"freq\": \"auto\" },"
-    "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [] },"
+    "\"features\": { \"lags\": [], \"rolling\": [], \"expanding\": [], \"calendar\": [],"
+    "  \"categorical\": [] },"
     "\"target_transform\": \"none\", \"nonnegative\": \"auto\","
     "\"horizon\": null, \"multi_step\": \"recursive\","
     "\"split\": { \"split_date\": null, \"test_end\": null, \"val_days\": null,"
@@ -870,11 +871,15 @@ static int window_spec(const struct vctx *v, const cJSON *e, const char *path, i
 
 static int validate_features(const struct vctx *v, const cJSON *root, struct fc_feature_spec *f)
 {
-    static const char *const keys[] = {"lags", "rolling", "expanding", "calendar"};
+    static const char *const keys[] = {"lags", "rolling", "expanding", "calendar",
+                                       "categorical"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "features");
     if (!cJSON_IsObject(o))
         return bad(v, "features", "an object", o);
-    if (check_keys(v, o, "features", keys, 4))
+    if (check_keys(v, o, "features", keys, 5))
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "categorical") &&
+        get_string_list(v, o, "features", "categorical", 0, &f->categorical, &f->n_categorical))
         return -1;
     const cJSON *lags = cJSON_GetObjectItemCaseSensitive(o, "lags");
     const cJSON *roll = cJSON_GetObjectItemCaseSensitive(o, "rolling");
@@ -1017,6 +1022,33 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
         validate_features(v, root, &c->features) || validate_target(v, root, c) ||
         validate_horizon(v, root, c))
         return -1;
+    /* categories: series id columns, each once (text columns are not kept) */
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "features"), "categorical");
+    for (size_t k = 0; k < c->features.n_categorical; k++) {
+        const char *name = c->features.categorical[k];
+        int is_id = 0, twice = 0;
+        for (size_t i = 0; i < c->data.n_series_cols; i++)
+            is_id |= strcmp(c->data.series_cols[i], name) == 0;
+        for (size_t i = 0; i < k; i++)
+            twice |= strcmp(c->features.categorical[i], name) == 0;
+        if (!is_id || twice) {
+            char *p = fc_xasprintf("features.categorical[%zu]", k);
+            struct fc_buf ids;
+            fc_buf_init(&ids);
+            for (size_t i = 0; i < c->data.n_series_cols; i++)
+                fc_buf_printf(&ids, "%s%s", i ? ", " : "", c->data.series_cols[i]);
+            char *want = twice ? xstrdup("each column once")
+                               : fc_xasprintf("one of the series id columns (%s); other text "
+                                              "columns cannot be categories",
+                                              ids.s);
+            bad(v, p, want, cJSON_GetArrayItem(cl, (int)k));
+            free(want);
+            free(p);
+            fc_buf_free(&ids);
+            return -1;
+        }
+    }
     if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
         return -1;
     /* "model": one name or a list of names */
@@ -1184,6 +1216,7 @@ void fc_config_free(struct fc_config *c)
     free(d->cache_dir);
     free(c->features.lags);
     free(c->features.windows);
+    free_list(c->features.categorical, c->features.n_categorical);
     free_list(c->skus, c->n_skus);
     free_list(c->plot_skus, c->n_plot_skus);
     for (size_t k = 0; k < c->n_models; k++)

@@ -898,6 +898,7 @@ void fc_dataset_free(struct fc_dataset *ds)
     }
     free(ds->feature_names);
     free(ds->features);
+    free(ds->categories);
     for (size_t s = 0; s < ds->n_series; s++) {
         free(ds->series_key[s]);
         for (size_t k = 0; k < ds->n_id_cols; k++)

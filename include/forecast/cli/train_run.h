@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "forecast/core/config.h"
+#include "forecast/data/categorical.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/split.h"
 #include "forecast/data/transform.h"
@@ -63,6 +64,7 @@ struct fc_train_run {
     struct fc_train_window *win; /* (n_win) 1, or the backtest windows */
     size_t n_win;
     struct fc_train_window *W;   /* the last window: the run's split for reports */
+    struct fc_categories cats;   /* features.categorical: the codes of every window */
     struct cJSON *old_run;   /* run.json of the run resumed or merged */
     struct fc_train_result *res; /* (n_res) one per model */
     char **model_dirs;           /* (n_res) */

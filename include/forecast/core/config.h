@@ -64,6 +64,8 @@ struct fc_feature_spec {
     struct fc_window_spec *windows;  /* (n_windows) rolling, then expanding */
     size_t n_windows;
     unsigned calendar;               /* FC_CAL_* bits */
+    char **categorical;              /* (n_categorical) series id columns as categories */
+    size_t n_categorical;
 };
 
 enum fc_target_transform { FC_TT_NONE, FC_TT_LOG1P, FC_TT_LOCAL_SCALE, FC_TT_DIFFERENCE };

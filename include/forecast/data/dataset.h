@@ -17,6 +17,8 @@ struct fc_dataset {
     size_t n_rows;
     size_t n_features;
     size_t n_derived;       /* the last n_derived features are derived (derive.h) */
+    uint32_t *categories;   /* (n_features) or NULL: 0 a number, else a category code in
+                             * 0..categories[j]-1, NAN unseen (categorical.h) */
     char **feature_names;   /* (n_features) in file order, then the derived ones */
     float **features;       /* (n_features)(n_rows), NAN = missing */
     float *target;          /* (n_rows); NAN everywhere when the file has none */

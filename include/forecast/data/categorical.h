@@ -1,0 +1,44 @@
+/*
+ * categorical.h — id columns as categorical features (config
+ * "features": {"categorical": ["store_id", ...]}).
+ *
+ * Each listed series id column becomes a derived feature cat_<column> whose
+ * value for a row is the code of its series' value: its position among the
+ * column's values sorted as byte strings, fixed when the run trains (from
+ * every series of the training data) and saved as the run's
+ * categories.json. New data keeps those codes; a value the run never saw
+ * is missing (NAN). ds->categories tells the models which features are
+ * categories and how many codes each has: XGBoost splits them natively, the
+ * MLPs one-hot them.
+ */
+#ifndef FORECAST_CATEGORICAL_H
+#define FORECAST_CATEGORICAL_H
+
+#include <stddef.h>
+
+#include "forecast/core/config.h"
+#include "forecast/data/dataset.h"
+
+struct cJSON;
+
+struct fc_categories {
+    size_t n;          /* columns */
+    char **col;        /* (n) id column names */
+    size_t *n_values;  /* (n) */
+    char ***values;    /* (n)(n_values) sorted */
+};
+
+/* The codes of f's categorical columns from the series of ds; -1 after
+ * fc_error (a name that is not an id column of ds). */
+int fc_categories_build(struct fc_categories *c, const struct fc_feature_spec *f,
+                        const struct fc_dataset *ds);
+/* Appends the cat_<column> features to ds (derived; ds->categories set);
+ * -1 after fc_error (ds lacks a column, or already has a feature of that
+ * name). */
+int fc_categories_apply(const struct fc_categories *c, struct fc_dataset *ds);
+/* categories.json and back (path for messages; -1 after fc_error). */
+struct cJSON *fc_categories_to_json(const struct fc_categories *c);
+int fc_categories_from_json(struct fc_categories *c, const struct cJSON *j, const char *path);
+void fc_categories_free(struct fc_categories *c);
+
+#endif

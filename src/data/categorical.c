@@ -1,0 +1,178 @@
+/*
+ * categorical.c — id columns as categorical features (categorical.h).
+ */
+#include "forecast/data/categorical.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/core/util.h"
+
+void fc_categories_free(struct fc_categories *c)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        for (size_t v = 0; v < c->n_values[k]; v++)
+            free(c->values[k][v]);
+        free(c->values[k]);
+        free(c->col[k]);
+    }
+    free(c->col);
+    free(c->n_values);
+    free(c->values);
+    memset(c, 0, sizeof *c);
+}
+
+static long id_column(const struct fc_dataset *ds, const char *name)
+{
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        if (strcmp(ds->id_col_names[k], name) == 0)
+            return (long)k;
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void alloc(struct fc_categories *c, size_t n)
+{
+    c->n = n;
+    c->col = xcalloc(n ? n : 1, sizeof *c->col);
+    c->n_values = xcalloc(n ? n : 1, sizeof *c->n_values);
+    c->values = xcalloc(n ? n : 1, sizeof *c->values);
+}
+
+int fc_categories_build(struct fc_categories *c, const struct fc_feature_spec *f,
+                        const struct fc_dataset *ds)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t k = 0; k < f->n_categorical; k++)
+        if (id_column(ds, f->categorical[k]) < 0)
+            return fc_error("features.categorical[%zu]: \"%s\" is not a series id column of "
+                            "%s",
+                            k, f->categorical[k], ds->path);
+    alloc(c, f->n_categorical);
+    for (size_t k = 0; k < c->n; k++) {
+        size_t col = (size_t)id_column(ds, f->categorical[k]);
+        c->col[k] = xstrdup(f->categorical[k]);
+        char **v = xmalloc((ds->n_series ? ds->n_series : 1) * sizeof *v);
+        for (size_t s = 0; s < ds->n_series; s++)
+            v[s] = ds->series_parts[s][col];
+        qsort(v, ds->n_series, sizeof *v, cmp_str);
+        size_t m = 0;
+        for (size_t s = 0; s < ds->n_series; s++)
+            if (m == 0 || strcmp(v[s], v[m - 1]) != 0)
+                v[m++] = v[s];
+        c->values[k] = xmalloc((m ? m : 1) * sizeof **c->values);
+        for (size_t i = 0; i < m; i++)
+            c->values[k][i] = xstrdup(v[i]);
+        c->n_values[k] = m;
+        free(v);
+    }
+    return 0;
+}
+
+int fc_categories_apply(const struct fc_categories *c, struct fc_dataset *ds)
+{
+    if (c->n == 0)
+        return 0;
+    size_t F = ds->n_features, n = ds->n_rows;
+    for (size_t k = 0; k < c->n; k++) {
+        if (id_column(ds, c->col[k]) < 0)
+            return fc_error("%s: no series id column \"%s\" (features.categorical)", ds->path,
+                            c->col[k]);
+        char *name = fc_xasprintf("cat_%s", c->col[k]);
+        for (size_t j = 0; j < F; j++)
+            if (strcmp(ds->feature_names[j], name) == 0) {
+                fc_error("%s: column \"%s\" has the name of a derived feature "
+                         "(features.categorical); rename it or list it in data.ignore",
+                         ds->path, name);
+                free(name);
+                return -1;
+            }
+        free(name);
+    }
+    ds->features = xrealloc(ds->features, (F + c->n) * sizeof *ds->features);
+    ds->feature_names = xrealloc(ds->feature_names, (F + c->n) * sizeof *ds->feature_names);
+    uint32_t *cats = xcalloc(F + c->n, sizeof *cats);
+    if (ds->categories)
+        memcpy(cats, ds->categories, F * sizeof *cats);
+    free(ds->categories);
+    ds->categories = cats;
+    float *code = xmalloc((ds->n_series ? ds->n_series : 1) * sizeof *code);
+    for (size_t k = 0; k < c->n; k++) {
+        size_t col = (size_t)id_column(ds, c->col[k]);
+        for (size_t s = 0; s < ds->n_series; s++) {
+            const char *key = ds->series_parts[s][col];
+            char **hit = bsearch(&key, c->values[k], c->n_values[k], sizeof *c->values[k],
+                                 cmp_str);
+            code[s] = hit ? (float)(hit - c->values[k]) : NAN; /* unseen: missing */
+        }
+        float *x = xmalloc((n ? n : 1) * sizeof *x);
+        for (size_t i = 0; i < n; i++)
+            x[i] = code[ds->series[i]];
+        ds->features[F + k] = x;
+        ds->feature_names[F + k] = fc_xasprintf("cat_%s", c->col[k]);
+        ds->categories[F + k] = (uint32_t)c->n_values[k];
+    }
+    free(code);
+    ds->n_features = F + c->n;
+    ds->n_derived += c->n;
+    return 0;
+}
+
+cJSON *fc_categories_to_json(const struct fc_categories *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "kind", "forecast-categories");
+    cJSON_AddNumberToObject(j, "format_version", 1);
+    cJSON *cols = cJSON_AddObjectToObject(j, "columns");
+    for (size_t k = 0; k < c->n; k++)
+        cJSON_AddItemToObject(cols, c->col[k],
+                              cJSON_CreateStringArray((const char *const *)c->values[k],
+                                                      (int)c->n_values[k]));
+    return j;
+}
+
+int fc_categories_from_json(struct fc_categories *c, const cJSON *j, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "format_version");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns");
+    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "forecast-categories") != 0 ||
+        !cJSON_IsNumber(ver) || ver->valuedouble != 1 || !cJSON_IsObject(cols))
+        return fc_error("%s: not forecast categories of format version 1", path);
+    alloc(c, (size_t)cJSON_GetArraySize(cols));
+    size_t k = 0;
+    const cJSON *col;
+    cJSON_ArrayForEach(col, cols)
+    {
+        size_t m = cJSON_IsArray(col) ? (size_t)cJSON_GetArraySize(col) : 0;
+        c->col[k] = xstrdup(col->string);
+        c->values[k] = xcalloc(m ? m : 1, sizeof **c->values);
+        const cJSON *v;
+        int ok = cJSON_IsArray(col);
+        cJSON_ArrayForEach(v, col)
+        {
+            ok = ok && cJSON_IsString(v) &&
+                 (c->n_values[k] == 0 ||
+                  strcmp(c->values[k][c->n_values[k] - 1], v->valuestring) < 0);
+            if (!ok)
+                break;
+            c->values[k][c->n_values[k]++] = xstrdup(v->valuestring);
+        }
+        k++;
+        if (!ok) {
+            c->n = k;
+            fc_categories_free(c);
+            return fc_error("%s: columns.%s: expected the values as strings in increasing "
+                            "order",
+                            path, col->string);
+        }
+    }
+    return 0;
+}
