@@ -317,6 +317,14 @@ cmp -s "$REF/xgboost_quantile/individual/predictions.csv" runs/killed/xgboost_qu
 cmp -s "$REF/xgboost_quantile/individual/metrics.json" runs/killed/xgboost_quantile/individual/metrics.json \
     && ok || bad "resumed run equals the uninterrupted one (metrics)"
 grep -q '"status":[[:space:]]*"completed"' runs/killed/run.json && ok || bad "resumed run completed"
+# crash leftovers (*.tmp.<pid>) of a writer that is gone are swept on resume;
+# those of a live process (this shell, standing for another shard) are kept
+dead=$(sh -c 'echo $$')
+: >runs/killed/report.md.tmp.$dead && : >"runs/killed/report.md.tmp.$$"
+"$BIN" train --resume runs/killed --quiet >/dev/null \
+    && [ ! -e runs/killed/report.md.tmp.$dead ] && [ -e "runs/killed/report.md.tmp.$$" ] \
+    && ok || bad "resume sweeps a dead writer's temporary files (issue 11 item 6)"
+rm -f "runs/killed/report.md.tmp.$$"
 expect_fail "resume with a changed setting" "cannot be changed" \
     "$BIN" train --resume runs/killed --seed 3
 expect_fail "resume of no run" "not a forecast run directory" "$BIN" train --resume "$T/nothing"
@@ -335,6 +343,32 @@ cmp -s "$REF/xgboost_quantile/individual/metrics.json" runs/sh/xgboost_quantile/
 expect_fail "shard without a name" "give the run a --name" "$BIN" train $Q --shard 0/2 $O
 expect_fail "shard index out of range" "shard index 5 is outside 0..2" "$BIN" train $Q --name sh2 --shard 5/3 $O
 expect_fail "merge of an unsharded run" "not a sharded run" "$BIN" merge "$REF"
+# a shard's model trained with other hyperparameters (a copied directory):
+# merge refuses it (issue 11 item 8)
+for k in 0 1; do
+    "$BIN" train --model statquant --strategy individual --name shq --shard $k/2 --quiet >/dev/null
+done
+m=$(ls -d runs/shq/statquant/individual/series/*/ | head -1)
+sed -i -E 's/("point":[[:space:]]*)"median"/\1"mean"/' "$m/manifest.json"
+expect_fail "merge of a shard trained otherwise" \
+    "manifest.json: the model was trained with other hyperparameters than this run's config" \
+    "$BIN" merge runs/shq
+
+# ---- integrity: a loader reads nothing its manifest does not check (issue 11 item 3) ----
+cp -r "$RX" runs/integ && MD=runs/integ/xgboost_standard/combined/model
+cp "$MD/manifest.json" "$T/manifest.keep"
+/usr/bin/python3 - "$MD/manifest.json" <<'PY' 2>/dev/null || sed -i 's/"model.ubj"/"model-gone.ubj"/' "$MD/manifest.json"
+import json, sys
+p = sys.argv[1]; m = json.load(open(p)); del m["files"]["model.ubj"]; json.dump(m, open(p, "w"))
+PY
+expect_fail "a model file left out of its manifest" "model.ubj: not listed in" \
+    "$BIN" predict --run runs/integ --data data/sample.csv --out "$T/out"
+sed 's/"format_version":[[:space:]]*1/"format_version": 0/' "$T/manifest.keep" >"$MD/manifest.json"
+expect_fail "a manifest of format_version 0" "format_version 0 is not a version forecast ever wrote" \
+    "$BIN" predict --run runs/integ --data data/sample.csv --out "$T/out"
+sed 's/"strategy":[[:space:]]*"combined"/"strategy": "individual"/' "$T/manifest.keep" >"$MD/manifest.json"
+expect_fail "a manifest of another strategy" "trained with other strategy than this run's config" \
+    "$BIN" predict --run runs/integ --data data/sample.csv --out "$T/out"
 
 # one series fails: the others go on, it is recorded, exit status 3
 FORECAST_TEST_FAIL_SERIES="$SK1" "$BIN" train --strategy individual --name failing --quiet \
@@ -806,6 +840,18 @@ expect_fail "windows without a horizon" "split.windows: a backtest window is hor
     "$BIN" train --windows 3 --set horizon=null --out "$T/out"
 expect_fail "windows with --shard" "backtest windows (split.windows) run in one process" \
     "$BIN" train --windows 3 --strategy individual --shard 1/2 --name sh --out "$T/out"
+
+# ---- evaluate on a run's predictions.csv reproduces its metrics.json, also
+# for non-integer targets (issue 11 item 12): statquant's quantiles are
+# actual values, so ties decide coverage ----
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 = $5 / 10 } { print }' data/sample.csv >"$T/dec.csv"
+RDE=$("$BIN" train --model statquant --data "$T/dec.csv" --no-cache --name dec --quiet)
+"$BIN" evaluate --pred "$RDE/statquant/combined/predictions.csv" --actual "$T/dec.csv" \
+    --out "$T/ev-dec.json" >/dev/null \
+    && sed -n '/"overall"/,/^	}/p' "$T/ev-dec.json" >"$T/o1" \
+    && sed -n '/"overall"/,/^	}/p' "$RDE/statquant/combined/metrics.json" >"$T/o2" \
+    && [ "$(wc -l <"$T/o1")" -gt 30 ] && cmp -s "$T/o1" "$T/o2" \
+    && ok || bad "evaluate of a run's predictions.csv equals its metrics.json (tenths)"
 
 # ---- output destinations checked before any work (issue 11 item 4) ----
 cp data/sample.csv "$T/keep.csv"

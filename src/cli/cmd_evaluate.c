@@ -159,6 +159,9 @@ static int on_row(void *ctx, char **f, size_t n, long line)
         if (fc_parse_double(f[E->value_pos], &o->y))
             return fc_error("%s:%ld:%ld (column \"%s\"): expected a number, got \"%.40s\"",
                             E->path, line, E->value_pos + 1, E->target_col, f[E->value_pos]);
+        /* as the data loader keeps it (float32): a quantile equal to an actual
+         * covers it here as in train (7.2 is 7.19999981 in both) */
+        o->y = (double)(float)o->y;
     } else {
         if (E->cutoff_pos >= 0 && fc_parse_date(f[E->cutoff_pos], &E->cutoff[E->n]))
             return fc_error("%s:%ld:%ld (column \"cutoff\"): expected a date YYYY-MM-DD, got "
@@ -171,6 +174,12 @@ static int on_row(void *ctx, char **f, size_t n, long line)
             if (fc_parse_double(f[E->q_pos[j]], &E->q[E->n * E->n_levels + j]))
                 return fc_error("%s:%ld:%ld: expected a number, got \"%.40s\"", E->path, line,
                                 E->q_pos[j] + 1, f[E->q_pos[j]]);
+        /* forecasts are float32, as train scores them (%.9g gives them back
+         * exactly: a run's predictions.csv scores as its metrics.json) */
+        if (E->point_pos >= 0)
+            E->point[E->n] = (double)(float)E->point[E->n];
+        for (size_t j = 0; j < E->n_levels; j++)
+            E->q[E->n * E->n_levels + j] = (double)(float)E->q[E->n * E->n_levels + j];
     }
     E->n++;
     return 0;

@@ -415,6 +415,12 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
     free(lock);
     if (R->lock_fd < 0)
         return FC_EXIT_USAGE;
+    if (R->resume_dir) { /* what an interrupted writer left half-written */
+        size_t n = fc_sweep_tmp(R->run_dir);
+        if (n)
+            fc_info(1, "removed %zu temporary file(s) an interrupted run left in %s", n,
+                    R->run_dir);
+    }
     R->run = fc_run_new(R->id, &R->cfg, R->ds, &R->W->sp, argc, argv);
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(R->old_run, "created");
     if (cJSON_IsString(created))

@@ -299,6 +299,32 @@ int fc_modeldir_finish(const char *mdir, const struct fc_config *cfg,
     return rc;
 }
 
+/* The manifest's strategy, quantile levels and hyperparameters against the
+ * run's config: a model trained otherwise (a copied shard, an edited
+ * manifest) is not this run's. 0, or -1 after fc_error. */
+static int same_training(const struct fc_config *cfg, const cJSON *man, const char *mdir)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(man, "strategy");
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(man, "quantiles");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(man, "params");
+    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cfg->json, "models"), cfg->model.ops->name);
+    cJSON *levels = cJSON_CreateDoubleArray(cfg->quantiles, (int)cfg->n_quantiles);
+    const char *what = NULL;
+    if (!cJSON_IsString(st) || strcmp(st->valuestring, fc_strategy_name(cfg->strategy)) != 0)
+        what = "strategy";
+    else if (!q || !cJSON_Compare(q, levels, 1))
+        what = "quantile levels";
+    else if (!p || !mine || !cJSON_Compare(p, mine, 1))
+        what = "hyperparameters";
+    cJSON_Delete(levels);
+    if (what)
+        return fc_error("%s/manifest.json: the model was trained with other %s than this "
+                        "run's config",
+                        mdir, what);
+    return 0;
+}
+
 /* ---- a finished directory, for resume and merge ---- */
 
 int fc_modeldir_verify(const struct fc_config *cfg, const char *mdir, const char *series_key,
@@ -315,7 +341,7 @@ int fc_modeldir_verify(const struct fc_config *cfg, const char *mdir, const char
     else if (series_key && (!cJSON_IsString(series) ||
                             strcmp(series->valuestring, series_key) != 0))
         fc_error("%s: holds another series", mdir);
-    else
+    else if (same_training(cfg, man, mdir) == 0)
         rc = read_pred_file(mdir, out);
     cJSON_Delete(man);
     return rc;
@@ -422,6 +448,8 @@ void *fc_modeldir_load(const struct fc_config *cfg, const struct fc_dataset *ds,
         fc_error("%s/manifest.json: no feature list", mdir);
         goto out;
     }
+    if (same_training(cfg, man, mdir))
+        goto out;
     size_t nf = (size_t)cJSON_GetArraySize(feat);
     for (size_t j = 0; j < nf || j < ds->n_features; j++) {
         const cJSON *e = cJSON_GetArrayItem(feat, (int)j);

@@ -1,14 +1,17 @@
 /*
  * store.c — directories, atomic writes, JSON files and manifests.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "forecast/store/store.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +99,34 @@ int fc_check_output(const char *path, int dir, const char *what)
     if (access(parent, W_OK | X_OK) != 0)
         return fc_error("%s %s: cannot write in %s: %s", what, path, parent, strerror(errno));
     return 0;
+}
+
+/* nftw callback: a file named <name>.tmp.<pid> whose process is gone */
+static size_t swept;
+static int sweep_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type != FTW_F)
+        return 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *tmp = strstr(base, ".tmp.");
+    if (!tmp || !tmp[5] || strspn(tmp + 5, "0123456789") != strlen(tmp + 5))
+        return 0;
+    long pid = strtol(tmp + 5, NULL, 10);
+    if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+        return 0; /* its writer may still be at work (another shard) */
+    if (unlink(path) == 0)
+        swept++;
+    return 0;
+}
+
+size_t fc_sweep_tmp(const char *dir)
+{
+    swept = 0;
+    nftw(dir, sweep_one, 16, FTW_PHYS);
+    return swept;
 }
 
 int fc_same_file(const char *a, const char *b)
@@ -263,6 +294,11 @@ cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
         fc_error("%s: no format_version: not a forecast manifest", path);
         goto fail;
     }
+    if (fv->valuedouble < 1 || fv->valuedouble != floor(fv->valuedouble)) {
+        fc_error("%s: format_version %g is not a version forecast ever wrote (1 to %d)",
+                 path, fv->valuedouble, FC_MANIFEST_FORMAT);
+        goto fail;
+    }
     if (fv->valuedouble > FC_MANIFEST_FORMAT) {
         fc_error("%s: format_version %g is newer than this forecast (%s) reads (%d); "
                  "upgrade forecast",
@@ -303,6 +339,24 @@ cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
         if (bad)
             goto fail;
     }
+    /* every file beside the manifest is one it checks: a loader reads nothing
+     * unchecked (a crash's temporary files, *.tmp.<pid>, are read by no one) */
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    while (dh && (e = readdir(dh))) {
+        const char *tmp = strstr(e->d_name, ".tmp.");
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "manifest.json") == 0 ||
+            (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5)) ||
+            cJSON_GetObjectItemCaseSensitive(files, e->d_name))
+            continue;
+        fc_error("%s/%s: not listed in %s: a model directory holds only the files its "
+                 "manifest checks",
+                 dir, e->d_name, path);
+        closedir(dh);
+        goto fail;
+    }
+    if (dh)
+        closedir(dh);
     free(path);
     return m;
 fail:

@@ -51,6 +51,9 @@ struct cJSON *fc_manifest_verify(const char *dir, const char *expected_kind);
  * parent is a directory we may write in. what names the option in the
  * message. 0, or -1 after fc_error. */
 int fc_check_output(const char *path, int dir, const char *what);
+/* Removes the temporary files (*.tmp.<pid>) under dir that a writer which
+ * no longer runs left behind (a crash); returns how many. */
+size_t fc_sweep_tmp(const char *dir);
 /* Whether a and b both exist and are one file. */
 int fc_same_file(const char *a, const char *b);
 /* Whether path (existing or not) lies inside directory dir. */
