@@ -3,6 +3,8 @@
 #   make check        unit tests (Check) + end-to-end CLI tests + peer cross-checks
 #   make check-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         train statquant on the bundled sample data
+#   make install      the binary, example configs, forecast.1, bash completion
+#                     under $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
 
 CC      ?= cc
 CXX     ?= g++
@@ -42,7 +44,8 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # such a process starts at load, is kept to the calling thread there.
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1
 
-.PHONY: all check check-unit check-cli check-peers check-asan demo deps bench clean
+.PHONY: all check check-unit check-cli check-peers check-install check-asan demo deps bench \
+	clean install uninstall
 
 all: forecast
 
@@ -71,11 +74,12 @@ $(BUILD)/run_tests: $(OBJ) $(TOBJ)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
+# every group: what runs, builds and tests (scripts/deps.sh)
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh all
 
 check: deps
-	$(MAKE) check-unit check-cli check-peers
+	$(MAKE) check-unit check-cli check-peers check-install
 
 check-unit: $(BUILD)/run_tests
 	cd tests && ../$(BUILD)/run_tests
@@ -87,6 +91,11 @@ check-cli: forecast
 # when they are not installed)
 check-peers: forecast
 	tests/peers.sh ./forecast
+
+# make install / uninstall into a scratch DESTDIR: every file in place, the
+# man page renders, completion works, nothing left after uninstall
+check-install: forecast
+	tests/install.sh
 
 # benchmarks, not tests: forecast against its peers, medians and ratios
 bench: forecast $(BUILD)/bench/mlp_step $(BUILD)/bench/derive_step
@@ -115,6 +124,31 @@ check-asan: deps
 build-asan/forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/forecast
+MANDIR = $(PREFIX)/share/man/man1
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+
+$(BUILD)/forecast.1: forecast scripts/manpage.sh
+	@echo "  MAN     $@"
+	@mkdir -p $(dir $@)
+	@scripts/manpage.sh ./forecast >$@.tmp && mv $@.tmp $@
+
+install: forecast $(BUILD)/forecast.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/config/models $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(COMPDIR)
+	install -m 755 forecast $(DESTDIR)$(BINDIR)/forecast
+	install -m 644 config/*.json $(DESTDIR)$(DATADIR)/config/
+	install -m 644 config/models/*.json $(DESTDIR)$(DATADIR)/config/models/
+	install -m 644 $(BUILD)/forecast.1 $(DESTDIR)$(MANDIR)/forecast.1
+	install -m 644 scripts/forecast-completion.bash $(DESTDIR)$(COMPDIR)/forecast
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/forecast $(DESTDIR)$(MANDIR)/forecast.1 \
+		$(DESTDIR)$(COMPDIR)/forecast
+	rm -rf $(DESTDIR)$(DATADIR)
 
 demo: deps forecast
 	./forecast train --model statquant

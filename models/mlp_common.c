@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "forecast/store/store.h"
+#include "forecast/core/progress.h"
 #include "forecast/core/util.h"
 
 const char *const fc_mlp_devices[] = {"cpu", "cuda", NULL};
@@ -72,6 +73,7 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
     m->threads = fc_model_threads(ctx, "threads", (int)fc_params_num(p, "threads"));
     m->device = fc_params_str(p, "device");
     m->prefix = ctx->log_prefix ? ctx->log_prefix : "";
+    m->combined = !ctx->individual;
     if (quantile) {
         m->L = ctx->n_quantiles;
         m->levels = xmalloc((m->L ? m->L : 1) * sizeof *m->levels);
@@ -266,6 +268,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                 "after max_epochs (%d) are kept",
                 m->name, m->max_epochs);
     int rc = -1;
+    struct fc_progress *pg = NULL;
     float *x = mlp_inputs(m, ds, in->rows, n), *y, *w;
     float *xv = mlp_inputs(m, ds, in->val_rows, nv), *yv, *wv;
     targets(m, ds, in->rows, n, w_mean, &y, &w);
@@ -288,6 +291,9 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     m->best_val = INFINITY;
     uint64_t rng = m->seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
     int since_best = 0;
+    char label[64];
+    snprintf(label, sizeof label, "%s (combined)", m->name);
+    pg = m->combined ? fc_progress_steps(label, (size_t)m->max_epochs, "epochs") : NULL;
     for (int ep = 0; ep < m->max_epochs; ep++) {
         double t0 = fc_now(), sum = 0;
         for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
@@ -331,6 +337,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         m->curve[3 * ep + 1] = val;
         m->curve[3 * ep + 2] = secs;
         m->epochs = ep + 1;
+        fc_progress_add(pg, 1, 0);
         fc_info(2, "  %sepoch %d: train loss %.6g, validation loss %.6g, %.3f s", m->prefix,
                 ep + 1, train, val, secs);
         if (nv && val < m->best_val) {
@@ -342,6 +349,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                 goto out;
             }
         } else if (nv && isfinite(val) && m->patience > 0 && ++since_best >= m->patience) {
+            fc_progress_skip(pg, (size_t)(m->max_epochs - ep - 1));
             break;
         }
     }
@@ -356,6 +364,7 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
     }
     rc = 0;
 out:
+    fc_progress_end(pg);
     fc_torch_mlp_free(m->net); /* prediction and saving use m->params */
     m->net = NULL;
     free(x);

@@ -56,6 +56,7 @@ struct mlp {
     uint64_t seed;
     const char *device;
     const char *prefix;    /* starts progress lines (fc_model_ctx.log_prefix) */
+    int combined;          /* one model over all series: a progress line of its epochs */
     double *levels;        /* (L) quantile levels, ascending */
     size_t L;
     /* input schema and scaling, from the training rows */

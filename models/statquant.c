@@ -368,7 +368,7 @@ const struct fc_model_ops fc_model_statquant = {
         "its own file. Quantiles are monotone in the level by construction.",
     .params = statquant_params,
     .n_params = N_STATQUANT_PARAMS,
-    .flags = FC_MODEL_POINT | FC_MODEL_QUANTILE | FC_MODEL_NO_FEATURES,
+    .flags = FC_MODEL_POINT | FC_MODEL_QUANTILE | FC_MODEL_NO_FEATURES | FC_MODEL_FITS_VALIDATION,
     .create = statquant_create,
     .fit = statquant_fit,
     .predict = statquant_predict,

@@ -43,6 +43,7 @@ void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
         t->seed = (long)(ctx->seed & 0x7fffffff);
     t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
     t->prefix = ctx->log_prefix ? ctx->log_prefix : "";
+    t->combined = !ctx->individual;
 }
 
 int xgb_set(BoosterHandle b, const char *key, const char *value)

@@ -59,7 +59,12 @@ struct xgb_tree_params {
     const char *tree_method;
     long seed;
     const char *prefix; /* starts progress lines (fc_model_ctx.log_prefix) */
+    int combined;       /* one model over all series: a progress line of its rounds */
 };
+
+/* --verbose prints every XGB_VERBOSE_EVERY-th round and the last. */
+#define XGB_VERBOSE_EVERY 10
+#define XGB_VERBOSE_ROUND(it, total) ((it) % XGB_VERBOSE_EVERY == 0 || (it) + 1 == (total))
 
 void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
                      struct xgb_tree_params *t);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "forecast/store/store.h"
+#include "forecast/core/progress.h"
 #include "forecast/core/util.h"
 #include "xgboost_common.h"
 
@@ -42,6 +43,7 @@ static const struct fc_param_spec q_params[] = {
 
 struct xgb_q {
     struct xgb_tree_params tp;
+    struct fc_progress *pg; /* during fit, in the combined strategy */
     int refit;
     int expectile; /* split_gradient = expectile */
     size_t L;
@@ -420,13 +422,19 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         curve[2 * it] = pinball_mean(y, margin, w, n, a);
         curve[2 * it + 1] = vl;
         m->rounds[j] = it + 1;
-        fc_info(2, "  %sq%g round %d: train pinball %.6g, val pinball %.6g", t->prefix, a, it,
-                curve[2 * it], vl);
+        fc_progress_add(m->pg, 1, 0);
+        if (XGB_VERBOSE_ROUND(it, t->n_estimators))
+            fc_info(2, "  %sq%g round %d: train pinball %.6g, val pinball %.6g", t->prefix, a,
+                    it, curve[2 * it], vl);
         if (stop_early) {
             if (vl < best) {
                 best = vl;
                 m->best_iteration[j] = it;
             } else if (it - m->best_iteration[j] >= t->early_stopping) {
+                fc_info(2, "  %sq%g stopped early at round %d: the best, round %d, had val "
+                        "pinball %.6g",
+                        t->prefix, a, it, m->best_iteration[j], best);
+                fc_progress_skip(m->pg, (size_t)(t->n_estimators - it - 1));
                 break;
             }
         }
@@ -489,11 +497,16 @@ static int q_fit(void *model, const struct fc_fit_input *in)
         goto out;
     if (nv && !(dval = xgb_matrix(ds, in->val_rows, nv, 1, m->tp.nthread)))
         goto out;
+    m->pg = m->tp.combined ? fc_progress_steps("xgboost_quantile (combined)",
+                                               m->L * (size_t)m->tp.n_estimators, "rounds")
+                           : NULL;
     for (size_t j = 0; j < m->L; j++)
         if (fit_level(m, j, dtrain, dval, y, w, n, yv, wv, nv))
             goto out;
     rc = 0;
 out:
+    fc_progress_end(m->pg);
+    m->pg = NULL;
     if (dtrain)
         XGDMatrixFree(dtrain);
     if (dval)

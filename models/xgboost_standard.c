@@ -9,6 +9,7 @@
 
 #include "forecast/store/store.h"
 #include "forecast/core/util.h"
+#include "forecast/core/progress.h"
 #include "xgboost_common.h"
 
 static const char *const objectives[] = {"reg:squarederror", "reg:tweedie", "count:poisson",
@@ -91,6 +92,7 @@ static int std_fit(void *model, const struct fc_fit_input *in)
     DMatrixHandle dtrain = xgb_matrix(in->ds, in->rows, in->n_rows, 1, t->nthread);
     DMatrixHandle dval = NULL;
     BoosterHandle b = NULL;
+    struct fc_progress *pg = NULL;
     if (!dtrain)
         goto out;
     if (in->n_val && !(dval = xgb_matrix(in->ds, in->val_rows, in->n_val, 1, t->nthread)))
@@ -121,6 +123,9 @@ static int std_fit(void *model, const struct fc_fit_input *in)
     const char *names[2] = {"train", "val"};
     double best = INFINITY;
     int stop_early = t->early_stopping > 0 && dval;
+    pg = t->combined ? fc_progress_steps("xgboost_standard (combined)",
+                                         (size_t)t->n_estimators, "rounds")
+                     : NULL;
     for (int it = 0; it < t->n_estimators; it++) {
         const char *ev = NULL;
         if (XGBoosterUpdateOneIter(b, it, dtrain) != 0) {
@@ -136,17 +141,24 @@ static int std_fit(void *model, const struct fc_fit_input *in)
         m->curve[2 * it] = tr;
         m->curve[2 * it + 1] = va;
         m->rounds = it + 1;
-        fc_info(2, "  %sround %d: train-%s %.6g, val-%s %.6g", t->prefix, it, m->metric, tr,
-                m->metric, va);
+        fc_progress_add(pg, 1, 0);
+        if (XGB_VERBOSE_ROUND(it, t->n_estimators))
+            fc_info(2, "  %sround %d: train-%s %.6g, val-%s %.6g", t->prefix, it, m->metric,
+                    tr, m->metric, va);
         if (stop_early) {
             if (va < best) {
                 best = va;
                 m->best_iteration = it;
             } else if (it - m->best_iteration >= t->early_stopping) {
+                fc_info(2, "  %sstopped early at round %d: the best, round %d, had val-%s %.6g",
+                        t->prefix, it, m->best_iteration, m->metric, best);
+                fc_progress_skip(pg, (size_t)(t->n_estimators - it - 1));
                 break;
             }
         }
     }
+    fc_progress_end(pg);
+    pg = NULL;
     if (stop_early && m->best_iteration + 1 < m->rounds) {
         BoosterHandle sliced = NULL;
         if (XGBoosterSlice(b, 0, m->best_iteration + 1, 1, &sliced) != 0) {
@@ -162,6 +174,7 @@ static int std_fit(void *model, const struct fc_fit_input *in)
     b = NULL;
     rc = 0;
 out:
+    fc_progress_end(pg);
     if (b)
         XGBoosterFree(b);
     if (dtrain)

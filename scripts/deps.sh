@@ -1,21 +1,47 @@
 #!/bin/sh
 # deps.sh — make sure the Debian 12 packages forecast needs are installed.
-#   scripts/deps.sh          install what is missing (as root), or print the
-#                            exact command to run (otherwise) and fail
-#   scripts/deps.sh --list   print the package list
+#   scripts/deps.sh [GROUP...]         install what is missing (as root), or
+#                                      print the exact command to run
+#                                      (otherwise) and fail
+#   scripts/deps.sh --list [GROUP...]  print the package list
+# GROUP: run (what the binary needs to run every model), build (what
+# building needs; it pulls in run), test (make check and bench/), all.
+# Without a group: run and build, what scripts/setup.sh needs.
 set -eu
 
-# build and run
-PACKAGES="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev check libxgboost-dev zlib1g-dev libxxhash-dev"
-# the MLP plugins: libtorch (C++ API, CPU) and OpenBLAS, which takes over
-# libblas.so.3 from the reference BLAS (about 8x slower) by its higher
-# alternatives priority; `forecast --version` shows which one is active
-PACKAGES="$PACKAGES libtorch-dev libopenblas0-pthread"
-# peers: the cross-checks in make check (tests/peers/) and bench/ run against
-# them; they also regenerate the golden fixtures and the sample data
-PACKAGES="$PACKAGES python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch"
+# run: the shared libraries ./forecast links, libtorch (loaded on the first
+# MLP call) and OpenBLAS, which takes over libblas.so.3 from the reference
+# BLAS (about 8x slower) by its higher alternatives priority; `forecast
+# --version` shows which one is active
+RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libtorch1.13 libopenblas0-pthread"
+# build: compilers and headers (libtorch-dev's closure is most of it)
+BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libtorch-dev"
+# test: the Check framework; the peers of the cross-checks in make check
+# (tests/peers/) and of bench/, which also regenerate the golden fixtures and
+# the sample data. (chromium, which renders report.html in tests/cli.sh, is
+# optional: .ci/run installs it, the test is skipped without it.)
+TEST="check python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch"
 
+list=0
 if [ "${1:-}" = "--list" ]; then
+    list=1
+    shift
+fi
+[ $# -eq 0 ] && set -- run build
+PACKAGES=""
+for g in "$@"; do
+    case "$g" in
+    run) PACKAGES="$PACKAGES $RUN" ;;
+    build) PACKAGES="$PACKAGES $RUN $BUILD" ;;
+    test) PACKAGES="$PACKAGES $TEST" ;;
+    all) PACKAGES="$PACKAGES $RUN $BUILD $TEST" ;;
+    *) echo "deps.sh: unknown group '$g' (expected run, build, test or all)" >&2; exit 2 ;;
+    esac
+done
+# each package once, in the order given
+PACKAGES=$(echo $PACKAGES | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ')
+
+if [ $list = 1 ]; then
     echo $PACKAGES
     exit 0
 fi

@@ -49,6 +49,22 @@ cd "$W" || exit 1
 "$BIN" list-models | grep -q "^statquant " && ok || bad "list-models lists statquant"
 "$BIN" list-models --json | grep -q '"name":[[:space:]]*"statquant"' && ok || bad "list-models --json"
 "$BIN" describe statquant | grep -q "by_weekday .*boolean .*false" && ok || bad "describe"
+# the table's columns line up: MEANING starts where each row's meaning does
+"$BIN" describe xgboost_standard >"$T/desc"
+col() { awk -v s="$1" 'i = index($0, s) { print i; exit }' "$T/desc"; }
+[ "$(col MEANING)" = "$(col 'maximum depth of a tree')" ] \
+    && [ "$(col MEANING)" = "$(col 'training loss; early')" ] \
+    && [ "$(col RANGE)" = "$(col '[1, 64]')" ] && ok || bad "describe's table is aligned"
+"$BIN" describe xgboost_standard --json | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = {x["name"]: x for x in d["parameters"]}
+assert p["max_depth"]["type"] == "integer" and p["max_depth"]["default"] == 6
+assert p["max_depth"]["min"] == 1 and p["max_depth"]["max"] == 64
+assert p["learning_rate"]["min_exclusive"] is True and p["learning_rate"]["max_exclusive"] is False
+assert "reg:tweedie" in p["objective"]["choices"] and p["max_depth"]["doc"]
+assert d["defaults"]["max_depth"] == 6 and d["config_path"] == "models.xgboost_standard"
+' && ok || bad "describe --json gives types, defaults, ranges and meanings"
 "$BIN" help train >"$T/h1" && "$BIN" train --help >"$T/h2" && cmp -s "$T/h1" "$T/h2" \
     && grep -q -- "--split-date" "$T/h1" && ok || bad "help train == train --help"
 "$BIN" help predict >"$T/h1" && "$BIN" predict -h >"$T/h2" && cmp -s "$T/h1" "$T/h2" \
@@ -59,6 +75,9 @@ cd "$W" || exit 1
 rc=$?
 RUN=$(cat "$T/run1")
 if [ $rc -eq 0 ] && [ -d "$RUN" ]; then ok; else bad "train: exit $rc"; cat "$T/err1" >&2; fi
+# statquant fits the validation window too (18996 + 840 rows) and says so
+grep -q "training statquant (combined) on 19836 rows of 30 series (the validation window included" \
+    "$T/err1" && ok || bad "statquant's progress line counts the rows it fits"
 for f in run.json report.md statquant/combined/predictions.csv statquant/combined/metrics.json \
     statquant/combined/model/manifest.json statquant/combined/model/statquant.json; do
     [ -s "$RUN/$f" ] && ok || bad "run directory lacks $f"
@@ -143,6 +162,9 @@ expect_fail "missing column" 'col.csv:1: column "sales" (data.target_column) not
 expect_fail "empty file" "empty.csv: empty file" "$BIN" train --data "$T/empty.csv" $O
 expect_fail "split after the data" "no series has enough data around split date 2030-01-01" \
     "$BIN" train --split-date 2030-01-01 $O
+expect_fail "a family name suggests its models" \
+    'unknown model "xgboost"; did you mean "xgboost_standard" or "xgboost_quantile"?' \
+    "$BIN" train --model xgboost $O
 expect_fail "describe unknown model" 'unknown model "statqant"; did you mean "statquant"' \
     "$BIN" describe statqant
 
@@ -171,6 +193,18 @@ grep -q "Top features" "$RX/report.md" && ok || bad "report.md lists the top fea
 "$BIN" predict --run "$RX" --data data/sample.csv --out "$T/px.csv" --quiet && ok || bad "predict xgboost_standard"
 tail -n +2 "$RX/xgboost_standard/combined/predictions.csv" | head -30 >"$T/a"
 grep -F -f "$T/a" "$T/px.csv" | wc -l | grep -qx 30 && ok || bad "xgboost predict matches the run's predictions"
+# progress of a combined model: one line of its rounds (stderr is not a terminal
+# here, so the final line only, the run being shorter than 5 s); --verbose: the
+# losses of rounds 0, 10, 20 and the last, 24
+XS="--model xgboost_standard --no-cache --set models.xgboost_standard.n_estimators=25 --set models.xgboost_standard.early_stopping_rounds=0"
+"$BIN" train $XS --out "$T/prog" >/dev/null 2>"$T/prog_err" \
+    && grep -q "^xgboost_standard (combined): 25/25 rounds, .*/s, took [0-9]*s$" "$T/prog_err" \
+    && ! grep -q "round [0-9]*:" "$T/prog_err" && ok || { bad "a combined model's progress line"; cat "$T/prog_err" >&2; }
+"$BIN" train $XS --out "$T/prog" --verbose >/dev/null 2>"$T/prog_err" \
+    && [ "$(grep -o "round [0-9]*:" "$T/prog_err" | tr -d 'round:' | tr '\n' ' ')" = " 0  10  20  24 " ] \
+    && ! grep -q "rounds, .*took" "$T/prog_err" && ok || { bad "--verbose: every 10th round's losses"; cat "$T/prog_err" >&2; }
+grep -q "^1 model: [0-9.]* s elapsed, [0-9.]* s CPU; fitting [0-9.]* s, prediction" "$T"/prog/*/report.md \
+    && ok || bad "report.md gives elapsed and CPU time"
 RQ=$("$BIN" train --model xgboost_quantile --name xgq --quiet --set models.xgboost_quantile.n_estimators=30)
 head -1 "$RQ/xgboost_quantile/combined/predictions.csv" | \
     grep -qx "product_id,store_id,date,actual,q0.1,q0.5,q0.9" && ok || bad "xgboost_quantile predictions header"
@@ -435,6 +469,12 @@ for k in wrmsse wspl rmse mean_pinball; do
     awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-9 * (b < 0 ? -b : b) + 1e-12) }' \
         && ok || bad "evaluate $k ($a) equals the run's ($b)"
 done
+# actuals without the history: the M5 metrics are left out, and evaluate says why
+(head -1 data/sample.csv; grep '^2015-12-\(0[4-9]\|[123]\)' data/sample.csv) >"$T/act_test.csv"
+"$BIN" evaluate --pred "$RQ/xgboost_quantile/combined/predictions.csv" --actual "$T/act_test.csv" \
+    >"$T/ev_out" 2>"$T/ev_err" && ! grep -q wrmsse "$T/ev_out" && grep -q "^| rmse |" "$T/ev_out" \
+    && grep -q "warning: wrmsse, mean_rmsse and wspl not computed from $T/act_test.csv: .*give the actuals with the history" "$T/ev_err" \
+    && ok || bad "evaluate says why WRMSSE and WSPL are missing"
 printf 'product_id,store_id,date,point\n80558,1,2030-01-01,3\n' >"$T/future.csv"
 expect_fail "evaluate without an actual" "future.csv:2: no actual for series 80558:1 on 2030-01-01" \
     "$BIN" evaluate --pred "$T/future.csv" --actual data/sample.csv
@@ -475,8 +515,19 @@ cmp -s "$RUN/statquant/combined/predictions.csv" "$RG/statquant/combined/predict
 head -c 100000 "$T/sample.csv.gz" >"$T/trunc.csv.gz"
 expect_fail "truncated gzip" "trunc.csv.gz: cannot decompress: unexpected end of file" \
     "$BIN" train --data "$T/trunc.csv.gz" $O
+# bytes after the last gzip member are refused; a second member is read on
+(cat "$T/sample.csv.gz"; echo garbage) >"$T/tail.csv.gz"
+expect_fail "garbage after a gzip member" "tail.csv.gz: cannot decompress: bytes that are not gzip data after the end of the compressed data, at byte $(stat -c %s "$T/sample.csv.gz")" \
+    "$BIN" train --data "$T/tail.csv.gz" --no-cache $O
+(head -n 5000 data/sample.csv | gzip -c; tail -n +5001 data/sample.csv | gzip -c) >"$T/two.csv.gz"
+"$BIN" inspect --data "$T/two.csv.gz" --no-cache | grep -q "sha256 $(sha256sum <data/sample.csv | cut -c1-64), $(stat -c %s data/sample.csv) bytes" \
+    && ok || bad "a gzip file of two members reads as the whole file"
 
 # ---- binary cache and inspect ----
+# inspect splits nothing: a config without a split date is enough
+printf '{"data": {"path": "data/sample.csv", "ignore": ["item_name"]}, "split": {"split_date": null}, "horizon": null}' >"$T/nosplit.json"
+"$BIN" inspect --config "$T/nosplit.json" --no-cache --quiet | grep -q "20676 rows" \
+    && ok || bad "inspect needs no split date"
 [ -s data/sample.csv.fccache ] && ok || bad "the first load wrote data/sample.csv.fccache"
 "$BIN" inspect | grep -q "^data/sample.csv: 20676 rows, 30 series, 10 features.*(binary cache)" \
     && ok || bad "inspect reads the binary cache"
@@ -496,6 +547,15 @@ RH=$("$BIN" train --data "$T/holes.csv" --set data.missing_target=drop --name ho
     && grep -q '^80558,1,2015-12-10,,' "$T/ph.csv" \
     && [ "$(wc -l <"$T/ph.csv")" -eq 20677 ] && ok \
     || bad "predict on a train cache with dropped rows rebuilds and keeps every row"
+# the cache header is inside a checksum: flipping its need-target flag (byte 24) on
+# a prediction cache with a missing target must not let train accept that row
+cp "$T/holes.csv" "$T/holes2.csv"
+"$BIN" predict --run "$RUN" --data "$T/holes2.csv" --out "$T/ph2.csv" --quiet \
+    && [ "$(od -An -tu4 -j24 -N4 "$T/holes2.csv.fccache" | tr -d ' ')" = 0 ] \
+    && printf '\001' | dd of="$T/holes2.csv.fccache" bs=1 seek=24 conv=notrunc status=none \
+    && ok || bad "predict writes a prediction cache (need-target 0 at byte 24)"
+expect_fail "a cache with a flipped header byte is not trusted" "missing" \
+    "$BIN" train --data "$T/holes2.csv" --out "$T/out"
 cp data/sample.csv "$T/fresh.csv"
 expect_fail "bad input writes no cache" 'series "1:1" is not in' "$BIN" train --data "$T/fresh.csv" --sku 1:1 $O
 [ -e "$T/fresh.csv.fccache" ] && bad "a cache was written on bad input" || ok

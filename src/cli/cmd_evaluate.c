@@ -412,6 +412,27 @@ static void print_table(const cJSON *mj, const struct fc_metrics *m)
     printf("\n%zu rows%s scored.\n", m->n, wins ? " (over all windows)" : "");
 }
 
+/* Says why the M5 metrics are missing or cover fewer series: their scale is
+ * a series' history before its first predicted date, which only the actuals
+ * file can give. */
+static void explain_m5(const struct fc_metrics *m, const char *actual, int windows)
+{
+    const char *why = "the M5 metrics scale a series by its actuals before its first predicted "
+                      "date (at least 2 from its first non-zero one, not all equal) and weight "
+                      "it by its sales in the last 28 days of them";
+    int no_wrmsse = m->has_point && isnan(m->wrmsse);
+    int no_wspl = m->has_quantiles && isnan(m->wspl);
+    if (no_wrmsse || no_wspl)
+        fc_warn("%s not computed from %s: %s; give the actuals with the history before the "
+                "predicted dates",
+                no_wrmsse && no_wspl ? "wrmsse, mean_rmsse and wspl"
+                : no_wrmsse          ? "wrmsse and mean_rmsse"
+                                     : "wspl",
+                actual, why);
+    else if (!windows && m->has_point && m->rmsse_series < m->n_series)
+        fc_warn("wrmsse covers %zu of %zu series: %s", m->rmsse_series, m->n_series, why);
+}
+
 static int cmd_evaluate(int argc, char **argv)
 {
     struct fc_args a;
@@ -483,6 +504,7 @@ static int cmd_evaluate(int argc, char **argv)
         cJSON_Delete(windows);
         goto out;
     }
+    explain_m5(m, actual, windows != NULL);
     cJSON *mj = fc_metrics_to_json(m, !windows);
     if (windows) {
         cJSON_AddStringToObject(mj, "pooled", "the mean over the windows");

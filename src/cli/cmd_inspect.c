@@ -63,7 +63,7 @@ static int cmd_inspect(int argc, char **argv)
             quiet = 1;
         }
     }
-    if (fc_config_load(&cfg, config, ov, n_ov, fc_run_unwrap_config))
+    if (fc_config_load_unsplit(&cfg, config, ov, n_ov, fc_run_unwrap_config))
         goto out;
     have_cfg = 1;
     double t0 = fc_now();

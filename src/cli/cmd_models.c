@@ -22,6 +22,8 @@ static const char *outputs(const struct fc_model_ops *m)
                                                      : "point";
 }
 
+static int imax(int a, int b) { return a > b ? a : b; }
+
 static const char *type_name(enum fc_param_type t)
 {
     switch (t) {
@@ -118,8 +120,63 @@ const struct fc_cmd fc_cmd_list_models = {
 /* ---- describe ---- */
 
 static const struct fc_opt describe_opts[] = {
-    {"json", NULL, "print the hyperparameter defaults as JSON (config/models/<name>.json)"},
+    {"json", NULL, "print the model and its hyperparameters (type, default, range, meaning) as JSON"},
 };
+
+/* describe --json: the model, and each hyperparameter with its type,
+ * default, range and meaning; "defaults" is what config/models/<name>.json
+ * holds */
+static int describe_json(const struct fc_model_ops *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "family", m->family);
+    cJSON_AddStringToObject(o, "outputs", outputs(m));
+    cJSON_AddStringToObject(o, "summary", m->summary);
+    cJSON_AddStringToObject(o, "details", m->details);
+    char *path = fc_xasprintf("models.%s", m->name);
+    cJSON_AddStringToObject(o, "config_path", path);
+    free(path);
+    cJSON *params = cJSON_AddArrayToObject(o, "parameters");
+    for (size_t i = 0; i < m->n_params; i++) {
+        const struct fc_param_spec *ps = &m->params[i];
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", ps->name);
+        cJSON_AddStringToObject(p, "type", type_name(ps->type));
+        if (ps->type == FC_PARAM_ENUM) {
+            cJSON_AddStringToObject(p, "default", ps->def_str);
+            cJSON *c = cJSON_AddArrayToObject(p, "choices");
+            for (size_t k = 0; ps->choices[k]; k++)
+                cJSON_AddItemToArray(c, cJSON_CreateString(ps->choices[k]));
+        } else if (ps->type == FC_PARAM_BOOL) {
+            cJSON_AddBoolToObject(p, "default", ps->def != 0);
+        } else {
+            cJSON_AddNumberToObject(p, "default", ps->def);
+            /* an infinite bound is no bound: JSON has no infinity */
+            if (isfinite(ps->min)) {
+                cJSON_AddNumberToObject(p, "min", ps->min);
+                cJSON_AddBoolToObject(p, "min_exclusive", ps->min_open != 0);
+            }
+            if (isfinite(ps->max)) {
+                cJSON_AddNumberToObject(p, "max", ps->max);
+                cJSON_AddBoolToObject(p, "max_exclusive", ps->max_open != 0);
+            }
+        }
+        char range[256];
+        range_text(ps, range, sizeof range);
+        cJSON_AddStringToObject(p, "range", range);
+        cJSON_AddStringToObject(p, "doc", ps->doc);
+        cJSON_AddItemToArray(params, p);
+    }
+    char *defaults = fc_config_model_defaults_json(m);
+    cJSON_AddItemToObject(o, "defaults", cJSON_Parse(defaults));
+    free(defaults);
+    char *s = cJSON_Print(o);
+    puts(s);
+    free(s);
+    cJSON_Delete(o);
+    return FC_EXIT_OK;
+}
 
 static int cmd_describe(int argc, char **argv)
 {
@@ -154,12 +211,8 @@ static int cmd_describe(int argc, char **argv)
         return FC_EXIT_USAGE;
     }
     fc_args_free(&a);
-    if (json) {
-        char *s = fc_config_model_defaults_json(m);
-        puts(s);
-        free(s);
-        return FC_EXIT_OK;
-    }
+    if (json)
+        return describe_json(m);
     printf("%s — %s\n\nfamily: %s\noutputs: %s\n\n", m->name, m->summary, m->family,
            outputs(m));
     /* wrap the details paragraph at 78 columns */
@@ -181,13 +234,37 @@ static int cmd_describe(int argc, char **argv)
     }
     printf("\nhyperparameters (config: models.%s.<name>; defaults in config/models/%s.json):\n\n",
            m->name, m->name);
-    printf("  %-20s %-8s %-10s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE", "MEANING");
+    /* columns as wide as their widest cell; a long list of choices goes
+     * into the meaning instead of stretching the range column */
+    enum { RANGE_MAX = 18 };
+    int wn = 4, wt = 4, wd = 7, wr = 5;
     for (size_t i = 0; i < m->n_params; i++) {
-        char range[128], def[64];
+        char range[256], def[64];
         range_text(&m->params[i], range, sizeof range);
         default_text(&m->params[i], def, sizeof def);
-        printf("  %-20s %-8s %-10s %-16s %s\n", m->params[i].name, type_name(m->params[i].type),
-               def, range, m->params[i].doc);
+        int lr = (int)strlen(range);
+        wn = imax(wn, (int)strlen(m->params[i].name));
+        wt = imax(wt, (int)strlen(type_name(m->params[i].type)));
+        wd = imax(wd, (int)strlen(def));
+        wr = imax(wr, lr > RANGE_MAX ? 6 : lr);
+    }
+    printf("  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "NAME", wt, "TYPE", wd, "DEFAULT", wr, "RANGE",
+           "MEANING");
+    for (size_t i = 0; i < m->n_params; i++) {
+        const struct fc_param_spec *ps = &m->params[i];
+        char range[256], def[64];
+        range_text(ps, range, sizeof range);
+        default_text(ps, def, sizeof def);
+        int long_range = strlen(range) > RANGE_MAX;
+        printf("  %-*s  %-*s  %-*s  %-*s  %s", wn, ps->name, wt, type_name(ps->type), wd, def,
+               wr, long_range ? "listed" : range, ps->doc);
+        if (long_range) {
+            printf(" (one of: ");
+            for (size_t c = 0; ps->choices[c]; c++)
+                printf("%s%s", c ? ", " : "", ps->choices[c]);
+            printf(")");
+        }
+        printf("\n");
     }
     return FC_EXIT_OK;
 }

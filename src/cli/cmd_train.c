@@ -193,6 +193,10 @@ static void announce(const struct fc_train_run *R, const struct fc_plan *P, size
     if (P->cfg->strategy == FC_COMBINED) {
         if (resumed)
             fc_info(1, "resume: the combined model is complete and verified");
+        else if (P->cfg->model.ops->flags & FC_MODEL_FITS_VALIDATION)
+            fc_info(1, "training %s (combined) on %zu rows of %zu series (the validation "
+                    "window included: it has no early stopping)",
+                    name, P->n_rows_fit + P->n_rows_val, P->sp->n_used);
         else
             fc_info(1, "training %s (combined) on %zu rows of %zu series, validating on %zu",
                     name, P->n_rows_fit, P->sp->n_used, P->n_rows_val);

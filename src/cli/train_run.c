@@ -471,6 +471,8 @@ static void record_model(struct fc_train_run *R, size_t k, cJSON *models)
     cJSON_AddNumberToObject(mo, "models_resumed", (double)res->n_resumed);
     cJSON_AddNumberToObject(mo, "series_failed", (double)res->n_failed);
     cJSON_AddNumberToObject(mo, "fit_seconds", res->fit_seconds);
+    cJSON_AddNumberToObject(mo, "wall_seconds", res->wall_seconds);
+    cJSON_AddNumberToObject(mo, "cpu_seconds", res->cpu_seconds);
     cJSON_AddItemToArray(models, mo);
 }
 
@@ -601,7 +603,10 @@ int fc_train_run_models(struct fc_train_run *R, const struct fc_train_planner *p
     cJSON *models = cJSON_AddArrayToObject(R->run, "models");
     int rc = 0;
     for (size_t k = 0; k < nm && rc == 0; k++) {
+        double w0 = fc_now(), c0 = fc_cpu_now();
         rc = train_model(R, k, pl);
+        R->res[k].wall_seconds = fc_now() - w0;
+        R->res[k].cpu_seconds = fc_cpu_now() - c0;
         if (rc == 0) {
             R->failed += R->res[k].n_failed;
             R->fit_s += R->res[k].fit_seconds;

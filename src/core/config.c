@@ -59,6 +59,7 @@ struct vctx {
     const char *source;
     const struct fc_override *ov;
     size_t n_ov;
+    int no_split; /* the command splits nothing (inspect): no split date needed */
 };
 
 static int path_has_prefix(const char *path, const char *prefix)
@@ -963,7 +964,7 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
         return bad(v, "multi_step", "one of \"recursive\", \"direct\"", ms);
     c->multi_step = (enum fc_multi_step)k;
     c->horizon = 0;
-    if ((!h || cJSON_IsNull(h)) && !c->split.has_split_date && !c->split.windows)
+    if ((!h || cJSON_IsNull(h)) && !c->split.has_split_date && !c->split.windows && !v->no_split)
         return fc_error("%s: split.split_date: no split date given: pass --split-date "
                         "YYYY-MM-DD or set split.split_date (or a horizon, --horizon H, for a "
                         "production run on all the data, or backtest windows, "
@@ -1154,8 +1155,8 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     return 0;
 }
 
-int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_override *ov,
-                   size_t n_ov, fc_config_unwrap_fn *unwrap)
+static int config_load(struct fc_config *cfg, const char *file, const struct fc_override *ov,
+                       size_t n_ov, fc_config_unwrap_fn *unwrap, int no_split)
 {
     memset(cfg, 0, sizeof *cfg);
     cJSON *root = cJSON_Parse(default_config);
@@ -1182,12 +1183,24 @@ int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_over
             return -1;
         }
     cfg->json = root;
-    struct vctx v = {cfg->source, ov, n_ov};
+    struct vctx v = {cfg->source, ov, n_ov, no_split};
     if (validate(&v, root, cfg)) {
         fc_config_free(cfg);
         return -1;
     }
     return 0;
+}
+
+int fc_config_load(struct fc_config *cfg, const char *file, const struct fc_override *ov,
+                   size_t n_ov, fc_config_unwrap_fn *unwrap)
+{
+    return config_load(cfg, file, ov, n_ov, unwrap, 0);
+}
+
+int fc_config_load_unsplit(struct fc_config *cfg, const char *file, const struct fc_override *ov,
+                           size_t n_ov, fc_config_unwrap_fn *unwrap)
+{
+    return config_load(cfg, file, ov, n_ov, unwrap, 1);
 }
 
 static void free_list(char **l, size_t n)

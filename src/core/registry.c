@@ -37,6 +37,20 @@ int fc_registry_unknown(const char *where, const char *name)
     size_t n = 0;
     for (size_t i = 0; fc_models[i] && n < 64; i++)
         names[n++] = fc_models[i]->name;
+    /* a family name ("xgboost", "mlp"): every model whose name starts with it */
+    char list[512] = "";
+    size_t hits = 0, len = strlen(name);
+    for (size_t i = 0; len >= 2 && i < n; i++) {
+        if (strncmp(names[i], name, len) == 0 && names[i][len] == '_') {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s\"%s\"", hits ? " or " : "", names[i]);
+            hits++;
+        }
+    }
+    if (hits > 1)
+        return fc_error("%s: unknown model \"%s\"; did you mean %s? "
+                        "(forecast list-models shows them all)",
+                        where, name, list);
     const char *s = fc_suggest(name, names, n);
     if (s)
         return fc_error("%s: unknown model \"%s\"; did you mean \"%s\"? "

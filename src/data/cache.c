@@ -5,7 +5,8 @@
  *   header  magic "FCCACHE\0", u32 version, u32 byte-order mark 0x01020304,
  *           u64 spec hash (XXH3 of the column roles), 2 x source fingerprint
  *           (u64 size, mtime s, mtime ns, inode) for the data and target
- *           files, u64 payload length, u64 payload XXH3
+ *           files, u64 payload length, u64 payload XXH3, u64 header XXH3
+ *           (of the header with this field zero: every header byte is checked)
  *   payload u64 counts; the sha256 fingerprints; length-prefixed strings
  *           (feature names, id column names, series keys and id values); the
  *           columns: date i32[n], series u32[n], target f32[n], weight f32[n]
@@ -46,7 +47,16 @@ struct header {
     uint32_t need_target, complete;
     struct fingerprint data, target;
     uint64_t payload_len, payload_hash;
+    uint64_t header_hash;
 };
+
+/* XXH3 of the header with header_hash zero */
+static uint64_t header_hash(const struct header *h)
+{
+    struct header c = *h;
+    c.header_hash = 0;
+    return XXH3_64bits(&c, sizeof c);
+}
 
 static int fingerprint_of(const char *path, struct fingerprint *f)
 {
@@ -196,6 +206,10 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
     if (h.version != FC_CACHE_VERSION) {
         snprintf(why, why_len, "%s has format version %u, this forecast writes %d", path,
                  h.version, FC_CACHE_VERSION);
+        goto out;
+    }
+    if (h.header_hash != header_hash(&h)) {
+        snprintf(why, why_len, "%s is damaged (header checksum)", path);
         goto out;
     }
     if (fingerprint_of(spec->path, &fd_data) || fingerprint_of(spec->target_path, &fd_target) ||
@@ -388,6 +402,7 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
     h.payload_len = w.len;
     h.payload_hash = XXH3_64bits_digest(w.h);
     XXH3_freeState(w.h);
+    h.header_hash = header_hash(&h);
     if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, w.f) != 1))
         w.err = 1;
     rc = fc_atomic_close(&file, w.err);

@@ -6,6 +6,8 @@
 #include "forecast/data/csv.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,66 +94,107 @@ void fc_csv_reader_close(struct fc_csv_reader *r)
     free(r->ptrs);
 }
 
-/* A data file, plain or gzip-compressed (by its .gz suffix, read with zlib). */
+/* A data file, plain or gzip-compressed (by its .gz suffix). The gzip
+ * members are inflated one after another with zlib's inflate: gzread would
+ * stop silently at bytes after a member that are not another member. */
 struct source {
     FILE *f;
-    gzFile gz;
+    int gz, z_init, between; /* between: a member ended, another may follow */
+    int in_eof;
+    uint64_t in_total; /* compressed bytes read so far */
+    z_stream z;
+    unsigned char in[1 << 16];
 };
 
 static int source_open(struct source *src, const char *path)
 {
     size_t n = strlen(path);
-    src->f = NULL;
-    src->gz = NULL;
+    memset(src, 0, offsetof(struct source, in));
     /* a data file is a regular file: a device or a FIFO has no end or no
      * fingerprint */
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return fc_error("%s: cannot open data file: not a regular file", path);
-    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
-        src->gz = gzopen(path, "rb");
-        if (!src->gz)
-            return fc_error("%s: cannot open data file: %s", path,
-                            errno ? strerror(errno) : "not a gzip file");
-        gzbuffer(src->gz, 1 << 17);
-        /* zlib would read a plain file through as it is */
-        if (gzdirect(src->gz)) {
-            gzclose(src->gz);
-            src->gz = NULL;
-            return fc_error("%s: not a gzip file (its name ends in .gz)", path);
-        }
-        return 0;
-    }
     src->f = fopen(path, "rb");
     if (!src->f)
         return fc_error("%s: cannot open data file: %s", path, strerror(errno));
+    if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+        unsigned char magic[2];
+        size_t k = fread(magic, 1, 2, src->f);
+        if (k != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+            fclose(src->f);
+            src->f = NULL;
+            return fc_error("%s: not a gzip file (its name ends in .gz)", path);
+        }
+        rewind(src->f);
+        src->gz = 1;
+        if (inflateInit2(&src->z, 16 + MAX_WBITS) != Z_OK) {
+            fclose(src->f);
+            src->f = NULL;
+            return fc_error("%s: cannot initialise zlib", path);
+        }
+        src->z_init = 1;
+    }
     return 0;
 }
 
-/* zlib's message without the path it starts with */
-static const char *gz_message(gzFile gz, const char *path, int *code)
+static long gz_fail(const char *path, const char *what)
 {
-    const char *msg = gzerror(gz, code);
-    size_t n = strlen(path);
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':')
-        msg += n + 1 + (msg[n + 1] == ' ');
-    return msg;
+    fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path, what);
+    return -1;
+}
+
+/* decompressed bytes, 0 at the end of the last member, -1 on an error */
+static long gz_read(struct source *src, const char *path, char *buf, size_t cap)
+{
+    z_stream *z = &src->z;
+    for (;;) {
+        if (z->avail_in == 0 && !src->in_eof) {
+            size_t k = fread(src->in, 1, sizeof src->in, src->f);
+            if (k == 0) {
+                if (ferror(src->f)) {
+                    fc_error("%s: read error", path);
+                    return -1;
+                }
+                src->in_eof = 1;
+            }
+            z->next_in = src->in;
+            z->avail_in = (uInt)k;
+            src->in_total += k;
+        }
+        if (src->between) {
+            if (z->avail_in == 0)
+                return 0; /* the end of the file after a whole member */
+            if (z->next_in[0] != 0x1f || (z->avail_in > 1 && z->next_in[1] != 0x8b)) {
+                char what[96];
+                snprintf(what, sizeof what, "bytes that are not gzip data after the end of the "
+                         "compressed data, at byte %llu",
+                         (unsigned long long)(src->in_total - z->avail_in));
+                return gz_fail(path, what);
+            }
+            inflateReset(z);
+            src->between = 0;
+        }
+        if (z->avail_in == 0)
+            return gz_fail(path, "unexpected end of file");
+        z->next_out = (unsigned char *)buf;
+        z->avail_out = (uInt)cap;
+        int rc = inflate(z, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END)
+            src->between = 1;
+        else if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return gz_fail(path, z->msg ? z->msg : "damaged data");
+        size_t got = cap - z->avail_out;
+        if (got)
+            return (long)got;
+    }
 }
 
 /* bytes read, 0 at the end, -1 on an error (reported) */
 static long source_read(struct source *src, const char *path, char *buf, size_t cap)
 {
-    if (src->gz) {
-        int n = gzread(src->gz, buf, (unsigned)cap);
-        if (n < 0) {
-            int code;
-            const char *msg = gz_message(src->gz, path, &code);
-            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
-                     msg);
-            return -1;
-        }
-        return n;
-    }
+    if (src->gz)
+        return gz_read(src, path, buf, cap);
     size_t n = fread(buf, 1, cap, src->f);
     if (n == 0 && ferror(src->f)) {
         fc_error("%s: read error", path);
@@ -162,8 +205,8 @@ static long source_read(struct source *src, const char *path, char *buf, size_t 
 
 static void source_close(struct source *src)
 {
-    if (src->gz)
-        gzclose(src->gz);
+    if (src->z_init)
+        inflateEnd(&src->z);
     if (src->f)
         fclose(src->f);
 }
@@ -171,7 +214,7 @@ static void source_close(struct source *src)
 int fc_csv_read_file(const char *path, fc_csv_row_fn fn, void *ctx, char hex[65], size_t *size,
                      long *records)
 {
-    struct source src;
+    static _Thread_local struct source src;
     if (source_open(&src, path))
         return -1;
     struct fc_csv_reader r;
@@ -196,15 +239,6 @@ int fc_csv_read_file(const char *path, fc_csv_row_fn fn, void *ctx, char hex[65]
     }
     if (n < 0)
         r.failed = 1;
-    if (!r.failed && src.gz) {
-        int code = Z_OK;
-        const char *msg = gz_message(src.gz, path, &code);
-        if (code != Z_OK && code != Z_STREAM_END) {
-            fc_error("%s: cannot decompress: %s (a truncated or damaged gzip file?)", path,
-                     msg);
-            r.failed = 1;
-        }
-    }
     if (!r.failed && csv_fini(&r.p, fc_csv_on_field, fc_csv_on_record, &r) != 0 && !r.failed) {
         fc_error("%s:%ld: malformed CSV: unterminated quoted field at end of file", path,
                  r.line);

@@ -101,8 +101,17 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
 {
     const struct fc_metrics *m = res->metrics;
     fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
-    fc_buf_printf(b, "%zu model(s) trained in %.2f s; prediction %.2f s.\n\n", res->n_models,
-                  res->fit_seconds, res->predict_seconds);
+    if (res->n_models > 1)
+        fc_buf_printf(b,
+                      "%zu models: %.2f s elapsed, %.2f s CPU; fitting %.2f s and prediction "
+                      "%.2f s summed over the models.\n\n",
+                      res->n_models, res->wall_seconds, res->cpu_seconds, res->fit_seconds,
+                      res->predict_seconds);
+    else
+        fc_buf_printf(b, "%zu model: %.2f s elapsed, %.2f s CPU; fitting %.2f s, prediction "
+                      "%.2f s.\n\n",
+                      res->n_models, res->wall_seconds, res->cpu_seconds, res->fit_seconds,
+                      res->predict_seconds);
     if (m->n)
         fc_buf_puts(b, "| metric | value |\n|---|---|\n");
     struct {

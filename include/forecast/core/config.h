@@ -162,6 +162,11 @@ typedef struct cJSON *fc_config_unwrap_fn(struct cJSON *doc, const char *file);
 /* unwrap (may be NULL) says where the config is in the file. */
 int fc_config_load(struct fc_config *cfg, const char *file,
                    const struct fc_override *ov, size_t n_ov, fc_config_unwrap_fn *unwrap);
+/* The same for a command that splits nothing (inspect): a config without a
+ * split date, a horizon or windows is fine. */
+int fc_config_load_unsplit(struct fc_config *cfg, const char *file,
+                           const struct fc_override *ov, size_t n_ov,
+                           fc_config_unwrap_fn *unwrap);
 void fc_config_free(struct fc_config *cfg);
 
 /* Checks that the libraries of the models a command is about to train or

@@ -115,6 +115,7 @@ enum {
     FC_MODEL_POINT = 1u << 0,    /* predicts a point forecast */
     FC_MODEL_QUANTILE = 1u << 1, /* predicts the configured quantiles */
     FC_MODEL_NO_FEATURES = 1u << 2, /* reads no feature (predict --horizon needs no --future) */
+    FC_MODEL_FITS_VALIDATION = 1u << 3, /* no early stopping: fits the validation rows too */
 };
 
 struct fc_model_ops {

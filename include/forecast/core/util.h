@@ -66,6 +66,8 @@ void fc_release_pages(const void *p, size_t n);
 
 /* Seconds on the monotonic clock, for durations. */
 double fc_now(void);
+/* CPU seconds of the whole process (every thread) so far */
+double fc_cpu_now(void);
 extern int fc_verbosity;
 /* The last fc_error message of this thread (kept after it is reported). */
 extern _Thread_local char fc_last_error[1024];

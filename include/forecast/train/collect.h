@@ -31,6 +31,8 @@ struct fc_train_result {
     struct fc_train_failure *failed;
     size_t n_failed;
     double fit_seconds, predict_seconds; /* summed over models */
+    double wall_seconds, cpu_seconds;    /* the whole model (every window) in this process:
+                                          * elapsed, and CPU time of all threads */
     size_t n_resumed;           /* models kept from an earlier attempt */
     struct fc_fit_record record; /* a model of every series: its training curves and
                                   * feature importance (empty in the individual strategy) */
