@@ -72,6 +72,10 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
     m->seed = seed < 0 ? ctx->seed : (uint64_t)seed;
     m->threads = fc_model_threads(ctx, "threads", (int)fc_params_num(p, "threads"));
     m->device = fc_params_str(p, "device");
+    /* 0: automatic, MLP_AUTO_SEEDS in the combined strategy, 1 per series */
+    m->n_seeds = (int)fc_params_num(p, "n_seeds");
+    if (m->n_seeds == 0)
+        m->n_seeds = ctx->individual ? 1 : MLP_AUTO_SEEDS;
     m->prefix = ctx->log_prefix ? ctx->log_prefix : "";
     m->combined = !ctx->individual;
     if (quantile) {
@@ -100,6 +104,7 @@ void mlp_free(struct mlp *m)
     free(m->pos);
     free(m->levels);
     free(m->curve);
+    free(m->member_best);
     free(m);
 }
 
@@ -232,6 +237,128 @@ static int torch_fail(const struct mlp *m)
     return fc_error("%s: %s", m->name, fc_torch_last_error());
 }
 
+/* The training data of every member, and the scratch they share. */
+struct mlp_batches {
+    float *x, *y, *w, *xv, *yv, *wv; /* standardised inputs and scaled targets */
+    size_t n, nv, K, B;              /* rows, validation rows, inputs, batch */
+    float *xb, *yb, *wb;             /* one batch */
+    uint32_t *perm;                  /* the epoch's row order */
+    struct fc_progress *pg;
+};
+
+/* Trains member k of the seed average (seed m->seed + k) with early
+ * stopping; its best weights go to m->params at k x the network's size.
+ * Member 0 fills the training record (curve, epochs, best epoch). */
+static int train_member(struct mlp *m, struct mlp_batches *D, int k)
+{
+    size_t n = D->n, nv = D->nv, K = D->K, B = D->B;
+    uint64_t seed = m->seed + (uint64_t)k;
+    int rc = -1, epochs = 0, best_epoch = -1;
+    double best_val = INFINITY;
+    float *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        D->perm[i] = (uint32_t)i;
+    m->net = fc_torch_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
+                                 (int)m->L, seed, m->device);
+    if (!m->net || fc_torch_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
+        torch_fail(m);
+        goto out;
+    }
+    size_t np = fc_torch_mlp_n_params(m->net);
+    best = xmalloc(np * sizeof *best);
+    if (k == 0) {
+        m->n_params = np * (size_t)m->n_seeds;
+        m->params = xmalloc(m->n_params * sizeof *m->params);
+    }
+    uint64_t rng = seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
+    int since_best = 0;
+    for (int ep = 0; ep < m->max_epochs; ep++) {
+        double t0 = fc_now(), sum = 0;
+        for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+            size_t j = (size_t)(((unsigned __int128)splitmix64(&rng) * (i + 1)) >> 64);
+            uint32_t t = D->perm[i];
+            D->perm[i] = D->perm[j];
+            D->perm[j] = t;
+        }
+        for (size_t off = 0; off < n; off += B) {
+            size_t c = n - off < B ? n - off : B;
+            for (size_t i = 0; i < c; i++) {
+                size_t r = D->perm[off + i];
+                memcpy(D->xb + i * K, D->x + r * K, K * sizeof *D->xb);
+                D->yb[i] = D->y[r];
+                if (D->wb)
+                    D->wb[i] = D->w[r];
+            }
+            double loss;
+            if (fc_torch_mlp_step(m->net, D->xb, D->yb, D->wb, (int)c, &loss)) {
+                torch_fail(m);
+                goto out;
+            }
+            sum += loss * (double)c;
+        }
+        double train = sum / (double)n, val = NAN;
+        if (!isfinite(train)) {
+            fc_error("%s: training diverged (loss %g in epoch %d); try a lower learning_rate",
+                     m->name, train, ep + 1);
+            goto out;
+        }
+        if (nv) {
+            double ls, ws;
+            if (fc_torch_mlp_eval(m->net, D->xv, D->yv, D->wv, nv, &ls, &ws)) {
+                torch_fail(m);
+                goto out;
+            }
+            val = ws > 0 ? ls / ws : NAN;
+        }
+        double secs = fc_now() - t0;
+        if (k == 0) {
+            m->curve[3 * ep] = train;
+            m->curve[3 * ep + 1] = val;
+            m->curve[3 * ep + 2] = secs;
+        }
+        epochs = ep + 1;
+        fc_progress_add(D->pg, 1, 0);
+        if (m->n_seeds > 1)
+            fc_info(2, "  %sseed %d epoch %d: train loss %.6g, validation loss %.6g, %.3f s",
+                    m->prefix, k + 1, ep + 1, train, val, secs);
+        else
+            fc_info(2, "  %sepoch %d: train loss %.6g, validation loss %.6g, %.3f s", m->prefix,
+                    ep + 1, train, val, secs);
+        if (nv && val < best_val) {
+            best_val = val;
+            best_epoch = ep;
+            since_best = 0;
+            if (fc_torch_mlp_get_params(m->net, best)) {
+                torch_fail(m);
+                goto out;
+            }
+        } else if (nv && isfinite(val) && m->patience > 0 && ++since_best >= m->patience) {
+            fc_progress_skip(D->pg, (size_t)(m->max_epochs - ep - 1));
+            break;
+        }
+    }
+    /* the best epoch's weights (or the last), for prediction and saving */
+    float *dst = m->params + (size_t)k * np;
+    if (best_epoch >= 0 && best_epoch + 1 < epochs)
+        memcpy(dst, best, np * sizeof *dst);
+    else if (fc_torch_mlp_get_params(m->net, dst)) {
+        torch_fail(m);
+        goto out;
+    }
+    m->member_best[k] = best_epoch;
+    if (k == 0) {
+        m->epochs = epochs;
+        m->best_epoch = best_epoch;
+        m->best_val = best_val;
+    }
+    rc = 0;
+out:
+    fc_torch_mlp_free(m->net); /* prediction and saving use m->params */
+    m->net = NULL;
+    free(best);
+    return rc;
+}
+
 int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
 {
     const struct fc_dataset *ds = in->ds;
@@ -268,116 +395,44 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
                 "after max_epochs (%d) are kept",
                 m->name, m->max_epochs);
     int rc = -1;
-    struct fc_progress *pg = NULL;
-    float *x = mlp_inputs(m, ds, in->rows, n), *y, *w;
-    float *xv = mlp_inputs(m, ds, in->val_rows, nv), *yv, *wv;
-    targets(m, ds, in->rows, n, w_mean, &y, &w);
-    targets(m, ds, in->val_rows, nv, w_mean, &yv, &wv);
-    size_t K = m->n_inputs, B = (size_t)m->batch < n ? (size_t)m->batch : n;
-    float *xb = xmalloc(B * K * sizeof *xb), *yb = xmalloc(B * sizeof *yb);
-    float *wb = w ? xmalloc(B * sizeof *wb) : NULL;
-    uint32_t *perm = xmalloc(n * sizeof *perm);
-    float *best = NULL;
-    for (size_t i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
-    m->net = fc_torch_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
-                                 (int)m->L, m->seed, m->device);
-    if (!m->net || fc_torch_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
-        torch_fail(m);
-        goto out;
-    }
-    best = xmalloc(fc_torch_mlp_n_params(m->net) * sizeof *best);
-    m->curve = xmalloc(3 * (size_t)m->max_epochs * sizeof *m->curve);
-    m->best_val = INFINITY;
-    uint64_t rng = m->seed ^ 0x6d6c705f73687566ull; /* "mlp_shuf" */
-    int since_best = 0;
+    struct mlp_batches D = {0};
+    D.x = mlp_inputs(m, ds, in->rows, n);
+    D.xv = mlp_inputs(m, ds, in->val_rows, nv);
+    targets(m, ds, in->rows, n, w_mean, &D.y, &D.w);
+    targets(m, ds, in->val_rows, nv, w_mean, &D.yv, &D.wv);
+    D.n = n;
+    D.nv = nv;
+    D.K = m->n_inputs;
+    D.B = (size_t)m->batch < n ? (size_t)m->batch : n;
+    D.xb = xmalloc(D.B * D.K * sizeof *D.xb);
+    D.yb = xmalloc(D.B * sizeof *D.yb);
+    D.wb = D.w ? xmalloc(D.B * sizeof *D.wb) : NULL;
+    D.perm = xmalloc(n * sizeof *D.perm);
     char label[64];
     snprintf(label, sizeof label, "%s (combined)", m->name);
-    pg = m->combined ? fc_progress_steps(label, (size_t)m->max_epochs, "epochs") : NULL;
-    for (int ep = 0; ep < m->max_epochs; ep++) {
-        double t0 = fc_now(), sum = 0;
-        for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
-            size_t j = (size_t)(((unsigned __int128)splitmix64(&rng) * (i + 1)) >> 64);
-            uint32_t t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        for (size_t off = 0; off < n; off += B) {
-            size_t k = n - off < B ? n - off : B;
-            for (size_t i = 0; i < k; i++) {
-                size_t r = perm[off + i];
-                memcpy(xb + i * K, x + r * K, K * sizeof *xb);
-                yb[i] = y[r];
-                if (wb)
-                    wb[i] = w[r];
-            }
-            double loss;
-            if (fc_torch_mlp_step(m->net, xb, yb, wb, (int)k, &loss)) {
-                torch_fail(m);
-                goto out;
-            }
-            sum += loss * (double)k;
-        }
-        double train = sum / (double)n, val = NAN;
-        if (!isfinite(train)) {
-            fc_error("%s: training diverged (loss %g in epoch %d); try a lower learning_rate",
-                     m->name, train, ep + 1);
+    D.pg = m->combined ? fc_progress_steps(label, (size_t)m->n_seeds * (size_t)m->max_epochs,
+                                           "epochs")
+                       : NULL;
+    m->curve = xmalloc(3 * (size_t)m->max_epochs * sizeof *m->curve);
+    m->member_best = xcalloc((size_t)m->n_seeds, sizeof *m->member_best);
+    /* seed averaging: member k starts from seed + k (member 0 is the model
+     * n_seeds 1 trains); predictions are the members' mean */
+    for (int k = 0; k < m->n_seeds; k++)
+        if (train_member(m, &D, k))
             goto out;
-        }
-        if (nv) {
-            double ls, ws;
-            if (fc_torch_mlp_eval(m->net, xv, yv, wv, nv, &ls, &ws)) {
-                torch_fail(m);
-                goto out;
-            }
-            val = ws > 0 ? ls / ws : NAN;
-        }
-        double secs = fc_now() - t0;
-        m->curve[3 * ep] = train;
-        m->curve[3 * ep + 1] = val;
-        m->curve[3 * ep + 2] = secs;
-        m->epochs = ep + 1;
-        fc_progress_add(pg, 1, 0);
-        fc_info(2, "  %sepoch %d: train loss %.6g, validation loss %.6g, %.3f s", m->prefix,
-                ep + 1, train, val, secs);
-        if (nv && val < m->best_val) {
-            m->best_val = val;
-            m->best_epoch = ep;
-            since_best = 0;
-            if (fc_torch_mlp_get_params(m->net, best)) {
-                torch_fail(m);
-                goto out;
-            }
-        } else if (nv && isfinite(val) && m->patience > 0 && ++since_best >= m->patience) {
-            fc_progress_skip(pg, (size_t)(m->max_epochs - ep - 1));
-            break;
-        }
-    }
-    /* the best epoch's weights (or the last), for prediction and saving */
-    m->n_params = fc_torch_mlp_n_params(m->net);
-    m->params = xmalloc(m->n_params * sizeof *m->params);
-    if (m->best_epoch >= 0 && m->best_epoch + 1 < m->epochs)
-        memcpy(m->params, best, m->n_params * sizeof *m->params);
-    else if (fc_torch_mlp_get_params(m->net, m->params)) {
-        torch_fail(m);
-        goto out;
-    }
     rc = 0;
 out:
-    fc_progress_end(pg);
-    fc_torch_mlp_free(m->net); /* prediction and saving use m->params */
-    m->net = NULL;
-    free(x);
-    free(y);
-    free(w);
-    free(xv);
-    free(yv);
-    free(wv);
-    free(xb);
-    free(yb);
-    free(wb);
-    free(perm);
-    free(best);
+    fc_progress_end(D.pg);
+    free(D.x);
+    free(D.y);
+    free(D.w);
+    free(D.xv);
+    free(D.yv);
+    free(D.wv);
+    free(D.xb);
+    free(D.yb);
+    free(D.wb);
+    free(D.perm);
     return rc;
 }
 
@@ -395,11 +450,25 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
     if (n == 0)
         return 0;
     float *x = mlp_inputs(m, ds, rows, n);
-    mlp_forward(m->params, m->n_inputs, (size_t)m->hidden, n_out(m), m->quantile, x, n, out);
+    size_t total = n * n_out(m), np = m->n_params / (size_t)m->n_seeds;
+    if (m->n_seeds == 1) {
+        mlp_forward(m->params, m->n_inputs, (size_t)m->hidden, n_out(m), m->quantile, x, n, out);
+        for (size_t i = 0; i < total; i++)
+            out[i] = (float)(out[i] * m->y_sd + m->y_mean);
+    } else {
+        /* the members' mean, summed in double in member order */
+        double *sum = xcalloc(total, sizeof *sum);
+        for (int k = 0; k < m->n_seeds; k++) {
+            mlp_forward(m->params + (size_t)k * np, m->n_inputs, (size_t)m->hidden, n_out(m),
+                        m->quantile, x, n, out);
+            for (size_t i = 0; i < total; i++)
+                sum[i] += out[i];
+        }
+        for (size_t i = 0; i < total; i++)
+            out[i] = (float)(sum[i] / m->n_seeds * m->y_sd + m->y_mean);
+        free(sum);
+    }
     free(x);
-    size_t total = n * n_out(m);
-    for (size_t i = 0; i < total; i++)
-        out[i] = (float)(out[i] * m->y_sd + m->y_mean);
     return 0;
 }
 
@@ -461,6 +530,14 @@ int mlp_save(const struct mlp *m, const char *dir)
         cJSON_AddItemToObject(meta, "levels", cJSON_CreateDoubleArray(m->levels, (int)m->L));
     cJSON_AddNumberToObject(meta, "target_mean", m->y_mean);
     cJSON_AddNumberToObject(meta, "target_sd", m->y_sd);
+    cJSON_AddNumberToObject(meta, "n_seeds", m->n_seeds);
+    if (m->member_best) {
+        cJSON *be = cJSON_AddArrayToObject(meta, "best_epoch_per_seed");
+        for (int k = 0; k < m->n_seeds; k++)
+            cJSON_AddItemToArray(be, m->member_best[k] >= 0
+                                         ? cJSON_CreateNumber(m->member_best[k] + 1)
+                                         : cJSON_CreateNull());
+    }
     cJSON_AddNumberToObject(meta, "epochs_run", m->epochs);
     if (m->best_epoch >= 0) {
         cJSON_AddNumberToObject(meta, "best_epoch", m->best_epoch + 1);
@@ -543,7 +620,7 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
 /* weights.bin, checked against the shape meta.json gave before anything
  * of its size is allocated; the weights into m->params. */
 static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_t hidden,
-                        size_t outputs)
+                        size_t outputs, size_t members)
 {
     int rc = -1;
     size_t len;
@@ -552,7 +629,8 @@ static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_
         return -1;
     /* everything is checked against the file before the weights are
      * allocated, so a damaged meta.json cannot make them huge */
-    size_t np = n_inputs * hidden + hidden + hidden * hidden + hidden + outputs * hidden + outputs;
+    size_t np = (n_inputs * hidden + hidden + hidden * hidden + hidden + outputs * hidden +
+                 outputs) * members;
     uint32_t dims[4];
     uint64_t count;
     size_t head = 8 + sizeof dims + sizeof count;
@@ -570,9 +648,9 @@ static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_
     if (dims[1] != n_inputs || dims[2] != hidden || dims[3] != outputs || count != np ||
         len != head + np * sizeof(float)) {
         fc_error("%s: shape %ux%ux%u with %llu weights (%zu bytes) does not match meta.json "
-                 "(%zux%zux%zu, %zu weights)",
+                 "(%zux%zux%zu, %zu networks, %zu weights)",
                  wpath, dims[1], dims[2], dims[3], (unsigned long long)count, len, n_inputs,
-                 hidden, outputs, np);
+                 hidden, outputs, members, np);
         goto out;
     }
     /* prediction runs in C (mlp_forward.h): no network is built */
@@ -644,7 +722,13 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
             goto out;
         }
     }
-    if (read_weights(m, wpath, n_inputs, hidden, outputs))
+    /* a model written before seed averaging has one network */
+    size_t members = 1;
+    if (cJSON_GetObjectItemCaseSensitive(meta, "n_seeds") &&
+        need_count(meta, "n_seeds", path, 1000, &members))
+        goto out;
+    m->n_seeds = (int)members;
+    if (read_weights(m, wpath, n_inputs, hidden, outputs, members))
         goto out;
     ok = 1;
 out:

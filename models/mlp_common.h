@@ -45,7 +45,14 @@ extern const char *const fc_mlp_devices[];
             "default network trains fastest on 1); in the individual strategy each model " \
             "uses one"},                                                                   \
     {.name = "device", .type = FC_PARAM_ENUM, .def_str = "cpu", .choices = fc_mlp_devices, \
-     .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"}
+     .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"},             \
+    {.name = "n_seeds", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1000,              \
+     .doc = "seed averaging: networks trained from seeds seed, seed + 1, ... (each with "   \
+            "its own early stopping), predictions averaged; 0 = 5 in the combined "        \
+            "strategy, 1 in the individual"}
+
+/* n_seeds 0 in the combined strategy */
+#define MLP_AUTO_SEEDS 5
 
 struct mlp {
     const char *name;      /* plugin name, for messages and meta.json */
@@ -70,12 +77,15 @@ struct mlp {
     size_t n_inputs;       /* one per number, card per category, + indicators */
     double y_mean, y_sd;
     /* training record */
-    int epochs, best_epoch; /* best_epoch -1: no validation rows */
+    int n_seeds;           /* networks averaged (seed averaging) */
+    int *member_best;      /* (n_seeds) each network's best epoch, -1: none; after fit */
+    int epochs, best_epoch; /* the first network's; best_epoch -1: no validation rows */
     double best_val;
     double *curve;         /* (epochs, 3): train loss, validation loss, seconds */
     struct fc_torch_mlp *net; /* while training (NULL after load) */
-    float *params;         /* (n_params) the weights predictions use: after fit the
-                            * best epoch's, after load the file's */
+    float *params;         /* (n_params) the weights predictions use, n_seeds networks
+                            * one after another: after fit each one's best epoch's,
+                            * after load the file's */
     size_t n_params;
 };
 

@@ -17,8 +17,10 @@
 
 struct cJSON;
 
-/* The hyperparameters both plugins take, as param-spec initialisers. */
-#define XGB_TREE_PARAMS                                                                  \
+/* The hyperparameters both plugins take, as param-spec initialisers;
+ * mcw: the default min_child_weight (xgboost_quantile's leaves hold the
+ * residual quantiles of their rows, which need some rows). */
+#define XGB_TREE_PARAMS(mcw)                                                             \
     {.name = "n_estimators", .type = FC_PARAM_INT, .def = 500, .min = 1, .max = 100000,  \
      .doc = "boosting rounds (trees per model); early stopping may use fewer"},          \
     {.name = "max_depth", .type = FC_PARAM_INT, .def = 6, .min = 1, .max = 64,           \
@@ -29,8 +31,10 @@ struct cJSON;
      .min_open = 1, .doc = "fraction of rows sampled for each tree"},                    \
     {.name = "colsample_bytree", .type = FC_PARAM_DOUBLE, .def = 0.8, .min = 0,          \
      .max = 1, .min_open = 1, .doc = "fraction of features sampled for each tree"},      \
-    {.name = "min_child_weight", .type = FC_PARAM_DOUBLE, .def = 1, .min = 0,            \
-     .max = INFINITY, .doc = "minimum sum of hessian (row weight) in a leaf"},           \
+    {.name = "min_child_weight", .type = FC_PARAM_DOUBLE, .def = (mcw), .min = 0,        \
+     .max = INFINITY,                                                                    \
+     .doc = "minimum sum of hessian (row weight) in a leaf; with unit hessians "         \
+            "(xgboost_quantile, squared error) the rows in a leaf"},                     \
     {.name = "reg_lambda", .type = FC_PARAM_DOUBLE, .def = 1, .min = 0, .max = INFINITY, \
      .doc = "L2 regularisation of leaf weights (XGBoost lambda)"},                       \
     {.name = "reg_alpha", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0, .max = INFINITY,  \

@@ -16,7 +16,7 @@ static const char *const objectives[] = {"reg:squarederror", "reg:tweedie", "cou
                                          "reg:absoluteerror", "reg:pseudohubererror", NULL};
 
 static const struct fc_param_spec std_params[] = {
-    XGB_TREE_PARAMS,
+    XGB_TREE_PARAMS(1),
     {.name = "objective", .type = FC_PARAM_ENUM, .def_str = "reg:squarederror",
      .choices = objectives, .doc = "training loss; early stopping uses its default metric"},
     {.name = "tweedie_variance_power", .type = FC_PARAM_DOUBLE, .def = 1.5, .min = 1, .max = 2,

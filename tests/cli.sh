@@ -240,8 +240,20 @@ for f in weights.bin meta.json training_curve.csv manifest.json; do
     [ -s "$M/$f" ] && ok || bad "mlp_standard model lacks $f"
 done
 # per-epoch progress at --verbose: loss, validation loss, seconds
-[ "$(grep -c "epoch [0-9]*: train loss .*, validation loss .*, .* s$" "$T/mlp_err")" -eq 8 ] \
-    && ok || { bad "8 epoch progress lines at --verbose"; cat "$T/mlp_err" >&2; }
+# seed averaging: 5 networks by default in the combined strategy, 8 epochs each
+[ "$(grep -c "seed [1-5] epoch [0-9]*: train loss .*, validation loss .*, .* s$" "$T/mlp_err")" -eq 40 ] \
+    && ok || { bad "5 x 8 epoch progress lines at --verbose"; cat "$T/mlp_err" >&2; }
+grep -q '"n_seeds":[[:space:]]*5' "$M/meta.json" && ok || bad "meta.json records 5 networks"
+# a 2-network model predicts the mean of the 1-network models of its two seeds
+for s in 43 44; do
+    "$BIN" train $MS --set models.mlp_standard.n_seeds=1 --seed $s --out "$T/ns" --name "one$s" --quiet >/dev/null
+done
+"$BIN" train $MS --set models.mlp_standard.n_seeds=2 --seed 43 --out "$T/ns" --name two --quiet >/dev/null
+paste -d, "$T"/ns/one43/mlp_standard/combined/predictions.csv "$T"/ns/one44/mlp_standard/combined/predictions.csv \
+    "$T"/ns/two/mlp_standard/combined/predictions.csv | awk -F, 'NR > 1 {
+        m = ($5 + $10) / 2; d = $15 - m; if (d < 0) d = -d
+        if (d > 1e-5 * (m < 0 ? -m : m) + 1e-5) bad++; n++ } END { exit !(n == 840 && !bad) }' \
+    && ok || bad "n_seeds 2 averages the networks of seeds 43 and 44"
 [ "$(wc -l <"$M/training_curve.csv")" -eq 9 ] && ok || bad "training curve has 8 epochs"
 grep -q '"best_epoch":' "$M/meta.json" && ok || bad "meta.json records the best epoch"
 # report.md's training summary: the epochs and the lowest val_loss, by awk

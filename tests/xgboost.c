@@ -140,14 +140,14 @@ START_TEST(test_standard_early_stopping)
 }
 END_TEST
 
-static void quantile_run(int refit, double *coverage, double *mean_err)
+static void quantile_run(int refit, const char *level_model, double *coverage, double *mean_err)
 {
     const struct fc_model_ops *ops = fc_registry_find("xgboost_quantile");
     static const double levels[] = {0.1, 0.5, 0.9};
     char *json = fc_xasprintf("{\"n_estimators\": 100, \"learning_rate\": 0.1, \"max_depth\": 3, "
                               "\"early_stopping_rounds\": 0, \"nthread\": 1, "
-                              "\"subsample\": 1, \"leaf_refit\": %s}",
-                              refit ? "true" : "false");
+                              "\"subsample\": 1, \"leaf_refit\": %s, \"level_model\": \"%s\"}",
+                              refit ? "true" : "false", level_model);
     struct fc_params p = test_params(ops, json);
     free(json);
     struct fc_model_ctx ctx = {levels, 3, 7, 1};
@@ -190,20 +190,23 @@ static void quantile_run(int refit, double *coverage, double *mean_err)
 START_TEST(test_quantile_reaches_nominal_coverage)
 {
     double cov[3], err[3];
-    quantile_run(1, cov, err);
     const double levels[] = {0.1, 0.5, 0.9};
-    for (int j = 0; j < 3; j++) {
-        /* 20 training rows per x: the sampling error of a 10% / 90% quantile
-         * of U(0, 10) is about 0.7, hence the margins */
-        ck_assert_msg(fabs(cov[j] - levels[j]) <= 0.08, "level %g: coverage %g", levels[j],
-                      cov[j]);
-        ck_assert_msg(err[j] < 1.0, "level %g: mean distance to x + 10a is %g", levels[j],
-                      err[j]);
+    for (int k = 0; k < 2; k++) {
+        quantile_run(1, k ? "independent" : "median_offsets", cov, err);
+        for (int j = 0; j < 3; j++) {
+            /* 20 training rows per x: the sampling error of a 10% / 90%
+             * quantile of U(0, 10) is about 0.7, hence the margins */
+            ck_assert_msg(fabs(cov[j] - levels[j]) <= 0.08, "k %d level %g: coverage %g", k,
+                          levels[j], cov[j]);
+            ck_assert_msg(err[j] < 1.0, "k %d level %g: mean distance to x + 10a is %g", k,
+                          levels[j], err[j]);
+        }
     }
     /* the Newton step alone (no leaf refit) is far off after the same 100
-     * rounds at the outer levels: what the refit is for */
+     * rounds at the outer levels of independent levels: what the refit is
+     * for */
     double cov0[3], err0[3];
-    quantile_run(0, cov0, err0);
+    quantile_run(0, "independent", cov0, err0);
     ck_assert_msg(err0[0] > 3 && err0[2] > 3, "without refit: %g / %g", err0[0], err0[2]);
 }
 END_TEST

@@ -21,8 +21,10 @@ What it compares, for a run directory RUN written by
      does before writing predictions.csv (the raw mean pinball is printed too);
   3. checks: |coverage - a| <= 0.03 for every level, or no more than
      sklearn's |coverage - a| (a count target's ties at 0 lift a low level's
-     coverage for any model), and forecast's mean pinball over the levels
-     <= 1.05 x sklearn's.
+     coverage for any model), forecast's mean pinball over the levels
+     <= 1.05 x sklearn's, and the share of test rows whose quantiles cross
+     before repair (metrics.json crossing_rate) no more than sklearn's raw
+     (unsorted) quantiles'.
 
 Prints a table (level, coverage ours, pinball ours, pinball sklearn) and
 PASS / FAIL.
@@ -30,12 +32,13 @@ PASS / FAIL.
 Command (from the directory the run was made in, or give --data):
 
     /usr/bin/python3 tests/peers/quantile_check.py RUN [--data FILE]
-        [--coverage-tol 0.03] [--pinball-ratio 1.05]
+        [--coverage-tol 0.03] [--pinball-ratio 1.05] [--data-note TEXT]
 
 Exit status: 0 pass, 1 fail (or bad input), 77 when numpy / pandas / sklearn
 cannot be imported ("SKIP: ..." on stderr).
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -72,6 +75,7 @@ def main():
     ap.add_argument("--data", help="data CSV (default: run.json config.data.path)")
     ap.add_argument("--coverage-tol", type=float, default=0.03)
     ap.add_argument("--pinball-ratio", type=float, default=1.05)
+    ap.add_argument("--data-note", default="", help="printed with the result")
     ap.add_argument("--predictions", help="predictions file (default: "
                     "RUN/xgboost_quantile/combined/predictions.csv)")
     a = ap.parse_args()
@@ -160,6 +164,12 @@ def main():
     print("  %-7s %14s %14.4f %16.4f   ratio ours/sklearn %.3f (limit %g); sklearn raw "
           "(unsorted) mean pinball %.4f, crossing rate %.3f"
           % ("mean", "", mo, ms, ratio, a.pinball_ratio, float(np.mean(sk_pin_raw)), sk_cross))
+    with open(os.path.join(os.path.dirname(pred_path), "metrics.json")) as f:
+        ours_cross = float(json.load(f)["overall"]["crossing_rate"])
+    print("  crossing rate before repair: ours %.4f, sklearn %.4f%s"
+          % (ours_cross, sk_cross, " (" + a.data_note + ")" if a.data_note else ""))
+    if ours_cross > sk_cross:
+        problems.append("crossing rate %.4f > sklearn's %.4f" % (ours_cross, sk_cross))
     if not ratio <= a.pinball_ratio:
         problems.append("mean pinball %.4f > %g x sklearn's %.4f" % (mo, a.pinball_ratio, ms))
     for p in problems:
