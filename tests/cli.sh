@@ -506,6 +506,45 @@ for f in sys.argv[1:]:
         ET.fromstring(svg)
 PY
 fi
+# report.html carries report.md's per-model tables; every quantile model's band
+# is drawn; xgboost_quantile's training chart has train (dashed) and validation
+# curves per level; importance bars run from the highest gain down in plain
+# digits; compare.html shortens long run names (whole names in <title>)
+RH2=$("$BIN" train --model xgboost_quantile,statquant,xgboost_standard --name html2 --quiet \
+    --set models.xgboost_quantile.n_estimators=20 --set models.xgboost_standard.n_estimators=20)
+LONG=$(printf 'r%.0s' $(seq 1 200))
+RL=$("$BIN" train --model statquant --name "$LONG" --quiet)
+"$BIN" compare "$RH2" "$RL" --html "$T/cmp_long.html" >/dev/null
+/usr/bin/python3 - "$RH2/report.html" "$RH2/report.md" "$T/cmp_long.html" "$LONG" <<'PY' && ok || bad "report.html: tables, bands, curves, importance; compare.html with long names"
+import re, sys
+h, md, cmp_html, long_name = open(sys.argv[1]).read(), open(sys.argv[2]).read(), open(sys.argv[3]).read(), sys.argv[4]
+for model in ("xgboost_quantile", "statquant", "xgboost_standard"):
+    assert "<h2>%s (combined)</h2>" % model in h, model
+# the same numbers as report.md: WAPE and each level's coverage of xgboost_quantile
+sec_md = md.split("## xgboost_quantile (combined)")[1].split("\n## ")[0]
+sec_h = h.split("<h2>xgboost_quantile (combined)</h2>")[1].split("<h2>")[0]
+wape = re.search(r"\| WAPE \| ([0-9.]+) \|", sec_md).group(1)
+assert "<td>WAPE</td><td>%s</td>" % wape in sec_h, "WAPE"
+for lv, pin, cov in re.findall(r"\| (0\.[159]) \| ([0-9.]+) \| ([0-9.]+) \|", sec_md):
+    assert "<td>%s</td><td>%s</td><td>%s</td>" % (lv, pin, cov) in sec_h, lv
+assert re.search(r"1 model: [0-9.]+ s elapsed", sec_h), "timings"
+# bands: the two quantile models' in each of the three series charts
+charts = [c for c in re.findall(r"<svg.*?</svg>", h, re.S) if "split 2015-12-04" in c]
+assert len(charts) == 3 and all(c.count("<polygon") == 2 for c in charts), [c.count("<polygon") for c in charts]
+# training curves: a dashed train and a solid validation line per level
+curve = [c for c in re.findall(r"<svg.*?</svg>", h, re.S) if "Training curve: xgboost_quantile" in c][0]
+assert curve.count('stroke-dasharray="5 3" points') == 3 and curve.count("<polyline") == 6, "curves"
+# importance, highest first, no exponent
+imp = [c for c in re.findall(r"<svg.*?</svg>", h, re.S) if "Feature importance (gain): xgboost_standard" in c][0]
+vals = [float(v) for v in re.findall(r'<text x="[0-9.]+" y="[0-9]+">([0-9.]+)</text>', imp)]
+assert len(vals) >= 5 and vals == sorted(vals, reverse=True) and "e+" not in imp, vals
+# compare.html: the long run name shortened in the charts, whole in <title>
+assert re.search(r"<title>[^<]*%s" % long_name, cmp_html), "the whole name in a <title>"
+for svg in re.findall(r"<svg.*?</svg>", cmp_html, re.S):
+    for t in re.findall(r"<text[^>]*>(?:<title>[^<]*</title>)?([^<]*)</text>", svg):
+        assert len(t) <= 120, len(t)
+assert long_name in cmp_html and "…" in cmp_html
+PY
 if command -v chromium >/dev/null 2>&1; then
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \

@@ -46,6 +46,49 @@ static void num_cell(struct fc_buf *b, double v)
         fc_buf_printf(b, "<td>%.4f</td>", v);
 }
 
+/* Approximate width in pixels of s at the charts' 11px sans-serif: UTF-8
+ * continuation bytes take no room. */
+static int text_px(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return (int)(n * 6.4) + 4;
+}
+
+/* s escaped, at most max characters: a longer one keeps its start and
+ * (more of) its end around an ellipsis (the whole name goes into the
+ * element's <title>). */
+static void esc_fit(struct fc_buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) {
+        esc(b, s);
+        return;
+    }
+    /* the end names the model, so it keeps two thirds */
+    size_t head = (max - 1) / 3, tail = max - 1 - head;
+    /* cut on UTF-8 character boundaries */
+    while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+        head--;
+    while (tail > 0 && ((unsigned char)s[n - tail] & 0xC0) == 0x80)
+        tail--;
+    char *h = fc_xasprintf("%.*s", (int)head, s);
+    esc(b, h);
+    free(h);
+    fc_buf_puts(b, "…");
+    esc(b, s + n - tail);
+}
+
+/* A value label: plain digits for large numbers (no 2.808e+04). */
+static void value_text(struct fc_buf *b, double v)
+{
+    if (fabs(v) >= 1e4 && fabs(v) < 1e15)
+        fc_buf_printf(b, "%.0f", v);
+    else
+        fc_buf_printf(b, "%.4g", v);
+}
+
 /* A "nice" upper bound for an axis. */
 static double nice_max(double v)
 {
@@ -66,6 +109,7 @@ static void html_head(struct fc_buf *b, const char *title)
                    "table{border-collapse:collapse;margin:1em 0}"
                    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                    "td:first-child,th:first-child{text-align:left}"
+                   "td.run{text-align:left;max-width:30em;overflow-wrap:anywhere}"
                    "th{background:#f3f3f3} svg{display:block;margin:0.5em 0 1.5em}"
                    "svg text{font-family:sans-serif;font-size:11px;fill:#333}"
                    ".note{background:#fff4d6;padding:0.5em 1em;border-left:4px solid #e0a000}"
@@ -85,7 +129,18 @@ static void svg_bars(struct fc_buf *b, const char *title, const char *const *lab
         if (!isnan(v[i]) && v[i] > mx)
             mx = v[i];
     mx = nice_max(mx);
-    int W = 760, left = 230, row = 24, H = 40 + (int)n * row;
+    /* the label column as wide as the longest label, within limits; longer
+     * labels are shortened in the middle */
+    enum { MAX_LABEL = 70 };
+    int left = 120;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(labels[i]);
+        char *cut = len > MAX_LABEL ? fc_xasprintf("%.*s", MAX_LABEL, labels[i]) : NULL;
+        int px = text_px(cut ? cut : labels[i]) + 10;
+        free(cut);
+        left = px > left ? px : left;
+    }
+    int W = left + 530, row = 24, H = 40 + (int)n * row;
     fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                      "role=\"img\"><title>",
                   W, H);
@@ -95,17 +150,22 @@ static void svg_bars(struct fc_buf *b, const char *title, const char *const *lab
     fc_buf_puts(b, "</text>\n");
     for (size_t i = 0; i < n; i++) {
         int y = 28 + (int)i * row;
-        double w = isnan(v[i]) ? 0 : (W - left - 80) * v[i] / mx;
-        fc_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, y + 14);
+        double w = isnan(v[i]) ? 0 : (W - left - 90) * v[i] / mx;
+        fc_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"><title>", left - 6,
+                      y + 14);
         esc(b, labels[i]);
+        fc_buf_puts(b, "</title>");
+        esc_fit(b, labels[i], MAX_LABEL);
         fc_buf_printf(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
                          "fill=\"%s\"/>",
                       left, y + 2, w, row - 6, color_by_index ? COLOR(i) : COLOR(0));
         if (isnan(v[i]))
             fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">n/a</text>\n", left + 4, y + 14);
-        else
-            fc_buf_printf(b, "<text x=\"%.1f\" y=\"%d\">%.4g</text>\n", left + w + 4, y + 14,
-                          v[i]);
+        else {
+            fc_buf_printf(b, "<text x=\"%.1f\" y=\"%d\">", left + w + 4, y + 14);
+            value_text(b, v[i]);
+            fc_buf_puts(b, "</text>\n");
+        }
     }
     fc_buf_puts(b, "</svg>\n");
 }
@@ -115,10 +175,16 @@ static void svg_calibration(struct fc_buf *b, const char *const *names,
                             const double *const *levels, const double *const *coverage,
                             const size_t *n_levels, const size_t *color, size_t n)
 {
-    int S = 300, m = 40;
+    int S = 300, m = 40, legend = 120;
+    for (size_t k = 0; k < n; k++) {
+        int px = text_px(names[k]);
+        legend = px > legend ? px : legend;
+    }
+    legend = legend > 700 ? 700 : legend;
+    int rows = (int)n * 18 + 20 > S ? (int)n * 18 + 20 : S;
     fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                      "role=\"img\"><title>Calibration</title>",
-                  S + 260, S + 2 * m);
+                  m + S + 40 + legend, rows + 2 * m);
     fc_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                      "stroke=\"#999\"/>",
                   m, m, S, S);
@@ -151,7 +217,7 @@ static void svg_calibration(struct fc_buf *b, const char *const *names,
                          "<text x=\"%d\" y=\"%d\">",
                       m + S + 20, m + 10 + (int)k * 18, COLOR(color[k]), m + S + 38,
                       m + 20 + (int)k * 18);
-        esc(b, names[k]);
+        esc_fit(b, names[k], 110);
         fc_buf_puts(b, "</text>\n");
     }
     fc_buf_puts(b, "</svg>\n");
@@ -173,7 +239,7 @@ static void svg_histograms(struct fc_buf *b, const char *what, const char *const
     fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                      "role=\"img\"><title>Distribution of per-series %s</title>"
                      "<text x=\"0\" y=\"14\" font-weight=\"bold\">Distribution of per-series ",
-                  W, 30 + rows * (PH + 50), what);
+                  W, 40 + rows * (PH + 64), what);
     esc(b, what);
     fc_buf_puts(b, "</text>\n");
     for (size_t k = 0; k < n; k++) {
@@ -187,9 +253,13 @@ static void svg_histograms(struct fc_buf *b, const char *what, const char *const
         for (int i = 0; i < BINS; i++)
             if (cnt[i] > top)
                 top = cnt[i];
-        int x0 = m + (int)(k % 3) * (PW + m), y0 = 40 + (int)(k / 3) * (PH + 50);
-        fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">", x0, y0 - 4);
+        int x0 = m + (int)(k % 3) * (PW + m), y0 = 54 + (int)(k / 3) * (PH + 64);
+        /* the panel's title on its own line above the bin count, shortened
+         * to the panel's width (the whole name in its <title>) */
+        fc_buf_printf(b, "<text x=\"%d\" y=\"%d\"><title>", x0, y0 - 18);
         esc(b, names[k]);
+        fc_buf_puts(b, "</title>");
+        esc_fit(b, names[k], 40);
         fc_buf_printf(b, "</text><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>",
                       x0, y0 + PH, x0 + PW, y0 + PH);
         for (int i = 0; i < BINS; i++) {
@@ -237,12 +307,20 @@ struct line {
     size_t n;
 };
 
+/* a quantile band: between the outermost levels of one model */
+struct band {
+    char *name;
+    size_t color;
+    int32_t *date;
+    double *lo, *hi;
+    size_t n;
+};
+
 static void svg_timeseries(struct fc_buf *b, const char *title, const struct line *actual,
-                           const struct line *lines, size_t n_lines, const int32_t *band_date,
-                           const double *lo, const double *hi, size_t n_band,
-                           const char *band_name, int32_t split_date)
+                           const struct line *lines, size_t n_lines, const struct band *bands,
+                           size_t n_bands, int32_t split_date)
 {
-    int W = 900, H = 260, L = 50, R = 170, T = 24, B = 30;
+    int W = 940, H = 260, L = 50, R = 210, T = 24, B = 30;
     int32_t d0 = actual->n ? actual->date[0] : split_date, d1 = d0;
     double ymax = 0;
     for (size_t i = 0; i < actual->n; i++) {
@@ -252,31 +330,40 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
     for (size_t k = 0; k < n_lines; k++)
         for (size_t i = 0; i < lines[k].n; i++)
             ymax = fmax(ymax, isnan(lines[k].y[i]) ? 0 : lines[k].y[i]);
-    for (size_t i = 0; i < n_band; i++)
-        ymax = fmax(ymax, isnan(hi[i]) ? 0 : hi[i]);
+    for (size_t k = 0; k < n_bands; k++)
+        for (size_t i = 0; i < bands[k].n; i++)
+            ymax = fmax(ymax, isnan(bands[k].hi[i]) ? 0 : bands[k].hi[i]);
     ymax = nice_max(ymax * 1.05);
     double span = d1 > d0 ? (double)(d1 - d0) : 1;
 #define X(d) (L + ((double)(d) - d0) / span * (W - L - R))
 #define Y(v) (T + (H - T - B) * (1 - (v) / ymax))
     svg_open(b, title, W, H, L, R, T, B, ymax);
-    char ds0[11], ds1[11], dsp[11];
-    fc_format_date(d0, ds0);
-    fc_format_date(d1, ds1);
+    /* six dates along the axis, ticked; the split marked at the top */
+    enum { TICKS = 6 };
+    for (int t = 0; t < TICKS; t++) {
+        int32_t d = (int32_t)lround(d0 + (double)(d1 - d0) * t / (TICKS - 1));
+        char ds[11];
+        fc_format_date(d, ds);
+        fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>"
+                         "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>",
+                      X(d), H - B, X(d), H - B + 4, X(d), H - 8,
+                      t == 0 ? "start" : t == TICKS - 1 ? "end" : "middle", ds);
+    }
+    char dsp[11];
     fc_format_date(split_date, dsp);
-    fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
-                     "text-anchor=\"end\">%s</text>",
-                  L, H - 8, ds0, W - R, H - 8, ds1);
     fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\" "
                      "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" "
-                     "text-anchor=\"middle\">split %s</text>",
-                  X(split_date), T, X(split_date), H - B, X(split_date), H - 8, dsp);
-    if (n_band) {
-        fc_buf_puts(b, "<polygon fill=\"#1f77b4\" fill-opacity=\"0.18\" stroke=\"none\" "
-                       "points=\"");
-        for (size_t i = 0; i < n_band; i++)
-            fc_buf_printf(b, "%.1f,%.1f ", X(band_date[i]), Y(hi[i]));
-        for (size_t i = n_band; i-- > 0;)
-            fc_buf_printf(b, "%.1f,%.1f ", X(band_date[i]), Y(lo[i]));
+                     "text-anchor=\"end\">split %s</text>",
+                  X(split_date), T, X(split_date), H - B, X(split_date) - 3, T + 10, dsp);
+    for (size_t k = 0; k < n_bands; k++) {
+        const struct band *q = &bands[k];
+        fc_buf_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.16\" stroke=\"%s\" "
+                         "stroke-opacity=\"0.4\" stroke-width=\"0.8\" points=\"",
+                      COLOR(q->color), COLOR(q->color));
+        for (size_t i = 0; i < q->n; i++)
+            fc_buf_printf(b, "%.1f,%.1f ", X(q->date[i]), Y(q->hi[i]));
+        for (size_t i = q->n; i-- > 0;)
+            fc_buf_printf(b, "%.1f,%.1f ", X(q->date[i]), Y(q->lo[i]));
         fc_buf_puts(b, "\"/>");
     }
     fc_buf_puts(b, "<polyline fill=\"none\" stroke=\"#222\" stroke-width=\"1.3\" points=\"");
@@ -304,12 +391,14 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
         esc(b, lines[k].name);
         fc_buf_puts(b, "</text>");
     }
-    if (n_band) {
+    for (size_t k = 0; k < n_bands; k++) {
         ly += 16;
-        fc_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"18\" height=\"10\" fill=\"#1f77b4\" "
-                         "fill-opacity=\"0.18\"/><text x=\"%d\" y=\"%d\">",
-                      W - R + 12, ly - 5, W - R + 34, ly + 4);
-        esc(b, band_name);
+        fc_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"18\" height=\"10\" fill=\"%s\" "
+                         "fill-opacity=\"0.16\"/><text x=\"%d\" y=\"%d\"><title>",
+                      W - R + 12, ly - 5, COLOR(bands[k].color), W - R + 34, ly + 4);
+        esc(b, bands[k].name);
+        fc_buf_puts(b, "</title>");
+        esc_fit(b, bands[k].name, 28);
         fc_buf_puts(b, "</text>");
     }
     fc_buf_puts(b, "</svg>\n");
@@ -317,13 +406,13 @@ static void svg_timeseries(struct fc_buf *b, const char *title, const struct lin
 #undef Y
 }
 
-/* Training curves of one model (model.h struct fc_curve): train and
- * validation against the step, the best step marked; per level only the
- * validation curve. */
+/* Training curves of one model (model.h struct fc_curve): train (dashed)
+ * and validation (solid) against the step, the best step marked; per level
+ * (xgboost_quantile) one colour each. */
 static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curve *c, size_t n)
 {
     int levels = !isnan(c[0].level);
-    int entries = levels ? (int)n : 2; /* legend lines */
+    int entries = levels ? (int)n + 1 : 2; /* legend lines */
     int W = 900, H = 240 > 24 + 16 * entries + 30 ? 240 : 24 + 16 * entries + 30;
     int L = 50, R = 200, T = 24, B = 30;
     double s0 = INFINITY, s1 = -INFINITY, ymax = 0;
@@ -331,7 +420,7 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
         for (size_t i = 0; i < c[k].n; i++) {
             s0 = fmin(s0, (double)c[k].first + (double)i);
             s1 = fmax(s1, (double)c[k].first + (double)i);
-            if (!levels && isfinite(c[k].train[i]))
+            if (isfinite(c[k].train[i]))
                 ymax = fmax(ymax, c[k].train[i]);
             if (isfinite(c[k].val[i]))
                 ymax = fmax(ymax, c[k].val[i]);
@@ -347,8 +436,14 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
                      "text-anchor=\"end\">%.0f</text>",
                   L, H - 8, c[0].step, s0, W - R, H - 8, s1);
     int ly = T + 4;
-    for (size_t k = 0; k < n; k++)
-        for (int which = levels ? 1 : 0; which < 2; which++) {
+    if (levels) {
+        fc_buf_printf(b, "<text x=\"%d\" y=\"%d\">train_", W - R + 12, ly + 4);
+        esc(b, c[0].loss);
+        fc_buf_puts(b, " dashed, val solid</text>");
+        ly += 16;
+    }
+    for (size_t k = 0; k < n; k++) {
+        for (int which = 0; which < 2; which++) {
             const double *y = which ? c[k].val : c[k].train;
             size_t color = levels ? k : (size_t)which;
             int any = 0;
@@ -356,29 +451,43 @@ static void svg_curves(struct fc_buf *b, const char *title, const struct fc_curv
                 any |= isfinite(y[i]);
             if (!any)
                 continue;
-            fc_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" "
+            fc_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s "
                              "points=\"",
-                          COLOR(color));
+                          COLOR(color), which ? "" : " stroke-dasharray=\"5 3\"");
             for (size_t i = 0; i < c[k].n; i++)
                 if (isfinite(y[i]))
                     fc_buf_printf(b, "%.1f,%.1f ", X((double)c[k].first + (double)i), Y(y[i]));
-            fc_buf_printf(b, "\"/><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                             "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">",
-                          W - R + 12, ly, W - R + 30, ly, COLOR(color), W - R + 34, ly + 4);
-            fc_buf_printf(b, "%s_", which ? "val" : "train");
-            esc(b, c[k].loss);
-            if (levels)
-                fc_buf_printf(b, " (level %g)", c[k].level);
+            fc_buf_puts(b, "\"/>");
+            if (levels && which == 0)
+                continue; /* one legend line per level */
+            fc_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+                             "stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\">",
+                          W - R + 12, ly, W - R + 30, ly, COLOR(color),
+                          which ? "" : " stroke-dasharray=\"5 3\"", W - R + 34, ly + 4);
+            if (levels) {
+                fc_buf_printf(b, "level %g", c[k].level);
+            } else {
+                fc_buf_printf(b, "%s_", which ? "val" : "train");
+                esc(b, c[k].loss);
+            }
             fc_buf_puts(b, "</text>");
             ly += 16;
         }
-    long best = levels ? -1 : fc_curve_best(&c[0]);
-    if (best >= 0) {
-        double at = (double)c[0].first + (double)best;
-        fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\" "
-                         "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" "
-                         "text-anchor=\"end\">best %.0f: %.4g</text>",
-                      X(at), T, X(at), H - B, X(at) - 4, T + 12, at, c[0].val[best]);
+        /* the best step: a line for one curve, a dot per level */
+        long best = fc_curve_best(&c[k]);
+        if (best < 0)
+            continue;
+        double at = (double)c[k].first + (double)best;
+        if (levels)
+            fc_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>"
+                             "level %g: best %s %.0f, val %.4g</title></circle>",
+                          X(at), Y(c[k].val[best]), COLOR(k), c[k].level, c[k].step, at,
+                          c[k].val[best]);
+        else
+            fc_buf_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+                             "stroke=\"#888\" stroke-dasharray=\"3 3\"/><text x=\"%.1f\" "
+                             "y=\"%d\" text-anchor=\"end\">best %.0f: %.4g</text>",
+                          X(at), T, X(at), H - B, X(at) - 4, T + 12, at, c[k].val[best]);
     }
     fc_buf_puts(b, "</svg>\n");
 #undef X
@@ -409,7 +518,7 @@ static void leaderboard_table(struct fc_buf *b, const struct fc_html_entry *e, s
     for (size_t k = 0; k < n; k++) {
         fc_buf_printf(b, "<tr><td>%zu</td>", k + 1);
         if (with_run) {
-            fc_buf_puts(b, "<td>");
+            fc_buf_puts(b, "<td class=\"run\">");
             esc(b, e[k].run);
             fc_buf_puts(b, "</td>");
         }
@@ -474,8 +583,14 @@ static void metric_charts(struct fc_buf *b, const struct fc_html_entry *e, size_
         qc[nq] = k;
         nq++;
     }
-    if (nq)
+    if (nq) {
         svg_calibration(b, qn, lv, cv, nl, qc, nq);
+        fc_buf_puts(b, "<p>Coverage is the share of actuals at or below each predicted "
+                       "quantile. For a discrete target such as counts, an actual equal to "
+                       "the quantile counts as covered, so even a perfect model's points sit "
+                       "above the diagonal, most visibly at low levels where many actuals "
+                       "tie at 0.</p>\n");
+    }
 
     /* per-series error distributions */
     const char *ps = strcmp(metric, "wspl") == 0 ? "spl" : "rmsse";
@@ -670,10 +785,8 @@ static void series_chart(struct fc_buf *b, const struct fc_config *cfg,
     int32_t **ld = xcalloc(n, sizeof *ld);
     double **ly = xcalloc(n, sizeof *ly);
     size_t nl = 0;
-    int32_t *bd = NULL;
-    double *lo = NULL, *hi = NULL;
+    struct band *bands = xcalloc(n, sizeof *bands);
     size_t nb = 0;
-    char *band_name = NULL;
     for (size_t r = 0; r < n; r++) {
         size_t k = order[r];
         const struct fc_train_result *R = &res[k];
@@ -696,24 +809,25 @@ static void series_chart(struct fc_buf *b, const struct fc_config *cfg,
             lines[nl] = (struct line){cfg->models[k].ops->name, r, ld[nl], ly[nl], cnt};
             nl++;
         }
-        if (!nb && L >= 2) {
-            bd = xmalloc(cnt * sizeof *bd);
-            lo = xmalloc(cnt * sizeof *lo);
-            hi = xmalloc(cnt * sizeof *hi);
+        if (L >= 2) { /* every quantile model's band, in its colour */
+            struct band *q = &bands[nb++];
+            q->date = xmalloc(cnt * sizeof *q->date);
+            q->lo = xmalloc(cnt * sizeof *q->lo);
+            q->hi = xmalloc(cnt * sizeof *q->hi);
             for (size_t i = 0; i < cnt; i++) {
-                bd[i] = ds->date[R->rows[f + i]];
+                q->date[i] = ds->date[R->rows[f + i]];
                 double a = R->pred.q[(f + i) * L], z = R->pred.q[(f + i) * L + L - 1];
-                lo[i] = fmin(a, z);
-                hi[i] = fmax(a, z);
+                q->lo[i] = fmin(a, z);
+                q->hi[i] = fmax(a, z);
             }
-            nb = cnt;
-            band_name = fc_xasprintf("%s q%g-q%g", cfg->models[k].ops->name,
-                                     cfg->quantiles[0], cfg->quantiles[L - 1]);
+            q->n = cnt;
+            q->color = r;
+            q->name = fc_xasprintf("%s q%g-q%g", cfg->models[k].ops->name, cfg->quantiles[0],
+                                   cfg->quantiles[L - 1]);
         }
     }
     char *t = fc_xasprintf("%s (%s)", ds->series_key[s], why);
-    svg_timeseries(b, t, &actual, lines, nl, bd, lo, hi, nb, band_name ? band_name : "",
-                   cfg->split.split_date);
+    svg_timeseries(b, t, &actual, lines, nl, bands, nb, cfg->split.split_date);
     free(t);
     for (size_t k = 0; k < nl; k++) {
         free(ld[k]);
@@ -722,37 +836,64 @@ static void series_chart(struct fc_buf *b, const struct fc_config *cfg,
     free(ld);
     free(ly);
     free(lines);
-    free(bd);
-    free(lo);
-    free(hi);
-    free(band_name);
+    for (size_t k = 0; k < nb; k++) {
+        free(bands[k].name);
+        free(bands[k].date);
+        free(bands[k].lo);
+        free(bands[k].hi);
+    }
+    free(bands);
     free(ad);
     free(ay);
 }
 
-static void curve_charts(struct fc_buf *b, const struct fc_config *cfg,
-                         const struct fc_train_result *res, const size_t *order, size_t n)
+/* One model's section: the tables report.md has (report_model.c), its
+ * training curve and its feature importance. */
+static void model_section(struct fc_buf *b, const struct fc_config *cfg,
+                          const struct fc_dataset *ds, const struct fc_train_result *res,
+                          size_t k)
 {
-    /* training curves, where a model has them (the combined strategy) */
-    for (size_t r = 0; r < n; r++) {
-        const struct fc_fit_record *rec = &res[order[r]].record;
-        if (!rec->n_curves)
+    fc_buf_puts(b, "<h2>");
+    esc(b, cfg->models[k].ops->name);
+    fc_buf_printf(b, " (%s)</h2>\n", fc_strategy_name(cfg->strategy));
+    struct fc_report_blocks blocks;
+    fc_report_model_blocks(&res[k], ds, &blocks);
+    for (size_t i = 0; i < blocks.n; i++) {
+        const struct fc_report_block *t = &blocks.b[i];
+        if (t->heading) {
+            fc_buf_puts(b, "<h3>");
+            esc(b, t->heading);
+            fc_buf_puts(b, "</h3>\n");
+        }
+        if (t->text) {
+            fc_buf_puts(b, "<p>");
+            esc(b, t->text);
+            fc_buf_puts(b, "</p>\n");
+        }
+        if (!t->n_cols)
             continue;
-        char *t = fc_xasprintf("Training curve: %s", cfg->models[order[r]].ops->name);
+        fc_buf_puts(b, "<table>");
+        for (size_t r = 0; r <= t->n_rows; r++) {
+            fc_buf_puts(b, "<tr>");
+            for (size_t c = 0; c < t->n_cols; c++) {
+                fc_buf_puts(b, r ? "<td>" : "<th>");
+                esc(b, t->cells[r * t->n_cols + c]);
+                fc_buf_puts(b, r ? "</td>" : "</th>");
+            }
+            fc_buf_puts(b, "</tr>\n");
+        }
+        fc_buf_puts(b, "</table>\n");
+    }
+    fc_report_blocks_free(&blocks);
+    const struct fc_fit_record *rec = &res[k].record;
+    /* the training curve, where the model has one (the combined strategy) */
+    if (rec->n_curves) {
+        char *t = fc_xasprintf("Training curve: %s", cfg->models[k].ops->name);
         svg_curves(b, t, rec->curves, rec->n_curves);
         free(t);
     }
-
-}
-
-static void importance_charts(struct fc_buf *b, const struct fc_config *cfg,
-                              const struct fc_train_result *res, const size_t *order, size_t n)
-{
-    /* feature importance, where a model has it: the 20 highest gains */
-    for (size_t r = 0; r < n; r++) {
-        const struct fc_fit_record *rec = &res[order[r]].record;
-        if (!rec->n_importance)
-            continue;
+    /* feature importance, where the model has it: the 20 highest gains */
+    if (rec->n_importance) {
         size_t *idx = fc_report_importance_order(rec);
         size_t nf = rec->n_importance < 20 ? rec->n_importance : 20;
         const char **labels = xcalloc(nf, sizeof *labels);
@@ -761,7 +902,7 @@ static void importance_charts(struct fc_buf *b, const struct fc_config *cfg,
             labels[i] = rec->importance[idx[i]].feature;
             gain[i] = rec->importance[idx[i]].gain;
         }
-        char *t = fc_xasprintf("Feature importance (gain): %s", cfg->models[order[r]].ops->name);
+        char *t = fc_xasprintf("Feature importance (gain): %s", cfg->models[k].ops->name);
         svg_bars(b, t, labels, gain, nf, 0);
         free(t);
         free(labels);
@@ -834,8 +975,8 @@ int fc_report_html_run(const char *path, const cJSON *run, const struct fc_confi
     for (size_t p = 0; p < np; p++)
         series_chart(&b, cfg, ds, res, order, n, pick[p], why[p]);
 
-    curve_charts(&b, cfg, res, order, n);
-    importance_charts(&b, cfg, res, order, n);
+    for (size_t r = 0; r < n; r++)
+        model_section(&b, cfg, ds, res, order[r]);
     skipped_table(&b, ds, sp);
     for (size_t k = 0; k < n; k++)
         cJSON_Delete(mj[k]);

@@ -29,154 +29,34 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static int cmp_rmsse(const void *a, const void *b, void *arg)
-{
-    const struct fc_metrics *m = arg;
-    double x = m->series[*(const size_t *)a].rmsse;
-    double y = m->series[*(const size_t *)b].rmsse;
-    if (isnan(x) || isnan(y))
-        return isnan(x) - isnan(y);
-    return (x > y) - (x < y);
-}
-
-static int cmp_gain(const void *a, const void *b, void *arg)
-{
-    const struct fc_importance *imp = arg;
-    double x = imp[*(const size_t *)a].gain, y = imp[*(const size_t *)b].gain;
-    return (x < y) - (x > y);
-}
-
-size_t *fc_report_importance_order(const struct fc_fit_record *rec)
-{
-    size_t n = rec->n_importance;
-    size_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    qsort_r(idx, n, sizeof *idx, cmp_gain, rec->importance);
-    return idx;
-}
-
-/* the ten features with the highest gain */
-static void top_features(struct fc_buf *b, const struct fc_fit_record *rec)
-{
-    if (!rec->n_importance)
-        return;
-    size_t *idx = fc_report_importance_order(rec);
-    fc_buf_puts(b, "\n### Top features (by gain)\n\n| feature | gain | weight | cover |\n"
-                   "|---|---|---|---|\n");
-    for (size_t i = 0; i < rec->n_importance && i < 10; i++) {
-        const struct fc_importance *f = &rec->importance[idx[i]];
-        fc_buf_printf(b, "| %s | %.4g | %.0f | %.4g |\n", f->feature, f->gain, f->weight,
-                      f->cover);
-    }
-    free(idx);
-}
-
-/* per level (xgboost_quantile) or once: the steps run and the best
- * validation value */
-static void training_summary(struct fc_buf *b, const struct fc_fit_record *rec)
-{
-    if (!rec->n_curves)
-        return;
-    const struct fc_curve *g = rec->curves;
-    int levels = !isnan(g[0].level);
-    fc_buf_printf(b, "\n### Training (training_curve.csv)\n\n| %s%ss run | best %s | best "
-                     "val_%s |\n|%s---|---|---|\n",
-                  levels ? "level | " : "", g[0].step, g[0].step, g[0].loss,
-                  levels ? "---|" : "");
-    for (size_t i = 0; i < rec->n_curves; i++) {
-        if (levels)
-            fc_buf_printf(b, "| %g ", g[i].level);
-        long best = fc_curve_best(&g[i]);
-        if (best < 0)
-            fc_buf_printf(b, "| %zu | n/a (no validation rows) | n/a |\n", g[i].n);
-        else
-            fc_buf_printf(b, "| %zu | %ld | %.6g |\n", g[i].n, best + g[i].first,
-                          g[i].val[best]);
-    }
-}
-
 static void model_section(struct fc_buf *b, const char *name, const char *strategy,
                           const struct fc_train_result *res, const struct fc_dataset *ds)
 {
-    const struct fc_metrics *m = res->metrics;
     fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
-    if (res->n_models > 1)
-        fc_buf_printf(b,
-                      "%zu models: %.2f s elapsed, %.2f s CPU; fitting %.2f s and prediction "
-                      "%.2f s summed over the models.\n\n",
-                      res->n_models, res->wall_seconds, res->cpu_seconds, res->fit_seconds,
-                      res->predict_seconds);
-    else
-        fc_buf_printf(b, "%zu model: %.2f s elapsed, %.2f s CPU; fitting %.2f s, prediction "
-                      "%.2f s.\n\n",
-                      res->n_models, res->wall_seconds, res->cpu_seconds, res->fit_seconds,
-                      res->predict_seconds);
-    if (m->n)
-        fc_buf_puts(b, "| metric | value |\n|---|---|\n");
-    struct {
-        const char *name;
-        double v;
-    } rows[] = {{"WRMSSE", m->wrmsse}, {"mean RMSSE", m->mean_rmsse}, {"RMSE", m->rmse},
-                {"MAE", m->mae},       {"WAPE", m->wape},             {"sMAPE", m->smape},
-                {"MAPE", m->mape},     {"bias", m->bias},             {"R²", m->r2},
-                {"IC (per date)", m->ic_mean}, {"rank IC (per date)", m->rank_ic_mean},
-                {"WSPL", m->wspl},     {"mean pinball", m->mean_pinball},
-                {"crossing rate (before repair)", m->crossing_rate}};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && m->n; i++) {
-        if (isnan(rows[i].v))
-            continue;
-        fc_buf_printf(b, "| %s |", rows[i].name);
-        cell(b, rows[i].v);
-        fc_buf_putc(b, '\n');
-    }
-    if (m->has_quantiles && m->n) {
-        fc_buf_puts(b, "\n| level | pinball | coverage |\n|---|---|---|\n");
-        for (size_t j = 0; j < m->n_levels; j++) {
-            fc_buf_printf(b, "| %.15g |", m->levels[j]);
-            cell(b, m->pinball[j]);
-            cell(b, m->coverage[j]);
+    struct fc_report_blocks blocks;
+    fc_report_model_blocks(res, ds, &blocks);
+    for (size_t i = 0; i < blocks.n; i++) {
+        const struct fc_report_block *k = &blocks.b[i];
+        if (k->heading)
+            fc_buf_printf(b, "### %s\n\n", k->heading);
+        if (k->text)
+            fc_buf_printf(b, "%s\n\n", k->text);
+        for (size_t r = 0; k->n_cols && r <= k->n_rows; r++) {
+            fc_buf_putc(b, '|');
+            for (size_t c = 0; c < k->n_cols; c++)
+                fc_buf_printf(b, " %s |", k->cells[r * k->n_cols + c]);
             fc_buf_putc(b, '\n');
+            if (r == 0) {
+                fc_buf_putc(b, '|');
+                for (size_t c = 0; c < k->n_cols; c++)
+                    fc_buf_puts(b, "---|");
+                fc_buf_putc(b, '\n');
+            }
         }
-        for (size_t t = 0; t < m->n_intervals; t++)
-            fc_buf_printf(b, "\nCentral %.0f%% interval: coverage %.4f, mean width %.4f.\n",
-                          m->interval_level[t] * 100, m->interval_coverage[t],
-                          m->interval_width[t]);
-    }
-    m = fc_train_result_series_metrics(res); /* a backtest's: the last window's */
-    if (m->has_point && m->n_series) {
-        size_t *idx = xmalloc(m->n_series * sizeof *idx);
-        for (size_t i = 0; i < m->n_series; i++)
-            idx[i] = i;
-        qsort_r(idx, m->n_series, sizeof *idx, cmp_rmsse, (void *)m);
-        size_t show = m->n_series < 5 ? m->n_series : 5;
-        fc_buf_puts(b, "\n### Best and worst series by RMSSE\n\n"
-                        "| series | rows | RMSSE | RMSE | MAE | weight |\n"
-                        "|---|---|---|---|---|---|\n");
-        for (size_t k = 0; k < 2 * show && k < m->n_series; k++) {
-            size_t i = k < show ? idx[k] : idx[m->n_series - 2 * show + k];
-            if (k == show && m->n_series > 2 * show)
-                fc_buf_puts(b, "| … | | | | | |\n");
-            const struct fc_series_metrics *s = &m->series[i];
-            fc_buf_printf(b, "| %s | %zu |", s->key, s->n);
-            cell(b, s->rmsse);
-            cell(b, s->rmse);
-            cell(b, s->mae);
-            cell(b, s->weight);
+        if (k->n_cols)
             fc_buf_putc(b, '\n');
-        }
-        free(idx);
     }
-    training_summary(b, &res->record);
-    top_features(b, &res->record);
-    if (res->n_failed) {
-        fc_buf_printf(b, "\n### Failed series (%zu)\n\n| series | reason |\n|---|---|\n",
-                      res->n_failed);
-        for (size_t i = 0; i < res->n_failed; i++)
-            fc_buf_printf(b, "| %s | %s |\n", ds->series_key[res->failed[i].series],
-                          res->failed[i].reason);
-    }
-    fc_buf_putc(b, '\n');
+    fc_report_blocks_free(&blocks);
 }
 
 static void leaderboard(struct fc_buf *b, const struct fc_config *cfg,

@@ -24,6 +24,24 @@ int fc_report_write(const char *path, const struct cJSON *run, const struct fc_c
  * rec->n_importance (caller frees). */
 size_t *fc_report_importance_order(const struct fc_fit_record *rec);
 
+/* One model's section, shared by report.md and report.html
+ * (report_model.c): its timing line, scores, per-level table, intervals,
+ * best and worst series, training summary, top features and failed series,
+ * as blocks of text cells each report writes in its own markup. */
+struct fc_report_block {
+    char *heading;          /* NULL: none */
+    char *text;             /* a paragraph, or NULL */
+    size_t n_cols, n_rows;  /* a table when n_cols > 0 */
+    char **cells;           /* (n_rows + 1) x n_cols, the header row first */
+};
+struct fc_report_blocks {
+    struct fc_report_block *b;
+    size_t n;
+};
+void fc_report_model_blocks(const struct fc_train_result *res, const struct fc_dataset *ds,
+                            struct fc_report_blocks *out);
+void fc_report_blocks_free(struct fc_report_blocks *out);
+
 /* ---- report.html: the same content as report.md plus charts (inline SVG
  * written by report_html.c; one self-contained file, readable offline) ---- */
 
