@@ -3,6 +3,7 @@
 #   make check        unit tests (Check) + end-to-end CLI tests + peer cross-checks
 #   make check-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         train statquant on the bundled sample data
+#   make fuzz         the libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS each
 #   make install      the binary, example configs, forecast.1, bash completion
 #                     under $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
 
@@ -23,7 +24,7 @@ CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imode
 TORCH_CPPFLAGS = -isystem /usr/include/torch/csrc/api/include
 TORCH_LIBS = -ltorch -ltorch_cpu -lc10
 CXXWARN  = -Wall -Wextra -Werror -Wshadow
-LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -ldl -lpthread -lm
+LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -larchive -ldl -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(wildcard src/*/*.c) $(wildcard models/*.c)
@@ -44,8 +45,8 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # such a process starts at load, is kept to the calling thread there.
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1
 
-.PHONY: all check check-unit check-cli check-peers check-install check-asan demo deps bench \
-	clean install uninstall
+.PHONY: all check check-unit check-cli check-peers check-install check-fuzz check-asan demo deps \
+	bench clean install uninstall fuzz
 
 all: forecast
 
@@ -79,7 +80,7 @@ deps:
 	@scripts/deps.sh all
 
 check: deps
-	$(MAKE) check-unit check-cli check-peers check-install
+	$(MAKE) check-unit check-cli check-peers check-install check-fuzz
 
 check-unit: $(BUILD)/run_tests
 	cd tests && ../$(BUILD)/run_tests
@@ -96,6 +97,42 @@ check-peers: forecast
 # man page renders, completion works, nothing left after uninstall
 check-install: forecast
 	tests/install.sh
+
+# ---- fuzzing: tests/fuzz/ ----
+# Each target (fuzz_<name>.c) defines LLVMFuzzerTestOneInput. check-fuzz runs
+# the seed corpora and every input that once crashed (tests/fuzz/regress/)
+# through them with driver.c, in this build (and under ASan in check-asan);
+# make fuzz builds them with clang's libFuzzer + ASan + UBSan in build-fuzz/
+# and fuzzes each for FUZZ_SECONDS (tests/fuzz/run.sh prints the executions).
+FUZZ_TARGETS = csv config set cache model
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_COMMON = $(BUILD)/tests/fuzz/fuzz_common.o
+FUZZ_LINK ?=
+
+$(BUILD)/fuzz/regress_%: $(OBJ) $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON) $(BUILD)/tests/fuzz/driver.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(OBJ) $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(LIBS)
+
+check-fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/regress_%)
+	@for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_ENV) $(BUILD)/fuzz/regress_$$t tests/fuzz/corpus/$$t \
+			$$(test -d tests/fuzz/regress/$$t && echo tests/fuzz/regress/$$t) || exit 1; \
+	done
+
+fuzz:
+	@scripts/deps.sh fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" CXXFLAGS="-O1 -g" \
+		LDFLAGS="-fsanitize=address,undefined" FUZZ_LINK=-fsanitize=fuzzer \
+		$(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # benchmarks, not tests: forecast against its peers, medians and ratios
 bench: forecast $(BUILD)/bench/mlp_step $(BUILD)/bench/derive_step
@@ -120,6 +157,8 @@ check-asan: deps
 	cd tests && $(ASAN_ENV) CK_EXCLUDE_TAGS=libtorch ../build-asan/run_tests
 	cd tests && $(ASAN_ENV) CK_INCLUDE_TAGS=libtorch ../build-asan/run_tests
 	$(ASAN_ENV) OPENBLAS_NUM_THREADS=1 tests/cli.sh ./build-asan/forecast
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" CXXFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" FUZZ_ENV="$(ASAN_ENV)" check-fuzz
 
 build-asan/forecast: $(OBJ) $(BUILD)/src/main.o
 	@echo "  LD      $@"
@@ -154,4 +193,7 @@ demo: deps forecast
 	./forecast train --model statquant
 
 clean:
-	rm -rf build build-asan forecast
+	rm -rf build build-asan build-fuzz forecast
+
+# keep the objects of the fuzz and regression targets between runs
+.SECONDARY:

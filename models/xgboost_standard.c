@@ -2,6 +2,9 @@
  * xgboost_standard.c — gradient-boosted trees for a point forecast through the
  * XGBoost C API: early stopping on the validation window (the best round is
  * what gets saved), training curve, feature importance, UBJSON model file.
+ * Also random_forest: the same booster in XGBoost's random-forest mode (one
+ * round of num_parallel_tree trees, each on a row subsample with features
+ * sampled per node, learning rate 1), sharing everything else.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -26,6 +29,9 @@ static const struct fc_param_spec std_params[] = {
 };
 
 struct xgb_std {
+    const char *name;    /* xgboost_standard or random_forest */
+    int forest;          /* random_forest: trees in its one round */
+    double colsample_node;
     struct xgb_tree_params tp;
     const char *objective;
     double tweedie, huber;
@@ -41,6 +47,7 @@ struct xgb_std {
 static void *std_create(const struct fc_params *p, const struct fc_model_ctx *ctx)
 {
     struct xgb_std *m = xcalloc(1, sizeof *m);
+    m->name = "xgboost_standard";
     xgb_read_params(p, ctx, &m->tp);
     m->objective = fc_params_str(p, "objective");
     m->tweedie = fc_params_num(p, "tweedie_variance_power");
@@ -87,7 +94,7 @@ static int std_fit(void *model, const struct fc_fit_input *in)
     struct xgb_std *m = model;
     const struct xgb_tree_params *t = &m->tp;
     if (in->n_rows == 0)
-        return fc_error("xgboost_standard: no training rows");
+        return fc_error("%s: no training rows", m->name);
     int rc = -1;
     DMatrixHandle dtrain = xgb_matrix(in->ds, in->rows, in->n_rows, 1, t->nthread);
     DMatrixHandle dval = NULL;
@@ -122,11 +129,21 @@ static int std_fit(void *model, const struct fc_fit_input *in)
     m->curve = xmalloc(2 * (size_t)t->n_estimators * sizeof *m->curve);
     const char *names[2] = {"train", "val"};
     double best = INFINITY;
-    int stop_early = t->early_stopping > 0 && dval;
-    pg = t->combined ? fc_progress_steps("xgboost_standard (combined)",
-                                         (size_t)t->n_estimators, "rounds")
-                     : NULL;
-    for (int it = 0; it < t->n_estimators; it++) {
+    /* a forest: its trees grown in one round, nothing to stop early */
+    int n_rounds = m->forest ? 1 : t->n_estimators;
+    if (m->forest) {
+        snprintf(num, sizeof num, "%d", m->forest);
+        if (xgb_set(b, "num_parallel_tree", num))
+            goto out;
+        snprintf(num, sizeof num, "%.17g", m->colsample_node);
+        if (xgb_set(b, "colsample_bynode", num))
+            goto out;
+    }
+    int stop_early = !m->forest && t->early_stopping > 0 && dval;
+    char label[64];
+    snprintf(label, sizeof label, "%s (combined)", m->name);
+    pg = t->combined ? fc_progress_steps(label, (size_t)n_rounds, "rounds") : NULL;
+    for (int it = 0; it < n_rounds; it++) {
         const char *ev = NULL;
         if (XGBoosterUpdateOneIter(b, it, dtrain) != 0) {
             xgb_fail("boosting");
@@ -142,7 +159,7 @@ static int std_fit(void *model, const struct fc_fit_input *in)
         m->curve[2 * it + 1] = va;
         m->rounds = it + 1;
         fc_progress_add(pg, 1, 0);
-        if (XGB_VERBOSE_ROUND(it, t->n_estimators))
+        if (XGB_VERBOSE_ROUND(it, n_rounds))
             fc_info(2, "  %sround %d: train-%s %.6g, val-%s %.6g", t->prefix, it, m->metric,
                     tr, m->metric, va);
         if (stop_early) {
@@ -189,7 +206,7 @@ static int std_predict(void *model, const struct fc_dataset *ds, const uint32_t 
 {
     struct xgb_std *m = model;
     if (ds->n_features != m->n_features)
-        return fc_error("xgboost_standard: the data has %zu features, the model %zu",
+        return fc_error("%s: the data has %zu features, the model %zu", m->name,
                         ds->n_features, m->n_features);
     if (n == 0)
         return 0;
@@ -225,7 +242,9 @@ static int std_save(void *model, const char *dir)
     if (rc)
         return -1;
     cJSON *meta = cJSON_CreateObject();
-    cJSON_AddStringToObject(meta, "model", "xgboost_standard");
+    cJSON_AddStringToObject(meta, "model", m->name);
+    if (m->forest)
+        cJSON_AddNumberToObject(meta, "parallel_trees", m->forest);
     cJSON_AddNumberToObject(meta, "n_features", (double)m->n_features);
     cJSON_AddStringToObject(meta, "objective", m->objective);
     cJSON_AddStringToObject(meta, "metric", m->metric);
@@ -236,15 +255,18 @@ static int std_save(void *model, const char *dir)
     } else {
         cJSON_AddNullToObject(meta, "best_iteration");
     }
-    cJSON_AddNumberToObject(meta, "trees", m->best_iteration >= 0 ? m->best_iteration + 1
-                                                                   : m->rounds);
+    cJSON_AddNumberToObject(meta, "trees", m->forest ? m->forest
+                                           : m->best_iteration >= 0 ? m->best_iteration + 1
+                                                                    : m->rounds);
     rc = xgb_write_meta(dir, meta);
     cJSON_Delete(meta);
     return rc;
 }
 
-static void *std_load(const char *dir, const struct fc_params *p,
-                      const struct fc_model_ctx *ctx)
+typedef void *create_fn(const struct fc_params *p, const struct fc_model_ctx *ctx);
+
+static void *load_with(const char *dir, const struct fc_params *p,
+                       const struct fc_model_ctx *ctx, create_fn *create)
 {
     size_t nf;
     cJSON *meta = xgb_read_meta(dir, &nf);
@@ -256,10 +278,16 @@ static void *std_load(const char *dir, const struct fc_params *p,
     free(path);
     if (!b)
         return NULL;
-    struct xgb_std *m = std_create(p, ctx);
+    struct xgb_std *m = create(p, ctx);
     m->booster = b;
     m->n_features = nf;
     return m;
+}
+
+static void *std_load(const char *dir, const struct fc_params *p,
+                      const struct fc_model_ctx *ctx)
+{
+    return load_with(dir, p, ctx, std_create);
 }
 
 static void std_version(char *buf, size_t n) { xgb_version(buf, n); }
@@ -285,6 +313,89 @@ const struct fc_model_ops fc_model_xgboost_standard = {
     .save = std_save,
     .record = std_record,
     .load = std_load,
+    .free = std_free,
+    .version = std_version,
+};
+
+/* ---- random_forest ---- */
+
+static const struct fc_param_spec rf_params[] = {
+    {.name = "n_estimators", .type = FC_PARAM_INT, .def = 300, .min = 1, .max = 100000,
+     .doc = "trees in the forest (XGBoost num_parallel_tree, grown in one round)"},
+    {.name = "max_depth", .type = FC_PARAM_INT, .def = 10, .min = 1, .max = 64,
+     .doc = "maximum depth of a tree"},
+    {.name = "subsample", .type = FC_PARAM_DOUBLE, .def = 0.632, .min = 0, .max = 1,
+     .min_open = 1, .doc = "fraction of rows each tree sees (sampled without replacement)"},
+    {.name = "colsample_bynode", .type = FC_PARAM_DOUBLE, .def = 0.5, .min = 0, .max = 1,
+     .min_open = 1, .doc = "fraction of features each split chooses from"},
+    {.name = "min_child_weight", .type = FC_PARAM_DOUBLE, .def = 5, .min = 0, .max = INFINITY,
+     .doc = "minimum rows in a leaf"},
+    {.name = "reg_lambda", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0, .max = INFINITY,
+     .doc = "L2 regularisation of leaf weights (0: a leaf predicts its rows' mean)"},
+    {.name = "max_bin", .type = FC_PARAM_INT, .def = 256, .min = 2, .max = 65536,
+     .doc = "histogram bins per feature"},
+    {.name = "tree_method", .type = FC_PARAM_ENUM, .def_str = "hist",
+     .choices = fc_xgb_tree_methods, .doc = "tree construction algorithm"},
+    {.name = "nthread", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 4096,
+     .doc = "XGBoost threads in the combined strategy (0 = all cores); in the individual "
+            "strategy each model uses one"},
+    {.name = "seed", .type = FC_PARAM_INT, .def = -1, .min = -1, .max = 2147483647,
+     .doc = "random seed for row and feature sampling; -1 = the run's seed"},
+};
+
+static void *rf_create(const struct fc_params *p, const struct fc_model_ctx *ctx)
+{
+    struct xgb_std *m = xcalloc(1, sizeof *m);
+    m->name = "random_forest";
+    struct xgb_tree_params *t = &m->tp;
+    m->forest = (int)fc_params_num(p, "n_estimators");
+    m->colsample_node = fc_params_num(p, "colsample_bynode");
+    t->n_estimators = 1;
+    t->max_depth = (int)fc_params_num(p, "max_depth");
+    t->learning_rate = 1; /* a forest averages its trees: no shrinkage */
+    t->subsample = fc_params_num(p, "subsample");
+    t->colsample = 1;
+    t->min_child_weight = fc_params_num(p, "min_child_weight");
+    t->lambda = fc_params_num(p, "reg_lambda");
+    t->max_bin = (int)fc_params_num(p, "max_bin");
+    t->tree_method = fc_params_str(p, "tree_method");
+    t->nthread = fc_model_threads(ctx, "nthread", (int)fc_params_num(p, "nthread"));
+    t->seed = (long)fc_params_num(p, "seed");
+    if (t->seed < 0)
+        t->seed = (long)(ctx->seed & 0x7fffffff);
+    t->prefix = ctx->log_prefix ? ctx->log_prefix : "";
+    t->combined = !ctx->individual;
+    m->objective = "reg:squarederror";
+    m->best_iteration = -1;
+    return m;
+}
+
+static void *rf_load(const char *dir, const struct fc_params *p, const struct fc_model_ctx *ctx)
+{
+    return load_with(dir, p, ctx, rf_create);
+}
+
+const struct fc_model_ops fc_model_random_forest = {
+    .name = "random_forest",
+    .family = "gbdt",
+    .summary = "random forest (XGBoost's random-forest mode), point forecast",
+    .details =
+        "XGBoost in random-forest mode through its C API: one round of n_estimators trees "
+        "(num_parallel_tree), each grown on a subsample of the rows without replacement "
+        "with a fraction of the features offered at each split (colsample_bynode), "
+        "learning rate 1 and squared error; the prediction is the trees' mean. Nothing "
+        "stops early (the validation window is scored for the training curve only). "
+        "Point forecasts only: the spread of the trees is not a calibrated quantile. "
+        "Saved as model.ubj with feature importance and meta.json.",
+    .params = rf_params,
+    .n_params = sizeof rf_params / sizeof rf_params[0],
+    .flags = FC_MODEL_POINT,
+    .create = rf_create,
+    .fit = std_fit,
+    .predict = std_predict,
+    .save = std_save,
+    .record = std_record,
+    .load = rf_load,
     .free = std_free,
     .version = std_version,
 };

@@ -5,7 +5,8 @@
 #                                      (otherwise) and fail
 #   scripts/deps.sh --list [GROUP...]  print the package list
 # GROUP: run (what the binary needs to run every model), build (what
-# building needs; it pulls in run), test (make check and bench/), all.
+# building needs; it pulls in run), test (make check and bench/), all (those
+# three), fuzz (make fuzz: clang and its libFuzzer runtime).
 # Without a group: run and build, what scripts/setup.sh needs.
 set -eu
 
@@ -13,13 +14,14 @@ set -eu
 # MLP call) and OpenBLAS, which takes over libblas.so.3 from the reference
 # BLAS (about 8x slower) by its higher alternatives priority; `forecast
 # --version` shows which one is active
-RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libtorch1.13 libopenblas0-pthread"
+RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libarchive13 libtorch1.13 libopenblas0-pthread"
 # build: compilers and headers (libtorch-dev's closure is most of it)
-BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libtorch-dev"
+BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libarchive-dev libtorch-dev"
 # test: the Check framework; the peers of the cross-checks in make check
 # (tests/peers/) and of bench/, which also regenerate the golden fixtures and
 # the sample data. (chromium, which renders report.html in tests/cli.sh, is
 # optional: .ci/run installs it, the test is skipped without it.)
+FUZZ="clang libclang-rt-14-dev"
 TEST="check python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch"
 
 list=0
@@ -35,7 +37,8 @@ for g in "$@"; do
     build) PACKAGES="$PACKAGES $RUN $BUILD" ;;
     test) PACKAGES="$PACKAGES $TEST" ;;
     all) PACKAGES="$PACKAGES $RUN $BUILD $TEST" ;;
-    *) echo "deps.sh: unknown group '$g' (expected run, build, test or all)" >&2; exit 2 ;;
+    fuzz) PACKAGES="$PACKAGES $FUZZ" ;;
+    *) echo "deps.sh: unknown group '$g' (expected run, build, test, all or fuzz)" >&2; exit 2 ;;
     esac
 done
 # each package once, in the order given

@@ -995,5 +995,109 @@ printf 'date,product_id,store_id,sales,price\n2015-01-01,\377x,1,3,1\n' >"$T/bad
 expect_fail "invalid UTF-8 in a series id" 'bad8.csv:2:2 (column "product_id"): expected a series id (non-empty, UTF-8)' \
     "$BIN" train --data "$T/bad8.csv" --set 'data.features=["price"]' --set 'data.ignore=[]' --no-cache --out "$T/out"
 
+# ---- classical baselines (issue 15 item 4) ----
+RB=$("$BIN" train --model seasonal_naive,croston,tsb --name baselines --quiet --out "$T/bl")
+# seasonal_naive: a test day repeats the same weekday of the last training week
+# (80558:1 sold 32 on 2015-11-27, 71 on 11-28: data/sample.csv)
+grep -q '^80558,1,2015-12-04,72,32,' "$RB/seasonal_naive/combined/predictions.csv" \
+    && grep -q '^80558,1,2015-12-05,50,71,' "$RB/seasonal_naive/combined/predictions.csv" \
+    && ok || bad "seasonal_naive repeats the last season"
+for m in seasonal_naive croston tsb; do
+    "$BIN" predict --run "$RB" --model $m --data data/sample.csv --out "$T/pb.csv" --quiet
+    tail -n +2 "$RB/$m/combined/predictions.csv" >"$T/pb_run"
+    [ "$(grep -cxF -f "$T/pb_run" "$T/pb.csv")" -eq 840 ] && ok \
+        || bad "$m: predict gives the run's test predictions"
+done
+# flat forecasts: croston and tsb give one value per series over the test period
+[ "$(tail -n +2 "$RB/croston/combined/predictions.csv" | cut -d, -f1,2,5 | sort -u | wc -l)" -eq 30 ] \
+    && ok || bad "croston's forecast is flat per series"
+"$BIN" list-models | grep -q "^tsb  *baseline" && ok || bad "list-models lists the baselines"
+
+# random_forest: a forest of one tree on every row and feature is one boosting
+# round of xgboost_standard with learning rate 1 (the same booster settings)
+R1=$("$BIN" train --model random_forest --set models.random_forest.n_estimators=1 \
+    --set models.random_forest.subsample=1 --set models.random_forest.colsample_bynode=1 \
+    --out "$T/rf" --name one --quiet --no-cache)
+R2=$("$BIN" train --model xgboost_standard --set models.xgboost_standard.n_estimators=1 \
+    --set models.xgboost_standard.learning_rate=1 --set models.xgboost_standard.subsample=1 \
+    --set models.xgboost_standard.colsample_bytree=1 --set models.xgboost_standard.reg_lambda=0 \
+    --set models.xgboost_standard.min_child_weight=5 --set models.xgboost_standard.max_depth=10 \
+    --out "$T/rf" --name round --quiet --no-cache)
+cmp -s "$R1/random_forest/combined/predictions.csv" "$R2/xgboost_standard/combined/predictions.csv" \
+    && ok || bad "random_forest of one tree = one boosting round at learning rate 1"
+grep -q '"parallel_trees":[[:space:]]*1' "$R1/random_forest/combined/model/meta.json" \
+    && ok || bad "random_forest's meta.json records its trees"
+
+# ---- releases (issue 16) ----
+RR=$("$BIN" train --model statquant,xgboost_standard --set models.xgboost_standard.n_estimators=20 \
+    --name relrun --out "$T/rr" --quiet)
+printf 'Trained for the release test.\n' >"$T/notes.txt"
+A=$("$BIN" release "$RR" --version 1.2.3 --out "$T/rel" --notes "$T/notes.txt" --quiet)
+[ "$A" = "$T/rel/relrun-1.2.3.tar.gz" ] && [ -s "$A" ] && ok || bad "release writes <run-name>-<version>.tar.gz"
+[ "$(tar -tzf "$A" | cut -d/ -f1 | sort -u)" = "relrun-1.2.3" ] && ok || bad "one top directory"
+mkdir -p "$T/relx" && tar -xzf "$A" -C "$T/relx" && (cd "$T/relx/relrun-1.2.3" && sha256sum -c --quiet SHA256SUMS) \
+    && ok || bad "sha256sum -c SHA256SUMS passes inside an extracted release"
+for f in MODEL_CARD.md release.json schema.json run.json transform.json statquant/combined/model/manifest.json \
+    xgboost_standard/combined/model/model.ubj xgboost_standard/combined/metrics.json; do
+    [ -s "$T/relx/relrun-1.2.3/$f" ] && ok || bad "the release holds $f"
+done
+C=$T/relx/relrun-1.2.3/MODEL_CARD.md
+for h in "## What it forecasts" "## Data" "## Split" "## Metrics on the test period" \
+    "## Training environment" "## Intended use and known limits" "Trained for the release test." \
+    "| sha256 | \`$(sha256sum <data/sample.csv | cut -c1-64)\` |" "| dates | 2014-01-01 to 2015-12-31 |"; do
+    grep -qF -- "$h" "$C" && ok || bad "MODEL_CARD.md has: $h"
+done
+"$BIN" verify "$A" | grep -q ": ok: relrun 1.2.3, 2 model(s)" && ok || bad "verify a release"
+mkdir -p "$T/moved" && cp "$A" "$T/moved/" && (cd "$T/moved" && "$BIN" verify relrun-1.2.3.tar.gz >/dev/null) \
+    && ok || bad "a release verifies after being moved"
+# predictions from the release equal the run's, byte for byte
+for m in statquant xgboost_standard; do
+    "$BIN" predict --run "$RR" --model $m --data data/sample.csv --out "$T/pr_run.csv" --quiet --no-cache
+    "$BIN" predict --release "$T/moved/relrun-1.2.3.tar.gz" --model $m --data data/sample.csv \
+        --out "$T/pr_rel.csv" --quiet --no-cache
+    cmp -s "$T/pr_run.csv" "$T/pr_rel.csv" && ok || bad "predict --release = predict --run ($m)"
+done
+"$BIN" predict --run "$RR" --model statquant --data data/sample.csv --horizon 14 --out "$T/ph_run.csv" --quiet --no-cache
+"$BIN" predict --release "$A" --model statquant --data data/sample.csv --horizon 14 --out "$T/ph_rel.csv" --quiet --no-cache
+cmp -s "$T/ph_run.csv" "$T/ph_rel.csv" && ok || bad "predict --release --horizon = predict --run --horizon"
+# any one byte changed in any file makes verify fail naming that file
+mkdir -p "$T/tam"
+/usr/bin/python3 "$ROOT/tests/tamper_release.py" "$A" "$T/tam" >"$T/tam/list"
+[ "$(wc -l <"$T/tam/list")" -ge 15 ] && ok || bad "tamper_release.py made an archive per file"
+while read -r k name; do
+    expect_fail "verify: one byte of $name changed" "$name" "$BIN" verify "$T/tam/$k.tar.gz"
+done <"$T/tam/list"
+rm -f /tmp/evil
+expect_fail "verify: a ../ entry" 'a path with ".."' "$BIN" verify "$T/tam/dotdot.tar.gz"
+expect_fail "verify: an absolute path" "/tmp/evil: an absolute path" "$BIN" verify "$T/tam/absolute.tar.gz"
+expect_fail "verify: a link out of the top directory" "a link" "$BIN" verify "$T/tam/link.tar.gz"
+[ ! -e /tmp/evil ] && ok || bad "a refused archive extracts nothing"
+expect_fail "predict from a damaged release" "does not match" \
+    "$BIN" predict --release "$T/tam/0.tar.gz" --data data/sample.csv --out "$T/out"
+# refusals: exit 2, nothing written
+sum_before=$(sha256sum "$A")
+expect_fail "release an existing version" "already exists" "$BIN" release "$RR" --version 1.2.3 --out "$T/rel"
+[ "$(sha256sum "$A")" = "$sum_before" ] && ok || bad "an existing release is left as it was"
+expect_fail "release: a version that is not X.Y.Z" "expected a semantic version X.Y.Z" \
+    "$BIN" release "$RR" --version 1.2 --out "$T/rel"
+expect_fail "release: a model the run does not have" "--model mlp_standard: the run" \
+    "$BIN" release "$RR" --version 1.2.4 --model mlp_standard --out "$T/rel"
+cp -r "$RR" "$T/failedrun"
+sed -i 's/"status":[[:space:]]*"completed"/"status": "failed"/' "$T/failedrun/run.json"
+expect_fail "release a failed run" 'the run'"'"'s status is "failed"' \
+    "$BIN" release "$T/failedrun" --version 1.0.0 --out "$T/rel"
+expect_fail "release a partial run" "--allow-partial" "$BIN" release runs/failing --version 1.0.0 --out "$T/rel"
+[ "$(ls "$T/rel")" = "relrun-1.2.3.tar.gz" ] && ok || bad "refused releases wrote nothing: $(ls "$T/rel")"
+"$BIN" release runs/failing --version 1.0.0 --out "$T/rel" --allow-partial --quiet >/dev/null \
+    && "$BIN" verify "$T/rel/failing-1.0.0.tar.gz" >/dev/null && ok || bad "release --allow-partial"
+"$BIN" releases "$T/rel" | grep -q "^relrun  *1.2.3  *20[0-9-]*T[0-9:]*Z  *statquant,xgboost_standard  *wrmsse 0.7744" \
+    && ok || bad "releases lists name, version, created, models and metric"
+"$BIN" releases "$T/rel" --json | /usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert [x["name"] for x in r] == ["failing", "relrun"], r
+assert r[1]["version"] == "1.2.3" and r[1]["models"][0]["model"] == "statquant"
+' && ok || bad "releases --json"
+
 echo "cli.sh: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

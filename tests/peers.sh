@@ -3,8 +3,9 @@
 # `make check` when Debian's python3-xgboost / pandas / sklearn are installed
 # under /usr/bin/python3 (scripts/deps.sh and .ci/run install them), and
 # skipped LOUDLY when they are not:
-#   - xgboost_standard's test predictions equal python3-xgboost's on the same
-#     data, split and parameters to 1e-5 relative (tests/peers/xgb_crosscheck.py);
+#   - xgboost_standard's and random_forest's test predictions equal
+#     python3-xgboost's on the same data, split and parameters to 1e-5
+#     relative (tests/peers/xgb_crosscheck.py);
 #   - xgboost_quantile: coverage within 3 points of each level (or no further
 #     from it than sklearn's) and mean pinball
 #     loss at most 1.05x sklearn's HistGradientBoostingRegressor(loss="quantile")
@@ -47,6 +48,10 @@ RX2=$("$BIN" train --model xgboost_standard --out "$T" --name xs2 --quiet \
     --set models.xgboost_standard.seed=7)
 run "xgboost_standard count:poisson equals python3-xgboost" \
     "$PY" tests/peers/xgb_crosscheck.py "$RX2" --nthread $NT
+RF=$("$BIN" train --model random_forest --out "$T" --name rf --quiet \
+    --set models.random_forest.nthread=$NT --set models.random_forest.n_estimators=100)
+run "random_forest equals python3-xgboost's random-forest mode" \
+    "$PY" tests/peers/xgb_crosscheck.py "$RF" --nthread $NT --model random_forest
 # the model's own quantiles: clipping at 0 (nonnegative, on by default for
 # these counts) ties the zeros and lifts the low levels' coverage
 RQ=$("$BIN" train --model xgboost_quantile --out "$T" --name xq --quiet --set nonnegative=false)

@@ -20,6 +20,7 @@
 #include "forecast/data/dataset.h"
 #include "forecast/store/store.h"
 #include "forecast/store/modeldir.h"
+#include "forecast/store/release.h"
 #include "forecast/store/rundir.h"
 #include "forecast/train/collect.h"
 #include "forecast/train/job.h"
@@ -27,6 +28,8 @@
 
 static const struct fc_opt predict_opts[] = {
     {"run", "DIR", "the run directory (runs/<id>) holding the trained model"},
+    {"release", "ARCHIVE", "a release (forecast release) instead of --run: verified, then used "
+                           "as its run"},
     {"data", "FILE", "CSV with the same columns as the training data (target optional); with "
                      "--horizon, the history (default: the run's data)"},
     {"out", "FILE", "where to write the predictions CSV (default: standard output)"},
@@ -113,7 +116,7 @@ out:
 }
 
 struct predict_args {
-    const char *run, *data, *out, *model, *future;
+    const char *run, *data, *out, *model, *future, *release;
     int no_cache;
     long horizon; /* 0: predict the rows of --data */
 };
@@ -127,6 +130,8 @@ static int parse_predict_args(const struct fc_args *a, struct predict_args *p)
         const char *nm = it->opt->name;
         if (strcmp(nm, "run") == 0)
             p->run = it->value;
+        else if (strcmp(nm, "release") == 0)
+            p->release = it->value;
         else if (strcmp(nm, "data") == 0)
             p->data = it->value;
         else if (strcmp(nm, "out") == 0)
@@ -144,9 +149,14 @@ static int parse_predict_args(const struct fc_args *a, struct predict_args *p)
             return fc_error("--horizon %s: expected a number of periods in [1, 100000]",
                             it->value);
     }
-    if (!p->run)
+    if (p->run && p->release)
+        return fc_error("predict: --run and --release: give one");
+    if (p->release && !p->data)
+        return fc_error("predict: --release needs --data FILE (the rows to predict, or with "
+                        "--horizon the history): a release holds no data");
+    if (!p->run && !p->release)
         return fc_error("predict: --run DIR is required (forecast predict --run DIR --data FILE "
-                        "[--out FILE], or --horizon H)");
+                        "[--out FILE], or --horizon H; or --release ARCHIVE)");
     if (!p->data && !p->horizon)
         return fc_error("predict: --data FILE is required (or --horizon H: the periods after "
                         "the run's data)");
@@ -254,6 +264,21 @@ static int check_out(const struct predict_args *p, const struct fc_config *cfg)
     return rc;
 }
 
+/* --model with --release: one of the released models */
+static int release_has(const struct fc_release *r, const char *model)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r->info, "models"))
+    {
+        const char *nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "model"));
+        if (nm && strcmp(nm, model) == 0)
+            return 1;
+    }
+    fc_error("--model %s: not in the release %s (forecast releases lists its models)", model,
+             r->archive);
+    return 0;
+}
+
 static int cmd_predict(int argc, char **argv)
 {
     struct fc_args a;
@@ -275,8 +300,17 @@ static int cmd_predict(int argc, char **argv)
     int32_t *origins = NULL;
     char *run_file = NULL, *model_dir = NULL;
     cJSON *runj = NULL;
+    struct fc_release rel = {0};
     if (parse_predict_args(&a, &p))
         goto out;
+    /* a release: verified and extracted, then read as the run it came from */
+    if (p.release) {
+        if (fc_release_open(p.release, &rel))
+            goto out;
+        p.run = rel.top;
+        if (p.model && !release_has(&rel, p.model))
+            goto out;
+    }
     runj = fc_run_read(p.run, 1, "predict");
     if (!runj)
         goto out;
@@ -358,6 +392,7 @@ out:
     cJSON_Delete(runj);
     free(run_file);
     free(model_dir);
+    fc_release_close(&rel);
     fc_args_free(&a);
     return rc;
 }
@@ -366,8 +401,8 @@ const struct fc_cmd fc_cmd_predict = {
     .name = "predict",
     .fn = cmd_predict,
     .summary = "predict with the model(s) saved in a run",
-    .synopsis = "forecast predict --run DIR (--data FILE | --horizon H [--data FILE] "
-                "[--future FILE]) [--out FILE] [--model NAME]",
+    .synopsis = "forecast predict (--run DIR | --release ARCHIVE) (--data FILE | --horizon H "
+                "[--data FILE] [--future FILE]) [--out FILE] [--model NAME]",
     .description =
         "Reads DIR/run.json for the column roles, loads FILE with them, verifies each\n"
         "saved model against its manifest (checksums, format version, feature names\n"
@@ -380,6 +415,10 @@ const struct fc_cmd fc_cmd_predict = {
         "only (a lag shorter than the step is missing, as in the test period); the\n"
         "data's own feature columns for those periods come from --future FILE\n"
         "(matched by series and date), which is required when the model uses any.\n"
+        "\n"
+        "--release ARCHIVE verifies the release (as forecast verify), extracts it into\n"
+        "a temporary directory and predicts exactly as --run does with the run it\n"
+        "came from; --data is required.\n"
         "\n"
         "exit status: 0 done; 2 bad input (arguments, data, damaged or mismatched\n"
         "model files); 1 failed while writing.",

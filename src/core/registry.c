@@ -8,16 +8,24 @@
 
 #include "forecast/core/util.h"
 
+extern const struct fc_model_ops fc_model_croston;
 extern const struct fc_model_ops fc_model_mlp_quantile;
 extern const struct fc_model_ops fc_model_mlp_standard;
+extern const struct fc_model_ops fc_model_random_forest;
+extern const struct fc_model_ops fc_model_seasonal_naive;
 extern const struct fc_model_ops fc_model_statquant;
+extern const struct fc_model_ops fc_model_tsb;
 extern const struct fc_model_ops fc_model_xgboost_quantile;
 extern const struct fc_model_ops fc_model_xgboost_standard;
 
 const struct fc_model_ops *const fc_models[] = {
     &fc_model_statquant,
+    &fc_model_seasonal_naive,
+    &fc_model_croston,
+    &fc_model_tsb,
     &fc_model_xgboost_standard,
     &fc_model_xgboost_quantile,
+    &fc_model_random_forest,
     &fc_model_mlp_standard,
     &fc_model_mlp_quantile,
     NULL,

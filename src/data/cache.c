@@ -122,6 +122,7 @@ char *fc_cache_path(const struct fc_data_spec *spec)
 struct rd {
     const char *p, *end;
     int bad;
+    int mapped; /* p is a file mapping: pages copied out can be dropped */
 };
 
 static const void *take(struct rd *r, size_t n)
@@ -171,9 +172,99 @@ static void *take_array(struct rd *r, size_t count, size_t size)
     void *a = xmalloc(p && count > 0 && size > 0 ? count * size : 1);
     if (p) {
         memcpy(a, p, count * size);
-        fc_release_pages(p, count * size);
+        if (r->mapped)
+            fc_release_pages(p, count * size);
     }
     return a;
+}
+
+/* The dataset a cache payload holds, or NULL when its layout is damaged. */
+static struct fc_dataset *parse_payload(const char *payload, size_t len, const char *data_path,
+                                        int mapped)
+{
+    struct rd r = {payload, payload + len, 0, mapped};
+    struct fc_dataset *ds = xcalloc(1, sizeof *ds);
+    ds->path = xstrdup(data_path);
+    fc_strmap_init(&ds->key_index);
+    /* the counts go into ds once checked: fc_dataset_free trusts them */
+    size_t n = take_u64(&r);
+    size_t F = take_u64(&r);
+    size_t S = take_u64(&r);
+    size_t K = take_u64(&r);
+    ds->n_dropped = take_u64(&r);
+    ds->file_size = take_u64(&r);
+    ds->target_file_size = take_u64(&r);
+    ds->has_target = (int)take_u64(&r);
+    int has_weight = (int)take_u64(&r);
+    /* counts the payload cannot hold are damage, found before anything is
+     * allocated for them: a row takes 12 bytes at least (date, series,
+     * target), a series 16 (start, length) and a feature name 8 */
+    if (r.bad || F > 1000000 || K > 64 || S > n || n > len / 12 || S > len / 16 ||
+        F > len / 8) {
+        r.bad = 1;
+        goto parsed;
+    }
+    ds->n_rows = n;
+    ds->n_features = F;
+    ds->n_id_cols = K;
+    const char *sha = take(&r, 65), *tsha = take(&r, 65);
+    if (sha)
+        memcpy(ds->sha256, sha, 65);
+    if (tsha)
+        memcpy(ds->target_sha256, tsha, 65);
+    ds->sha256[64] = ds->target_sha256[64] = '\0';
+    ds->feature_names = xcalloc(F ? F : 1, sizeof *ds->feature_names);
+    for (size_t j = 0; j < F; j++)
+        ds->feature_names[j] = take_str(&r);
+    ds->id_col_names = xcalloc(K ? K : 1, sizeof *ds->id_col_names);
+    for (size_t k = 0; k < K; k++)
+        ds->id_col_names[k] = take_str(&r);
+    ds->series_key = xcalloc(S ? S : 1, sizeof *ds->series_key);
+    ds->series_parts = xcalloc(S ? S : 1, sizeof *ds->series_parts);
+    for (size_t s = 0; s < S; s++) {
+        ds->series_key[s] = take_str(&r);
+        ds->series_parts[s] = xcalloc(K ? K : 1, sizeof **ds->series_parts);
+        for (size_t k = 0; k < K; k++)
+            ds->series_parts[s][k] = take_str(&r);
+        ds->n_series = s + 1;
+        if (fc_strmap_get(&ds->key_index, ds->series_key[s]) >= 0)
+            r.bad = 1;
+        else
+            fc_strmap_put(&ds->key_index, ds->series_key[s], (uint32_t)s);
+    }
+    ds->date = take_array(&r, n, sizeof *ds->date);
+    ds->series = take_array(&r, n, sizeof *ds->series);
+    ds->target = take_array(&r, n, sizeof *ds->target);
+    if (has_weight)
+        ds->weight = take_array(&r, n, sizeof *ds->weight);
+    ds->features = xcalloc(F ? F : 1, sizeof *ds->features);
+    for (size_t j = 0; j < F; j++)
+        ds->features[j] = take_array(&r, n, sizeof **ds->features);
+    uint64_t *start = take_array(&r, S, sizeof *start), *slen = take_array(&r, S, sizeof *slen);
+    ds->series_start = xcalloc(S ? S : 1, sizeof *ds->series_start);
+    ds->series_len = xcalloc(S ? S : 1, sizeof *ds->series_len);
+    for (size_t s = 0; s < S && !r.bad; s++) {
+        ds->series_start[s] = (size_t)start[s];
+        ds->series_len[s] = (size_t)slen[s];
+        if (slen[s] > n || start[s] > n - slen[s]) /* no wrap-around */
+            r.bad = 1;
+    }
+    free(start);
+    free(slen);
+    for (size_t i = 0; i < n && !r.bad; i++)
+        if (ds->series[i] >= S)
+            r.bad = 1;
+parsed:
+    if (r.bad || r.p != r.end) {
+        fc_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
+struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len)
+{
+    return parse_payload(payload, len, "(payload)", 0);
 }
 
 struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_target, char *why,
@@ -233,76 +324,9 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
         snprintf(why, why_len, "%s is damaged (checksum)", path);
         goto out;
     }
-    struct rd r = {payload, payload + h.payload_len, 0};
-    ds = xcalloc(1, sizeof *ds);
-    ds->path = xstrdup(spec->path);
-    fc_strmap_init(&ds->key_index);
-    size_t n = ds->n_rows = take_u64(&r);
-    size_t F = ds->n_features = take_u64(&r);
-    size_t S = take_u64(&r);
-    size_t K = ds->n_id_cols = take_u64(&r);
-    ds->n_dropped = take_u64(&r);
-    ds->file_size = take_u64(&r);
-    ds->target_file_size = take_u64(&r);
-    ds->has_target = (int)take_u64(&r);
-    int has_weight = (int)take_u64(&r);
-    if (r.bad || F > 1000000 || K > 64 || S > n) {
-        r.bad = 1;
-        goto parsed;
-    }
-    const char *sha = take(&r, 65), *tsha = take(&r, 65);
-    if (sha)
-        memcpy(ds->sha256, sha, 65);
-    if (tsha)
-        memcpy(ds->target_sha256, tsha, 65);
-    ds->sha256[64] = ds->target_sha256[64] = '\0';
-    ds->feature_names = xcalloc(F ? F : 1, sizeof *ds->feature_names);
-    for (size_t j = 0; j < F; j++)
-        ds->feature_names[j] = take_str(&r);
-    ds->id_col_names = xcalloc(K ? K : 1, sizeof *ds->id_col_names);
-    for (size_t k = 0; k < K; k++)
-        ds->id_col_names[k] = take_str(&r);
-    ds->series_key = xcalloc(S ? S : 1, sizeof *ds->series_key);
-    ds->series_parts = xcalloc(S ? S : 1, sizeof *ds->series_parts);
-    for (size_t s = 0; s < S; s++) {
-        ds->series_key[s] = take_str(&r);
-        ds->series_parts[s] = xcalloc(K ? K : 1, sizeof **ds->series_parts);
-        for (size_t k = 0; k < K; k++)
-            ds->series_parts[s][k] = take_str(&r);
-        ds->n_series = s + 1;
-        if (fc_strmap_get(&ds->key_index, ds->series_key[s]) >= 0)
-            r.bad = 1;
-        else
-            fc_strmap_put(&ds->key_index, ds->series_key[s], (uint32_t)s);
-    }
-    ds->date = take_array(&r, n, sizeof *ds->date);
-    ds->series = take_array(&r, n, sizeof *ds->series);
-    ds->target = take_array(&r, n, sizeof *ds->target);
-    if (has_weight)
-        ds->weight = take_array(&r, n, sizeof *ds->weight);
-    ds->features = xcalloc(F ? F : 1, sizeof *ds->features);
-    for (size_t j = 0; j < F; j++)
-        ds->features[j] = take_array(&r, n, sizeof **ds->features);
-    uint64_t *start = take_array(&r, S, sizeof *start), *len = take_array(&r, S, sizeof *len);
-    ds->series_start = xcalloc(S ? S : 1, sizeof *ds->series_start);
-    ds->series_len = xcalloc(S ? S : 1, sizeof *ds->series_len);
-    for (size_t s = 0; s < S && !r.bad; s++) {
-        ds->series_start[s] = (size_t)start[s];
-        ds->series_len[s] = (size_t)len[s];
-        if (start[s] + len[s] > n)
-            r.bad = 1;
-    }
-    free(start);
-    free(len);
-    for (size_t i = 0; i < n && !r.bad; i++)
-        if (ds->series[i] >= S)
-            r.bad = 1;
-parsed:
-    if (r.bad || r.p != r.end) {
+    ds = parse_payload(payload, (size_t)h.payload_len, spec->path, 1);
+    if (!ds)
         snprintf(why, why_len, "%s is damaged (layout)", path);
-        fc_dataset_free(ds);
-        ds = NULL;
-    }
 out:
     if (map != MAP_FAILED)
         munmap(map, (size_t)st.st_size);

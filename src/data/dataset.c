@@ -905,7 +905,8 @@ void fc_dataset_free(struct fc_dataset *ds)
             free(ds->series_parts[s][k]);
         free(ds->series_parts[s]);
     }
-    for (size_t k = 0; k < ds->n_id_cols; k++)
+    /* a half-read dataset (a damaged cache) may have counts without arrays */
+    for (size_t k = 0; ds->id_col_names && k < ds->n_id_cols; k++)
         free(ds->id_col_names[k]);
     free(ds->id_col_names);
     free(ds->series_key);

@@ -451,7 +451,7 @@ void *fc_modeldir_load(const struct fc_config *cfg, const struct fc_dataset *ds,
     if (same_training(cfg, man, mdir))
         goto out;
     size_t nf = (size_t)cJSON_GetArraySize(feat);
-    for (size_t j = 0; j < nf || j < ds->n_features; j++) {
+    for (size_t j = 0; ds && (j < nf || j < ds->n_features); j++) {
         const cJSON *e = cJSON_GetArrayItem(feat, (int)j);
         const char *want = cJSON_IsString(e) ? e->valuestring : NULL;
         const char *have = j < ds->n_features ? ds->feature_names[j] : NULL;

@@ -68,6 +68,30 @@ static void add_versions(cJSON *run, const struct fc_config *cfg)
     }
 }
 
+/* the CPU the run trained on (its model name from /proc/cpuinfo) and the
+ * cores it could use: a release's model card reports them */
+static void add_machine(cJSON *run)
+{
+    cJSON *m = cJSON_AddObjectToObject(run, "machine");
+    char line[512], cpu[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            colon++;
+            while (*colon == ' ' || *colon == '\t')
+                colon++;
+            colon[strcspn(colon, "\n")] = '\0';
+            snprintf(cpu, sizeof cpu, "%s", colon);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    cJSON_AddStringToObject(m, "cpu", cpu);
+    cJSON_AddNumberToObject(m, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_dataset *ds,
                   const struct fc_split *sp, int argc, char **argv)
 {
@@ -88,6 +112,7 @@ cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_d
     for (int i = 0; i < argc; i++)
         cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
     add_versions(run, cfg);
+    add_machine(run);
     cJSON_AddNumberToObject(run, "seed", (double)cfg->seed);
     cJSON *d = cJSON_AddObjectToObject(run, "data");
     cJSON_AddStringToObject(d, "path", ds->path);
@@ -101,6 +126,18 @@ cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_d
     cJSON_AddNumberToObject(d, "rows", (double)ds->n_rows);
     cJSON_AddNumberToObject(d, "series", (double)ds->n_series);
     cJSON_AddNumberToObject(d, "rows_dropped_missing_target", (double)ds->n_dropped);
+    if (ds->n_rows) {
+        int32_t lo = ds->date[0], hi = ds->date[0];
+        for (size_t i = 1; i < ds->n_rows; i++) {
+            lo = ds->date[i] < lo ? ds->date[i] : lo;
+            hi = ds->date[i] > hi ? ds->date[i] : hi;
+        }
+        char day0[11], day1[11];
+        fc_format_date(lo, day0);
+        fc_format_date(hi, day1);
+        cJSON_AddStringToObject(d, "first_date", day0);
+        cJSON_AddStringToObject(d, "last_date", day1);
+    }
     cJSON *f = cJSON_AddArrayToObject(d, "features");
     for (size_t j = 0; j < ds->n_features; j++)
         cJSON_AddItemToArray(f, cJSON_CreateString(ds->feature_names[j]));

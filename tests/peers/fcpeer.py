@@ -435,6 +435,34 @@ def resolved_seed(params, cfg):
     return seed if seed >= 0 else int(cfg.get("seed", 42)) & 0x7FFFFFFF
 
 
+def rf_params(params, cfg, nthread=None):
+    """forecast's random_forest hyperparameters -> xgboost.train params for
+    XGBoost's random-forest mode (one round of num_parallel_tree trees,
+    learning rate 1), and num_boost_round 1, no early stopping."""
+    nt = int(params.get("nthread", 0)) if nthread is None else int(nthread)
+    if nt == 0:
+        nt = os.cpu_count() or 1
+    p = {
+        "verbosity": 0,
+        "eta": 1.0,
+        "max_depth": int(params["max_depth"]),
+        "subsample": float(params["subsample"]),
+        "colsample_bytree": 1.0,
+        "colsample_bynode": float(params["colsample_bynode"]),
+        "num_parallel_tree": int(params["n_estimators"]),
+        "min_child_weight": float(params["min_child_weight"]),
+        "lambda": float(params["reg_lambda"]),
+        "alpha": 0.0,
+        "gamma": 0.0,
+        "max_bin": int(params["max_bin"]),
+        "tree_method": str(params["tree_method"]),
+        "nthread": nt,
+        "seed": resolved_seed(params, cfg),
+        "objective": "reg:squarederror",
+    }
+    return p, 1, 0
+
+
 def xgb_params(params, cfg, nthread=None):
     """forecast's xgboost_standard / xgboost_quantile hyperparameters ->
     xgboost.train params (and num_boost_round, early_stopping_rounds)."""

@@ -57,7 +57,8 @@ except ImportError as e:
 def train_peer(ds, sp, cfg, nthread=None):
     """xgboost.train as the plugin does it; returns (predictions float32, info)."""
     hp = cfg["models"][MODEL]
-    params, rounds, esr = fcpeer.xgb_params(hp, cfg, nthread)
+    to_params = fcpeer.rf_params if MODEL == "random_forest" else fcpeer.xgb_params
+    params, rounds, esr = to_params(hp, cfg, nthread)
 
     def dmat(rows, label=True):
         kw = {}
@@ -100,8 +101,14 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-5,
                     help="relative tolerance: |ours-theirs| <= TOL*max(1,|theirs|)")
     ap.add_argument("--predictions", help="predictions file (default: "
-                    "RUN/xgboost_standard/combined/predictions.csv)")
+                    "RUN/<model>/combined/predictions.csv)")
+    ap.add_argument("--model", default="xgboost_standard",
+                    choices=["xgboost_standard", "random_forest"],
+                    help="which of the run's models (random_forest: XGBoost's random-forest "
+                    "mode, one round of num_parallel_tree trees)")
     a = ap.parse_args()
+    global MODEL
+    MODEL = a.model
 
     run = fcpeer.read_run(a.run)
     cfg = fcpeer.resolve_config(run["config"])

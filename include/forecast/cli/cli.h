@@ -33,6 +33,6 @@ int fc_cmd_parse(const struct fc_cmd *c, int argc, char **argv, struct fc_args *
 void fc_print_version(void);
 
 extern const struct fc_cmd fc_cmd_compare, fc_cmd_describe, fc_cmd_evaluate, fc_cmd_inspect, fc_cmd_help, fc_cmd_list_models,
-    fc_cmd_merge, fc_cmd_predict, fc_cmd_train;
+    fc_cmd_merge, fc_cmd_predict, fc_cmd_release, fc_cmd_releases, fc_cmd_train, fc_cmd_verify;
 
 #endif

@@ -37,6 +37,11 @@ char *fc_cache_path(const struct fc_data_spec *spec);
 struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_target,
                                  char *why, size_t why_len);
 
+/* The dataset in a cache file's payload (what follows the header), or NULL
+ * when its layout is damaged; for the fuzz target and tests: the loader
+ * checks the header and checksums first. */
+struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len);
+
 /* Writes the cache of ds (loaded from spec). 0, or -1 after fc_error. */
 int fc_cache_save(const struct fc_data_spec *spec, int need_target,
                   const struct fc_dataset *ds);

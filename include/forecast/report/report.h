@@ -61,4 +61,14 @@ struct fc_html_entry {
 int fc_report_html_compare(const char *path, const struct fc_html_entry *e, size_t n,
                            const char *metric, const char *note);
 
+/* ---- MODEL_CARD.md of a release (model_card.c) ---- */
+struct fc_card_model {
+    const char *model, *strategy;
+    const struct cJSON *metrics; /* its metrics.json */
+};
+/* The card's Markdown (caller frees): run is the run's run.json; notes may
+ * be NULL. */
+char *fc_model_card(const struct cJSON *run, const struct fc_card_model *m, size_t n,
+                    const char *name, const char *version, const char *notes);
+
 #endif

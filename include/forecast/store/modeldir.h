@@ -43,8 +43,9 @@ int fc_modeldir_finish(const char *mdir, const struct fc_config *cfg,
 int fc_modeldir_verify(const struct fc_config *cfg, const char *mdir, const char *series_key,
                        struct fc_pred *out);
 /* Loads cfg->model from mdir for prediction on ds: the manifest verifies,
- * holds that model, and its features are ds's by name and order. NULL after
- * fc_error (bad input: a damaged or mismatched model). */
+ * holds that model, and its features are ds's by name and order (ds NULL:
+ * no data to match, e.g. verifying a release). NULL after fc_error (bad
+ * input: a damaged or mismatched model). */
 void *fc_modeldir_load(const struct fc_config *cfg, const struct fc_dataset *ds,
                        const char *mdir, const struct fc_model_ctx *ctx);
 
