@@ -37,11 +37,17 @@ void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
     t->gamma = fc_params_num(p, "gamma");
     t->max_bin = (int)fc_params_num(p, "max_bin");
     t->tree_method = fc_params_str(p, "tree_method");
+    t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
+    xgb_read_run_params(p, ctx, t);
+}
+
+void xgb_read_run_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
+                         struct xgb_tree_params *t)
+{
     t->nthread = fc_model_threads(ctx, "nthread", (int)fc_params_num(p, "nthread"));
     t->seed = (long)fc_params_num(p, "seed");
     if (t->seed < 0)
         t->seed = (long)(ctx->seed & 0x7fffffff);
-    t->early_stopping = (int)fc_params_num(p, "early_stopping_rounds");
     t->prefix = ctx->log_prefix ? ctx->log_prefix : "";
     t->combined = !ctx->individual;
 }

@@ -72,6 +72,10 @@ struct xgb_tree_params {
 
 void xgb_read_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
                      struct xgb_tree_params *t);
+/* The parameters that come from the run as much as the model: threads
+ * (nthread), seed (-1: the run's), progress prefix, strategy. */
+void xgb_read_run_params(const struct fc_params *p, const struct fc_model_ctx *ctx,
+                         struct xgb_tree_params *t);
 /* Sets the tree parameters (and silences XGBoost) on b. 0 or -1. */
 int xgb_set_tree_params(BoosterHandle b, const struct xgb_tree_params *t);
 /* Sets one parameter; on failure reports XGBoost's message. */

@@ -359,12 +359,7 @@ static void *rf_create(const struct fc_params *p, const struct fc_model_ctx *ctx
     t->lambda = fc_params_num(p, "reg_lambda");
     t->max_bin = (int)fc_params_num(p, "max_bin");
     t->tree_method = fc_params_str(p, "tree_method");
-    t->nthread = fc_model_threads(ctx, "nthread", (int)fc_params_num(p, "nthread"));
-    t->seed = (long)fc_params_num(p, "seed");
-    if (t->seed < 0)
-        t->seed = (long)(ctx->seed & 0x7fffffff);
-    t->prefix = ctx->log_prefix ? ctx->log_prefix : "";
-    t->combined = !ctx->individual;
+    xgb_read_run_params(p, ctx, t);
     m->objective = "reg:squarederror";
     m->best_iteration = -1;
     return m;

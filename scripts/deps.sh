@@ -14,9 +14,9 @@ set -eu
 # MLP call) and OpenBLAS, which takes over libblas.so.3 from the reference
 # BLAS (about 8x slower) by its higher alternatives priority; `forecast
 # --version` shows which one is active
-RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libarchive13 libtorch1.13 libopenblas0-pthread"
+RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libarchive13 liblinear4 libtorch1.13 libopenblas0-pthread"
 # build: compilers and headers (libtorch-dev's closure is most of it)
-BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libarchive-dev libtorch-dev"
+BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libarchive-dev liblinear-dev libtorch-dev"
 # test: the Check framework; the peers of the cross-checks in make check
 # (tests/peers/) and of bench/, which also regenerate the golden fixtures and
 # the sample data. (chromium, which renders report.html in tests/cli.sh, is

@@ -1028,6 +1028,16 @@ cmp -s "$R1/random_forest/combined/predictions.csv" "$R2/xgboost_standard/combin
 grep -q '"parallel_trees":[[:space:]]*1' "$R1/random_forest/combined/model/meta.json" \
     && ok || bad "random_forest's meta.json records its trees"
 
+# linear: trains, predict gives the run's predictions, a categorical feature or
+# a weight column is refused with the reason
+RLN=$("$BIN" train --model linear --name lin --quiet --out "$T/lin")
+"$BIN" predict --run "$RLN" --data data/sample.csv --out "$T/pl.csv" --quiet
+tail -n +2 "$RLN/linear/combined/predictions.csv" >"$T/pl_run"
+[ "$(grep -cxF -f "$T/pl_run" "$T/pl.csv")" -eq 840 ] && ok || bad "linear: predict gives the run's predictions"
+grep -q '"weights":' "$RLN/linear/combined/model/linear.json" && ok || bad "linear.json holds the weights"
+expect_fail "linear with a categorical feature" "model linear takes neither categorical features nor row weights: leave features.categorical out" \
+    "$BIN" train --model linear --set 'features.categorical=["store_id"]' $O
+
 # ---- releases (issue 16) ----
 RR=$("$BIN" train --model statquant,xgboost_standard --set models.xgboost_standard.n_estimators=20 \
     --name relrun --out "$T/rr" --quiet)

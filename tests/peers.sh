@@ -13,6 +13,8 @@
 #     crossed quantiles before repair than sklearn's, on the sample and on a
 #     small monthly panel;
 #   - the split (rows, order, skipped series) equals pandas' (split_check.py);
+#   - linear's test predictions equal sklearn's LinearSVR's to 1e-4
+#     (tests/peers/linear_check.py);
 #   - mlp_standard: the same network, hyperparameters and data in Python
 #     PyTorch (python3-torch) reach a median test RMSE over seven seeds within
 #     5% of forecast's, in both directions (tests/peers/mlp_reference.py);
@@ -52,6 +54,13 @@ RF=$("$BIN" train --model random_forest --out "$T" --name rf --quiet \
     --set models.random_forest.nthread=$NT --set models.random_forest.n_estimators=100)
 run "random_forest equals python3-xgboost's random-forest mode" \
     "$PY" tests/peers/xgb_crosscheck.py "$RF" --nthread $NT --model random_forest
+RF2=$("$BIN" train --model random_forest --out "$T" --name rf2 --quiet)
+run "random_forest's test RMSE within 3% of sklearn's RandomForestRegressor" \
+    "$PY" tests/peers/rf_check.py "$RF2"
+# linear against sklearn's LinearSVR (both LIBLINEAR), the solvers run to a
+# tight tolerance so both reach the optimum
+RL=$("$BIN" train --model linear --out "$T" --name lin --quiet --set models.linear.tol=1e-8)
+run "linear equals sklearn's LinearSVR" "$PY" tests/peers/linear_check.py "$RL"
 # the model's own quantiles: clipping at 0 (nonnegative, on by default for
 # these counts) ties the zeros and lifts the low levels' coverage
 RQ=$("$BIN" train --model xgboost_quantile --out "$T" --name xq --quiet --set nonnegative=false)

@@ -75,14 +75,8 @@ static int cmd_inspect(int argc, char **argv)
     /* derived features as predict computes them: every target is history */
     if (fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0))
         goto out;
-    int32_t lo = ds->date[0], hi = ds->date[0];
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        lo = ds->date[i] < lo ? ds->date[i] : lo;
-        hi = ds->date[i] > hi ? ds->date[i] : hi;
-    }
     char dlo[11], dhi[11];
-    fc_format_date(lo, dlo);
-    fc_format_date(hi, dhi);
+    fc_dataset_date_range(ds, dlo, dhi);
     printf("%s: %zu rows, %zu series, %zu features, %s to %s, loaded in %.3f s%s\n", ds->path,
            ds->n_rows, ds->n_series, ds->n_features, dlo, dhi, secs,
            ds->from_cache ? " (binary cache)" : "");

@@ -1069,6 +1069,14 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
         for (size_t j = 0; !rc && j < k; j++)
             if (c->models[j].ops == c->models[k].ops)
                 rc = bad(v, p, "each model once", e);
+        /* a model of numbers only: no category inputs, no row weights */
+        if (!rc && (c->models[k].ops->flags & FC_MODEL_NUMBERS_ONLY) &&
+            (c->features.n_categorical || c->data.weight_col))
+            rc = fc_error("%s: model %s takes neither categorical features nor row weights: "
+                          "leave %s out for it",
+                          v->source, e->valuestring,
+                          c->features.n_categorical ? "features.categorical"
+                                                    : "data.weight_column");
         free(p);
         if (rc)
             return -1;

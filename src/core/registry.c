@@ -9,6 +9,7 @@
 #include "forecast/core/util.h"
 
 extern const struct fc_model_ops fc_model_croston;
+extern const struct fc_model_ops fc_model_linear;
 extern const struct fc_model_ops fc_model_mlp_quantile;
 extern const struct fc_model_ops fc_model_mlp_standard;
 extern const struct fc_model_ops fc_model_random_forest;
@@ -26,6 +27,7 @@ const struct fc_model_ops *const fc_models[] = {
     &fc_model_xgboost_standard,
     &fc_model_xgboost_quantile,
     &fc_model_random_forest,
+    &fc_model_linear,
     &fc_model_mlp_standard,
     &fc_model_mlp_quantile,
     NULL,

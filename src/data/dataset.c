@@ -922,6 +922,17 @@ void fc_dataset_free(struct fc_dataset *ds)
     free(ds);
 }
 
+void fc_dataset_date_range(const struct fc_dataset *ds, char first[11], char last[11])
+{
+    int32_t lo = ds->n_rows ? ds->date[0] : 0, hi = lo;
+    for (size_t i = 1; i < ds->n_rows; i++) {
+        lo = ds->date[i] < lo ? ds->date[i] : lo;
+        hi = ds->date[i] > hi ? ds->date[i] : hi;
+    }
+    fc_format_date(lo, first);
+    fc_format_date(hi, last);
+}
+
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key)
 {
     return fc_strmap_get(&ds->key_index, key);

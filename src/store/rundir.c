@@ -127,14 +127,8 @@ cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_d
     cJSON_AddNumberToObject(d, "series", (double)ds->n_series);
     cJSON_AddNumberToObject(d, "rows_dropped_missing_target", (double)ds->n_dropped);
     if (ds->n_rows) {
-        int32_t lo = ds->date[0], hi = ds->date[0];
-        for (size_t i = 1; i < ds->n_rows; i++) {
-            lo = ds->date[i] < lo ? ds->date[i] : lo;
-            hi = ds->date[i] > hi ? ds->date[i] : hi;
-        }
         char day0[11], day1[11];
-        fc_format_date(lo, day0);
-        fc_format_date(hi, day1);
+        fc_dataset_date_range(ds, day0, day1);
         cJSON_AddStringToObject(d, "first_date", day0);
         cJSON_AddStringToObject(d, "last_date", day1);
     }

@@ -116,6 +116,8 @@ enum {
     FC_MODEL_QUANTILE = 1u << 1, /* predicts the configured quantiles */
     FC_MODEL_NO_FEATURES = 1u << 2, /* reads no feature (predict --horizon needs no --future) */
     FC_MODEL_FITS_VALIDATION = 1u << 3, /* no early stopping: fits the validation rows too */
+    FC_MODEL_NUMBERS_ONLY = 1u << 4, /* no categorical features, no row weights (refused at
+                                      * config time) */
 };
 
 struct fc_model_ops {

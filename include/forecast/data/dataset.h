@@ -55,5 +55,7 @@ void fc_dataset_free(struct fc_dataset *ds);
 
 /* Series index for "A:B" (id values joined by ':'), or -1. */
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
+/* The first and last dates of ds as YYYY-MM-DD (ds has rows). */
+void fc_dataset_date_range(const struct fc_dataset *ds, char first[11], char last[11]);
 
 #endif
