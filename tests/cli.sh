@@ -1038,6 +1038,52 @@ grep -q '"weights":' "$RLN/linear/combined/model/linear.json" && ok || bad "line
 expect_fail "linear with a categorical feature" "model linear takes neither categorical features nor row weights: leave features.categorical out" \
     "$BIN" train --model linear --set 'features.categorical=["store_id"]' $O
 
+# ---- ensembles (issue 15 item 5) ----
+# mean of two deterministic members: each point is the mean of theirs
+RE=$("$BIN" train --model statquant,seasonal_naive,ensemble --set 'models.ensemble.members=["statquant","seasonal_naive"]' \
+    --set 'models.ensemble.method="mean"' --name ensmean --quiet --out "$T/ens")
+paste -d, "$RE/statquant/combined/predictions.csv" "$RE/seasonal_naive/combined/predictions.csv" \
+    "$RE/ensemble/combined/predictions.csv" | awk -F, 'NR > 1 { m = ($5 + $13) / 2; d = $21 - m
+        if (d < 0) d = -d; if (d > 1e-4 * (m < 0 ? -m : m) + 1e-4) bad++; n++ } END { exit !(n == 840 && !bad) }' \
+    && ok || bad "ensemble mean = the mean of its members' points"
+"$BIN" predict --run "$RE" --model ensemble --data data/sample.csv --out "$T/pe.csv" --quiet
+tail -n +2 "$RE/ensemble/combined/predictions.csv" >"$T/pe_run"
+[ "$(grep -cxF -f "$T/pe_run" "$T/pe.csv")" -eq 840 ] && ok || bad "ensemble: predict gives the run's predictions"
+ED=$RE/ensemble/combined/model
+[ -d "$ED/member-0-statquant" ] && grep -q '"member-1-seasonal_naive/seasonal_naive.json"' "$ED/manifest.json" \
+    && ok || bad "the members are saved under the ensemble's manifest"
+cp -r "$RE" "$T/ens_bad"
+sed -i 's/"n_values":/"n_values" :/' "$T/ens_bad/ensemble/combined/model/member-1-seasonal_naive/seasonal_naive.json"
+expect_fail "a changed member file" "seasonal_naive.json: size or checksum does not match" \
+    "$BIN" predict --run "$T/ens_bad" --model ensemble --data data/sample.csv --out "$T/out"
+cp -r "$RE" "$T/ens_bad2" && : >"$T/ens_bad2/ensemble/combined/model/member-0-statquant/extra.bin"
+expect_fail "an unlisted file among the members" "extra.bin: not listed in" \
+    "$BIN" predict --run "$T/ens_bad2" --model ensemble --data data/sample.csv --out "$T/out"
+expect_fail "an ensemble of an unknown model" 'unknown model "statqant"; did you mean "statquant"' \
+    "$BIN" train --model ensemble --set 'models.ensemble.members=["xgboost_standard","statqant"]' $O
+expect_fail "an ensemble as a member" "a model that is not an ensemble" \
+    "$BIN" train --model ensemble --set 'models.ensemble.members=["ensemble"]' $O
+expect_fail "a member twice" "each model once" \
+    "$BIN" train --model ensemble --set 'models.ensemble.members=["statquant","statquant"]' $O
+# quantile members: the ensemble has quantiles, monotone in the level
+RQE=$("$BIN" train --model ensemble --set 'models.ensemble.members=["xgboost_quantile","statquant"]' \
+    --set 'models.ensemble.method="median"' --set models.xgboost_quantile.n_estimators=30 --name ensq --quiet --out "$T/ens")
+head -1 "$RQE/ensemble/combined/predictions.csv" | grep -qx "product_id,store_id,date,actual,point,q0.1,q0.5,q0.9" \
+    && awk -F, 'NR > 1 && ($6 > $7 || $7 > $8) { bad = 1 } END { exit bad }' "$RQE/ensemble/combined/predictions.csv" \
+    && ok || bad "an ensemble with quantile members forecasts monotone quantiles"
+# weighted, xgboost_standard + mlp_standard: below both members' test RMSE
+# (trained in the same run on their own); report.md shows the weights
+RW=$("$BIN" train --model xgboost_standard,mlp_standard,ensemble \
+    --set 'models.ensemble.members=["xgboost_standard","mlp_standard"]' --name ensw --quiet --out "$T/ens")
+/usr/bin/python3 - "$RW" <<'PY' && ok || bad "the weighted ensemble beats both members' test RMSE"
+import json, sys
+r = {m: json.load(open("%s/%s/combined/metrics.json" % (sys.argv[1], m)))["overall"]["rmse"]
+     for m in ("xgboost_standard", "mlp_standard", "ensemble")}
+assert r["ensemble"] < min(r["xgboost_standard"], r["mlp_standard"]), r
+PY
+grep -q "^Ensemble (weighted) of xgboost_standard (point weight" "$RW/report.md" \
+    && ok || bad "report.md shows the ensemble's weights"
+
 # ---- releases (issue 16) ----
 RR=$("$BIN" train --model statquant,xgboost_standard --set models.xgboost_standard.n_estimators=20 \
     --name relrun --out "$T/rr" --quiet)

@@ -31,13 +31,16 @@ static const char *type_name(enum fc_param_type t)
     case FC_PARAM_DOUBLE: return "number";
     case FC_PARAM_BOOL: return "boolean";
     case FC_PARAM_ENUM: return "string";
+    case FC_PARAM_MODELS: return "models";
     }
     return "?";
 }
 
 static void range_text(const struct fc_param_spec *s, char *buf, size_t n)
 {
-    if (s->type == FC_PARAM_BOOL) {
+    if (s->type == FC_PARAM_MODELS) {
+        snprintf(buf, n, "list of model names");
+    } else if (s->type == FC_PARAM_BOOL) {
         snprintf(buf, n, "true|false");
     } else if (s->type == FC_PARAM_ENUM) {
         buf[0] = '\0';
@@ -52,7 +55,7 @@ static void range_text(const struct fc_param_spec *s, char *buf, size_t n)
 
 static void default_text(const struct fc_param_spec *s, char *buf, size_t n)
 {
-    if (s->type == FC_PARAM_ENUM)
+    if (s->type == FC_PARAM_ENUM || s->type == FC_PARAM_MODELS)
         snprintf(buf, n, "%s", s->def_str);
     else if (s->type == FC_PARAM_BOOL)
         snprintf(buf, n, "%s", s->def ? "true" : "false");
@@ -148,6 +151,12 @@ static int describe_json(const struct fc_model_ops *m)
             cJSON *c = cJSON_AddArrayToObject(p, "choices");
             for (size_t k = 0; ps->choices[k]; k++)
                 cJSON_AddItemToArray(c, cJSON_CreateString(ps->choices[k]));
+        } else if (ps->type == FC_PARAM_MODELS) {
+            cJSON *d = cJSON_AddArrayToObject(p, "default");
+            char *copy = xstrdup(ps->def_str), *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                cJSON_AddItemToArray(d, cJSON_CreateString(t));
+            free(copy);
         } else if (ps->type == FC_PARAM_BOOL) {
             cJSON_AddBoolToObject(p, "default", ps->def != 0);
         } else {
@@ -246,7 +255,7 @@ static int cmd_describe(int argc, char **argv)
         wn = imax(wn, (int)strlen(m->params[i].name));
         wt = imax(wt, (int)strlen(type_name(m->params[i].type)));
         wd = imax(wd, (int)strlen(def));
-        wr = imax(wr, lr > RANGE_MAX ? 6 : lr);
+        wr = imax(wr, lr > RANGE_MAX && m->params[i].type == FC_PARAM_ENUM ? 6 : lr);
     }
     printf("  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "NAME", wt, "TYPE", wd, "DEFAULT", wr, "RANGE",
            "MEANING");
@@ -255,7 +264,7 @@ static int cmd_describe(int argc, char **argv)
         char range[256], def[64];
         range_text(ps, range, sizeof range);
         default_text(ps, def, sizeof def);
-        int long_range = strlen(range) > RANGE_MAX;
+        int long_range = ps->type == FC_PARAM_ENUM && strlen(range) > RANGE_MAX;
         printf("  %-*s  %-*s  %-*s  %-*s  %s", wn, ps->name, wt, type_name(ps->type), wd, def,
                wr, long_range ? "listed" : range, ps->doc);
         if (long_range) {

@@ -263,6 +263,11 @@ out:
 
 void fc_params_free(struct fc_params *p)
 {
+    for (size_t k = 0; k < p->n_members; k++)
+        fc_params_free(&p->members[k].params);
+    free(p->members);
+    p->members = NULL;
+    p->n_members = 0;
     free(p->values);
     p->values = NULL;
     p->n = 0;
@@ -296,6 +301,38 @@ static int check_param(const struct vctx *v, const struct fc_param_spec *s,
         fc_buf_free(&b);
         return rc;
     }
+    case FC_PARAM_MODELS: {
+        /* other models, each once, none an ensemble itself */
+        if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) < 1)
+            return bad(v, path, "a non-empty list of model names", it);
+        struct fc_buf b;
+        fc_buf_init(&b);
+        const cJSON *e;
+        int rc = 0, k = 0;
+        cJSON_ArrayForEach(e, it)
+        {
+            char *ep = fc_xasprintf("%s[%d]", path, k++);
+            const struct fc_model_ops *m =
+                cJSON_IsString(e) ? fc_registry_find(e->valuestring) : NULL;
+            if (!cJSON_IsString(e))
+                rc = bad(v, ep, "a model name", e);
+            else if (!m)
+                rc = fc_registry_unknown(origin(v, ep), e->valuestring);
+            else if (m->flags & FC_MODEL_ENSEMBLE)
+                rc = bad(v, ep, "a model that is not an ensemble", e);
+            for (const cJSON *f = it->child; rc == 0 && f != e; f = f->next)
+                if (cJSON_IsString(f) && strcmp(f->valuestring, e->valuestring) == 0)
+                    rc = bad(v, ep, "each model once", e);
+            free(ep);
+            if (rc)
+                break;
+            fc_buf_printf(&b, "%s%s", b.len ? "," : "", e->valuestring);
+        }
+        if (rc == 0)
+            out->str = fc_intern(b.s);
+        fc_buf_free(&b);
+        return rc;
+    }
     case FC_PARAM_INT:
     case FC_PARAM_DOUBLE: {
         const char *kind = s->type == FC_PARAM_INT ? "an integer" : "a number";
@@ -319,6 +356,8 @@ static void param_defaults(const struct fc_model_ops *ops, struct fc_params *out
 {
     out->specs = ops->params;
     out->n = ops->n_params;
+    out->members = NULL;
+    out->n_members = 0;
     out->values = xcalloc(ops->n_params, sizeof *out->values);
     for (size_t i = 0; i < ops->n_params; i++) {
         out->values[i].num = ops->params[i].def;
@@ -355,6 +394,30 @@ static int model_params(const struct vctx *v, const cJSON *models,
             goto out;
     }
 check:;
+    /* the members a FC_PARAM_MODELS parameter names, with their own
+     * hyperparameters from the same "models" object */
+    for (size_t i = 0; i < ops->n_params; i++) {
+        if (ops->params[i].type != FC_PARAM_MODELS)
+            continue;
+        char *list = xstrdup(out->values[i].str), *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            const struct fc_model_ops *m = fc_registry_find(t);
+            if (!m) { /* a default naming no model: the table is wrong */
+                free(list);
+                fc_error("models.%s: %s is not a model of this build", ops->name, t);
+                goto out;
+            }
+            out->members = xrealloc(out->members, (out->n_members + 1) * sizeof *out->members);
+            struct fc_member *mb = &out->members[out->n_members];
+            mb->ops = m;
+            if (model_params(v, models, m, &mb->params)) {
+                free(list);
+                goto out;
+            }
+            out->n_members++;
+        }
+        free(list);
+    }
     /* what this build can do (e.g. a CUDA device); whether the model's
      * library loads is asked only of models that run (fc_config_models_ready) */
     const char *param = NULL;
@@ -400,7 +463,13 @@ static void params_to_json(const struct fc_params *p, cJSON *obj)
     for (size_t i = 0; i < p->n; i++) {
         const struct fc_param_spec *s = &p->specs[i];
         cJSON_DeleteItemFromObjectCaseSensitive(obj, s->name);
-        if (s->type == FC_PARAM_ENUM)
+        if (s->type == FC_PARAM_MODELS) {
+            cJSON *a = cJSON_AddArrayToObject(obj, s->name);
+            char *list = xstrdup(p->values[i].str), *save = NULL;
+            for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                cJSON_AddItemToArray(a, cJSON_CreateString(t));
+            free(list);
+        } else if (s->type == FC_PARAM_ENUM)
             cJSON_AddStringToObject(obj, s->name, p->values[i].str);
         else if (s->type == FC_PARAM_BOOL)
             cJSON_AddBoolToObject(obj, s->name, p->values[i].num != 0);

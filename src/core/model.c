@@ -31,6 +31,12 @@ const char *fc_params_str(const struct fc_params *p, const char *name)
     return find_value(p, name)->str;
 }
 
+unsigned fc_model_outputs(const struct fc_model_ops *ops, const struct fc_params *p)
+{
+    unsigned f = ops->outputs ? ops->outputs(p) : ops->flags;
+    return f & (FC_MODEL_POINT | FC_MODEL_QUANTILE);
+}
+
 void fc_param_range(const struct fc_param_spec *s, char *buf, size_t n)
 {
     if (isinf(s->max))
@@ -115,5 +121,6 @@ void fc_fit_record_free(struct fc_fit_record *r)
     for (size_t i = 0; i < r->n_importance; i++)
         free(r->importance[i].feature);
     free(r->importance);
+    free(r->summary);
     memset(r, 0, sizeof *r);
 }

@@ -9,6 +9,7 @@
 #include "forecast/core/util.h"
 
 extern const struct fc_model_ops fc_model_croston;
+extern const struct fc_model_ops fc_model_ensemble;
 extern const struct fc_model_ops fc_model_linear;
 extern const struct fc_model_ops fc_model_mlp_quantile;
 extern const struct fc_model_ops fc_model_mlp_standard;
@@ -30,6 +31,7 @@ const struct fc_model_ops *const fc_models[] = {
     &fc_model_linear,
     &fc_model_mlp_standard,
     &fc_model_mlp_quantile,
+    &fc_model_ensemble,
     NULL,
 };
 

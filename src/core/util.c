@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -144,6 +145,31 @@ double fc_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* interned strings live as long as the process: a mutex-guarded list */
+struct interned {
+    struct interned *next;
+    char s[];
+};
+static struct interned *interned;
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *fc_intern(const char *s)
+{
+    pthread_mutex_lock(&intern_lock);
+    struct interned *i = interned;
+    while (i && strcmp(i->s, s) != 0)
+        i = i->next;
+    if (!i) {
+        size_t n = strlen(s) + 1;
+        i = xmalloc(sizeof *i + n);
+        memcpy(i->s, s, n);
+        i->next = interned;
+        interned = i;
+    }
+    pthread_mutex_unlock(&intern_lock);
+    return i->s;
 }
 
 double fc_cpu_now(void)

@@ -202,6 +202,8 @@ void fc_report_model_blocks(const struct fc_train_result *res, const struct fc_d
                       "%.2f s.",
                       res->n_models, res->wall_seconds, res->cpu_seconds, res->fit_seconds,
                       res->predict_seconds));
+    if (res->record.summary)
+        text(out, xstrdup(res->record.summary));
     scores(out, res->metrics);
     best_worst(out, fc_train_result_series_metrics(res)); /* a backtest's: the last window's */
     training(out, &res->record);

@@ -229,28 +229,53 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int fc_manifest_write(const char *dir, const cJSON *info)
+/* The regular files under dir/rel (rel "" at the top), as paths relative
+ * to dir, into names; the top's manifest.json and temporary files left out.
+ * Subdirectories (an ensemble's members) are walked. */
+static int list_files(const char *dir, const char *rel, char ***names, size_t *n)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return fc_error("%s: cannot open directory: %s", dir, strerror(errno));
-    char **names = NULL;
-    size_t n = 0;
+    char *path = *rel ? fc_xasprintf("%s/%s", dir, rel) : xstrdup(dir);
+    DIR *d = opendir(path);
+    if (!d) {
+        int rc = fc_error("%s: cannot open directory: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "manifest.json") == 0 ||
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || (!*rel && strcmp(e->d_name, "manifest.json") == 0) ||
             strstr(e->d_name, ".tmp."))
             continue;
-        char *full = fc_xasprintf("%s/%s", dir, e->d_name);
+        char *sub = *rel ? fc_xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+        char *full = fc_xasprintf("%s/%s", dir, sub);
         struct stat st;
-        int regular = stat(full, &st) == 0 && S_ISREG(st.st_mode);
+        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc = list_files(dir, sub, names, n);
+            free(sub);
+        } else if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+            *names = xrealloc(*names, (*n + 1) * sizeof **names);
+            (*names)[(*n)++] = sub;
+        } else {
+            free(sub);
+        }
         free(full);
-        if (!regular)
-            continue;
-        names = xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
+    free(path);
+    return rc;
+}
+
+int fc_manifest_write(const char *dir, const cJSON *info)
+{
+    char **names = NULL;
+    size_t n = 0;
+    if (list_files(dir, "", &names, &n)) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
     qsort(names, n, sizeof *names, cmp_str);
     cJSON *m = cJSON_Duplicate(info, 1);
     cJSON_DeleteItemFromObjectCaseSensitive(m, "format_version");
@@ -280,6 +305,51 @@ int fc_manifest_write(const char *dir, const cJSON *info)
         free(path);
     }
     cJSON_Delete(m);
+    return rc;
+}
+
+static int relative_path(const char *p)
+{
+    if (!*p || *p == '/')
+        return 0;
+    for (const char *c = p; *c;) {
+        size_t len = strcspn(c, "/");
+        if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        c += len;
+        if (*c == '/' && !*++c)
+            return 0;
+    }
+    return 1;
+}
+
+/* -1 after fc_error when a file under dir/rel is not in files */
+static int unlisted(const char *dir, const char *rel, const cJSON *files, const char *manifest)
+{
+    char *path = *rel ? fc_xasprintf("%s/%s", dir, rel) : xstrdup(dir);
+    DIR *dh = opendir(path);
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && dh && (e = readdir(dh))) {
+        const char *tmp = strstr(e->d_name, ".tmp.");
+        if (e->d_name[0] == '.' || (!*rel && strcmp(e->d_name, "manifest.json") == 0) ||
+            (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5)))
+            continue;
+        char *sub = *rel ? fc_xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+        char *full = fc_xasprintf("%s/%s", dir, sub);
+        struct stat st;
+        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = unlisted(dir, sub, files, manifest);
+        else if (!cJSON_GetObjectItemCaseSensitive(files, sub))
+            rc = fc_error("%s: not listed in %s: a model directory holds only the files its "
+                          "manifest checks",
+                          full, manifest);
+        free(sub);
+        free(full);
+    }
+    if (dh)
+        closedir(dh);
+    free(path);
     return rc;
 }
 
@@ -324,8 +394,9 @@ cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
         char *full = fc_xasprintf("%s/%s", dir, f->string);
         char hex[65];
         size_t size;
-        /* a missing file is said in the manifest's words, not the reader's */
-        int bad = strchr(f->string, '/') || !cJSON_IsNumber(sz) || !cJSON_IsString(sh) ||
+        /* a missing file is said in the manifest's words, not the reader's;
+         * a path below dir has no empty, "." or ".." component */
+        int bad = !relative_path(f->string) || !cJSON_IsNumber(sz) || !cJSON_IsString(sh) ||
                   fc_sha256_file(full, hex, &size) != 0;
         if (!bad && ((double)size != sz->valuedouble || strcmp(hex, sh->valuestring) != 0)) {
             fc_error("%s: size or checksum does not match %s (%zu bytes, expected %.0f): "
@@ -339,24 +410,11 @@ cJSON *fc_manifest_verify(const char *dir, const char *expected_kind)
         if (bad)
             goto fail;
     }
-    /* every file beside the manifest is one it checks: a loader reads nothing
-     * unchecked (a crash's temporary files, *.tmp.<pid>, are read by no one) */
-    DIR *dh = opendir(dir);
-    struct dirent *e;
-    while (dh && (e = readdir(dh))) {
-        const char *tmp = strstr(e->d_name, ".tmp.");
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "manifest.json") == 0 ||
-            (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5)) ||
-            cJSON_GetObjectItemCaseSensitive(files, e->d_name))
-            continue;
-        fc_error("%s/%s: not listed in %s: a model directory holds only the files its "
-                 "manifest checks",
-                 dir, e->d_name, path);
-        closedir(dh);
+    /* every file beside the manifest (and below it) is one it checks: a
+     * loader reads nothing unchecked (a crash's temporary files,
+     * *.tmp.<pid>, are read by no one) */
+    if (unlisted(dir, "", files, path))
         goto fail;
-    }
-    if (dh)
-        closedir(dh);
     free(path);
     return m;
 fail:

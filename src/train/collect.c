@@ -163,8 +163,9 @@ int fc_collect(struct fc_plan *P, struct fc_train_result *res)
     memset(res, 0, sizeof *res);
     size_t n_test;
     res->rows = fc_split_rows(P->sp, 2, &n_test);
-    size_t L = (ops->flags & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
-    fc_pred_alloc(&res->pred, n_test, L, (ops->flags & FC_MODEL_POINT) != 0);
+    unsigned outs = fc_model_outputs(ops, &cfg->model.params);
+    size_t L = (outs & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
+    fc_pred_alloc(&res->pred, n_test, L, (outs & FC_MODEL_POINT) != 0);
     unsigned char *ok = xcalloc(P->sp->n_used ? P->sp->n_used : 1, 1);
     /* scored and written in the target's own units */
     const struct fc_dataset *ds = P->truth ? P->truth : P->ds;
@@ -315,8 +316,9 @@ void fc_train_result_free(struct fc_train_result *res)
 int fc_collect_predictions(const struct fc_plan *P, struct fc_pred *out)
 {
     const struct fc_model_ops *ops = P->cfg->model.ops;
-    size_t L = (ops->flags & FC_MODEL_QUANTILE) ? P->cfg->n_quantiles : 0;
-    fc_pred_alloc(out, P->sp->n_test, L, (ops->flags & FC_MODEL_POINT) != 0);
+    unsigned outs = fc_model_outputs(ops, &P->cfg->model.params);
+    size_t L = (outs & FC_MODEL_QUANTILE) ? P->cfg->n_quantiles : 0;
+    fc_pred_alloc(out, P->sp->n_test, L, (outs & FC_MODEL_POINT) != 0);
     size_t offset = 0;
     for (size_t k = 0; k < P->n_jobs; k++) {
         const struct fc_job *j = &P->jobs[k];

@@ -42,8 +42,9 @@ static void plan_jobs(struct fc_plan *P, enum fc_job_kind kind, const struct fc_
     P->sp = sp;
     P->dir = xstrdup(dir);
     const struct fc_model_ops *ops = cfg->model.ops;
-    size_t L = (ops->flags & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
-    int point = (ops->flags & FC_MODEL_POINT) != 0;
+    unsigned out = fc_model_outputs(ops, &cfg->model.params);
+    size_t L = (out & FC_MODEL_QUANTILE) ? cfg->n_quantiles : 0;
+    int point = (out & FC_MODEL_POINT) != 0;
     int individual = cfg->strategy == FC_INDIVIDUAL;
     P->n_jobs = individual ? sp->n_used : 1;
     P->jobs = xcalloc(P->n_jobs ? P->n_jobs : 1, sizeof *P->jobs);

@@ -19,6 +19,9 @@ enum fc_param_type {
     FC_PARAM_DOUBLE,
     FC_PARAM_BOOL,
     FC_PARAM_ENUM, /* one string out of choices */
+    FC_PARAM_MODELS, /* a list of other models' names (an ensemble's members): in the
+                      * config a JSON array; the value is the names joined by ','
+                      * (an interned string), default def_str */
 };
 
 struct fc_param_spec {
@@ -37,11 +40,22 @@ struct fc_param_value {
     const char *str; /* ENUM: points into the spec's choices */
 };
 
+struct fc_member;
+
 /* Resolved hyperparameters of one model: values[i] belongs to specs[i]. */
 struct fc_params {
     const struct fc_param_spec *specs;
     size_t n;
     struct fc_param_value *values; /* owned by whoever filled it */
+    /* the models a FC_PARAM_MODELS parameter names, each with its own
+     * hyperparameters resolved from the same config (models.<name>) */
+    struct fc_member *members;
+    size_t n_members;
+};
+
+struct fc_member {
+    const struct fc_model_ops *ops;
+    struct fc_params params;
 };
 
 double fc_params_num(const struct fc_params *p, const char *name);
@@ -102,6 +116,8 @@ struct fc_fit_record {
     size_t n_curves;
     struct fc_importance *importance; /* (n_importance) owned; NULL: none */
     size_t n_importance;
+    char *summary; /* owned; NULL: none. A sentence for the reports (an ensemble's
+                    * weights) */
 };
 
 /* A curve of n steps with its arrays allocated (seconds when with_seconds). */
@@ -118,6 +134,7 @@ enum {
     FC_MODEL_FITS_VALIDATION = 1u << 3, /* no early stopping: fits the validation rows too */
     FC_MODEL_NUMBERS_ONLY = 1u << 4, /* no categorical features, no row weights (refused at
                                       * config time) */
+    FC_MODEL_ENSEMBLE = 1u << 5, /* combines other models: it cannot be one's member */
 };
 
 struct fc_model_ops {
@@ -145,6 +162,10 @@ struct fc_model_ops {
     void *(*load)(const char *dir, const struct fc_params *p,
                   const struct fc_model_ctx *ctx);
     void (*free)(void *model);
+    /* Optional: the outputs (FC_MODEL_POINT / _QUANTILE) with these
+     * hyperparameters, when they depend on them (an ensemble's members);
+     * else flags says. */
+    unsigned (*outputs)(const struct fc_params *p);
     /* Optional: the library the plugin wraps, e.g. "xgboost 1.7.4". */
     void (*version)(char *buf, size_t n);
     /* Optional: checks resolved hyperparameters against what this build can
@@ -165,6 +186,10 @@ void fc_param_range(const struct fc_param_spec *s, char *buf, size_t n);
  * in the individual strategy whatever was asked (a warning, once per
  * parameter, says so when it asked for more). */
 int fc_model_threads(const struct fc_model_ctx *ctx, const char *param, int requested);
+
+/* What a model with these hyperparameters predicts: FC_MODEL_POINT and / or
+ * FC_MODEL_QUANTILE (ops->outputs, else its flags). */
+unsigned fc_model_outputs(const struct fc_model_ops *ops, const struct fc_params *p);
 
 /* fc_pred helpers */
 void fc_pred_alloc(struct fc_pred *p, size_t n, size_t n_quantiles, int point);

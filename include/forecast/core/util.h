@@ -66,6 +66,9 @@ void fc_release_pages(const void *p, size_t n);
 
 /* Seconds on the monotonic clock, for durations. */
 double fc_now(void);
+/* A copy of s that lives as long as the process, one per distinct text
+ * (thread-safe): for values that outlive what produced them. */
+const char *fc_intern(const char *s);
 /* CPU seconds of the whole process (every thread) so far */
 double fc_cpu_now(void);
 extern int fc_verbosity;
