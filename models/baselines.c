@@ -347,22 +347,6 @@ static int bl_save(void *model, const char *dir)
     return rc;
 }
 
-/* an array of exactly n finite numbers into out */
-static int numbers(const cJSON *a, size_t n, double *out)
-{
-    if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != n)
-        return -1;
-    size_t i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, a)
-    {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
-            return -1;
-        out[i++] = e->valuedouble;
-    }
-    return 0;
-}
-
 static void *load(enum kind k, const char *dir, const struct fc_params *p,
                   const struct fc_model_ctx *ctx)
 {
@@ -391,8 +375,8 @@ static void *load(enum kind k, const char *dir, const struct fc_params *p,
         nv->valuedouble > 1000 || nv->valuedouble != floor(nv->valuedouble) ||
         (k != SEASONAL_NAIVE && nv->valuedouble != 1) || !cJSON_IsNumber(gp) ||
         !isfinite(gp->valuedouble) ||
-        numbers(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, m->global_q) ||
-        numbers(cJSON_GetObjectItemCaseSensitive(root, "global_q"), m->L, m->global_q)) {
+        fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, m->global_q) ||
+        fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "global_q"), m->L, m->global_q)) {
         fc_error("%s: expected freq, n_values, levels (the run's %zu), global_point and "
                  "global_q",
                  path, m->L);
@@ -402,7 +386,7 @@ static void *load(enum kind k, const char *dir, const struct fc_params *p,
     m->season = (int)m->n_values;
     m->global_point = gp->valuedouble;
     double *lv = xcalloc(m->L ? m->L : 1, sizeof *lv);
-    numbers(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, lv);
+    fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, lv);
     int same = 1;
     for (size_t j = 0; j < m->L; j++)
         same &= fabs(lv[j] - m->levels[j]) < 1e-12;
@@ -428,8 +412,8 @@ static void *load(enum kind k, const char *dir, const struct fc_params *p,
         st->key = xstrdup(o->string);
         m->n_series++;
         if (!cJSON_IsNumber(fp) || fabs(fp->valuedouble) > 1e12 ||
-            numbers(cJSON_GetObjectItemCaseSensitive(o, "values"), m->n_values, st->values) ||
-            numbers(cJSON_GetObjectItemCaseSensitive(o, "res_q"), m->L, st->res_q) ||
+            fc_json_doubles(cJSON_GetObjectItemCaseSensitive(o, "values"), m->n_values, st->values) ||
+            fc_json_doubles(cJSON_GetObjectItemCaseSensitive(o, "res_q"), m->L, st->res_q) ||
             fc_strmap_get(&m->index, st->key) >= 0) {
             fc_error("%s: series \"%s\": expected first_period, %zu values and %zu residual "
                      "quantiles (once per series)",

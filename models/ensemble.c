@@ -241,6 +241,8 @@ static void level_weights(struct ensemble *e, size_t j, const double *q, const d
             mem[m++] = k;
     double *w = e->qw + j * MAX_MEMBERS, best = INFINITY;
     int c[MAX_MEMBERS] = {0};
+    if (m == 0)
+        return; /* no member has quantiles: the ensemble has none */
     /* enumerate compositions of GRID into m parts (m <= 4; else equal) */
     if (m > 4) {
         for (size_t a = 0; a < m; a++)
@@ -526,21 +528,6 @@ static int ens_save(void *model, const char *dir)
     return rc;
 }
 
-static int read_weights(const cJSON *a, size_t n, double *out)
-{
-    if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != n)
-        return -1;
-    size_t i = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, a)
-    {
-        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
-            return -1;
-        out[i++] = x->valuedouble;
-    }
-    return 0;
-}
-
 static void *ens_load(const char *dir, const struct fc_params *p, const struct fc_model_ctx *ctx)
 {
     struct ensemble *e = ens_create(p, ctx);
@@ -557,7 +544,7 @@ static void *ens_load(const char *dir, const struct fc_params *p, const struct f
     }
     const cJSON *ic = cJSON_GetObjectItemCaseSensitive(root, "intercept");
     const cJSON *lw = cJSON_GetObjectItemCaseSensitive(root, "level_weights");
-    if (!same || read_weights(cJSON_GetObjectItemCaseSensitive(root, "point_weights"), e->K, e->w) ||
+    if (!same || fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "point_weights"), e->K, e->w) ||
         !cJSON_IsNumber(ic) || !isfinite(ic->valuedouble) || !cJSON_IsArray(lw) ||
         (size_t)cJSON_GetArraySize(lw) != e->L) {
         fc_error("%s: expected the members of the run's config, point_weights, intercept and "
@@ -567,7 +554,7 @@ static void *ens_load(const char *dir, const struct fc_params *p, const struct f
     }
     e->w[e->K] = ic->valuedouble;
     for (size_t j = 0; j < e->L; j++)
-        if (read_weights(cJSON_GetArrayItem(lw, (int)j), e->K, e->qw + j * MAX_MEMBERS)) {
+        if (fc_json_doubles(cJSON_GetArrayItem(lw, (int)j), e->K, e->qw + j * MAX_MEMBERS)) {
             fc_error("%s: level_weights[%zu]: expected %zu numbers", path, j, e->K);
             goto out;
         }

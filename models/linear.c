@@ -279,15 +279,9 @@ static void *lin_load(const char *dir, const struct fc_params *p, const struct f
         goto out;
     }
     m->w = xmalloc((m->n_inputs + 1) * sizeof *m->w);
-    size_t k = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, w)
-    {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
-            fc_error("%s: weights[%zu]: expected a finite number", path, k);
-            goto out;
-        }
-        m->w[k++] = e->valuedouble;
+    if (fc_json_doubles(w, m->n_inputs + 1, m->w)) {
+        fc_error("%s: weights: expected %zu finite numbers", path, m->n_inputs + 1);
+        goto out;
     }
     ok = 1;
 out:

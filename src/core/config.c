@@ -1079,20 +1079,10 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
     return 0;
 }
 
-static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
+/* features.categorical: series id columns, each once (text columns are not
+ * kept) */
+static int validate_categorical(const struct vctx *v, const cJSON *root, struct fc_config *c)
 {
-    static const char *const keys[] = {"data",      "split", "series", "model",
-                                       "strategy",  "quantiles", "seed", "jobs",
-                                       "output",    "models", "format_version", "report",
-                                       "features",  "target_transform", "nonnegative",
-                                       "horizon",   "multi_step"};
-    if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
-        return -1;
-    if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
-        validate_features(v, root, &c->features) || validate_target(v, root, c) ||
-        validate_horizon(v, root, c))
-        return -1;
-    /* categories: series id columns, each once (text columns are not kept) */
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "features"), "categorical");
     for (size_t k = 0; k < c->features.n_categorical; k++) {
@@ -1119,9 +1109,12 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
             return -1;
         }
     }
-    if (get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus))
-        return -1;
-    /* "model": one name or a list of names */
+    return 0;
+}
+
+/* "model": one name or a list of names, each a model of this build once */
+static int validate_models(const struct vctx *v, const cJSON *root, struct fc_config *c)
+{
     const cJSON *mj = cJSON_GetObjectItemCaseSensitive(root, "model");
     size_t nm = cJSON_IsArray(mj) ? (size_t)cJSON_GetArraySize(mj) : 1;
     if (!(cJSON_IsString(mj) && mj->valuestring[0]) && !(cJSON_IsArray(mj) && nm > 0))
@@ -1151,6 +1144,26 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
             return -1;
         c->n_models = k + 1;
     }
+    return 0;
+}
+
+static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
+{
+    static const char *const keys[] = {"data",      "split", "series", "model",
+                                       "strategy",  "quantiles", "seed", "jobs",
+                                       "output",    "models", "format_version", "report",
+                                       "features",  "target_transform", "nonnegative",
+                                       "horizon",   "multi_step"};
+    if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
+        validate_features(v, root, &c->features) || validate_target(v, root, c) ||
+        validate_horizon(v, root, c))
+        return -1;
+    if (validate_categorical(v, root, c) ||
+        get_string_list(v, root, "", "series", 0, &c->skus, &c->n_skus) ||
+        validate_models(v, root, c))
+        return -1;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "strategy");
     if (cJSON_IsString(st) && strcmp(st->valuestring, "combined") == 0)
         c->strategy = FC_COMBINED;

@@ -266,6 +266,21 @@ static int list_files(const char *dir, const char *rel, char ***names, size_t *n
     return rc;
 }
 
+int fc_json_doubles(const cJSON *a, size_t n, double *out)
+{
+    if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != n)
+        return -1;
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a)
+    {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+            return -1;
+        out[i++] = e->valuedouble;
+    }
+    return 0;
+}
+
 int fc_manifest_write(const char *dir, const cJSON *info)
 {
     char **names = NULL;

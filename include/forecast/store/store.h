@@ -36,6 +36,9 @@ int fc_write_in(const char *dir, const char *name, const void *data, size_t len)
 int fc_write_json(const char *path, const struct cJSON *json);
 /* Reads and parses a JSON file; NULL after fc_error naming it. */
 struct cJSON *fc_read_json(const char *path);
+/* a is a JSON array of exactly n finite numbers: into out, 0; else -1
+ * (nothing reported: the caller names the file and key). */
+int fc_json_doubles(const struct cJSON *a, size_t n, double *out);
 
 /* Writes dir/manifest.json: info (an object, copied) plus "files": the size
  * and sha256 of every regular file in dir. */
