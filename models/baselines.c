@@ -109,21 +109,10 @@ static void bl_free(void *model)
     free(m);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* the level-a quantile of sorted x[0..n) (linear interpolation, numpy's) */
+/* the level-a quantile of sorted x[0..n), 0 when empty */
 static double quantile(const double *x, size_t n, double a)
 {
-    if (!n)
-        return 0;
-    double h = a * (double)(n - 1);
-    size_t lo = (size_t)floor(h);
-    size_t hi = lo + 1 < n ? lo + 1 : lo;
-    return x[lo] + (h - (double)lo) * (x[hi] - x[lo]);
+    return n ? fc_quantile_sorted(x, n, a) : 0;
 }
 
 static int season_of(enum fc_freq f)
@@ -267,7 +256,7 @@ static int bl_fit(void *model, const struct fc_fit_input *in)
             fit_intermittent(m, so, cnt, st, res, &nres);
         memcpy(all + n_all, res, nres * sizeof *res);
         n_all += nres;
-        qsort(res, nres, sizeof *res, cmp_double);
+        qsort(res, nres, sizeof *res, fc_cmp_double);
         st->res_q = xcalloc(m->L ? m->L : 1, sizeof *st->res_q);
         for (size_t j = 0; j < m->L; j++)
             st->res_q[j] = quantile(res, nres, m->levels[j]);
@@ -278,10 +267,10 @@ static int bl_fit(void *model, const struct fc_fit_input *in)
         fc_strmap_put(&m->index, st->key, (uint32_t)m->n_series);
         m->n_series++;
     }
-    qsort(all, n_all, sizeof *all, cmp_double);
+    qsort(all, n_all, sizeof *all, fc_cmp_double);
     for (size_t j = 0; j < m->L; j++)
         m->global_q[j] = quantile(all, n_all, m->levels[j]);
-    qsort(points, m->n_series, sizeof *points, cmp_double);
+    qsort(points, m->n_series, sizeof *points, fc_cmp_double);
     m->global_point = quantile(points, m->n_series, 0.5);
     free(off);
     free(fill);
@@ -340,10 +329,9 @@ static int bl_save(void *model, const char *dir)
         cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(st->values, (int)m->n_values));
         cJSON_AddItemToObject(o, "res_q", cJSON_CreateDoubleArray(st->res_q, (int)m->L));
     }
-    char *path = fc_xasprintf("%s/%s.json", dir, kind_names[m->kind]);
-    int rc = fc_write_json(path, root);
-    free(path);
-    cJSON_Delete(root);
+    char *name = fc_xasprintf("%s.json", kind_names[m->kind]);
+    int rc = fc_write_json_in(dir, name, root);
+    free(name);
     return rc;
 }
 

@@ -4,14 +4,15 @@
  * trains its members itself on the same rows, then combines their forecasts:
  *   mean      the members' mean;
  *   median    their median;
- *   weighted  non-negative weights fitted on the validation window: for the
- *             point, least squares over every subset of members (the best
- *             subset whose solution is non-negative: exact NNLS for a few
- *             members); for each quantile level, the weights on a 1/20 grid
- *             of the simplex with the lowest validation pinball loss;
- *   stacking  a linear meta-model on the members' validation predictions:
- *             least squares with an intercept for the point (a tiny ridge
- *             keeps it defined), the quantile levels as in weighted.
+ *   weighted  non-negative weights summing to 1 (a 1/20 grid of the
+ *             simplex up to 4 members, normalised non-negative least squares
+ *             beyond) with the lowest squared error; per quantile level the
+ *             weights of the grid with the lowest pinball loss;
+ *   stacking  a linear meta-model: least squares with an intercept for the
+ *             point (a tiny ridge keeps it defined), quantile levels as in
+ *             weighted.
+ * Both fit on the second half of the validation window by date, which the
+ * members never see (they stop early on the first half).
  * A member's point is its point forecast, or its 0.5 level; the ensemble's
  * quantiles come from the members with quantiles (none: point only). The
  * members are saved in subdirectories member-<k>-<name>/ of the model
@@ -230,25 +231,15 @@ static double pinball(const double *y, const double *f, size_t n, double a)
     return s;
 }
 
-/* level j's weights over the members with quantiles: the point of the 1/GRID
- * simplex grid with the lowest validation pinball loss */
-static void level_weights(struct ensemble *e, size_t j, const double *q, const double *y,
-                          size_t n, double *f)
+/* The weights on the 1/GRID grid of the simplex (non-negative, summing to
+ * 1) over the m <= 4 columns X[a * n + i] whose blend has the lowest loss
+ * against y: squared error (level < 0) or the pinball loss at level; into
+ * w[0..m). f: scratch of n. */
+static void simplex_fit(const double *X, size_t m, const double *y, size_t n, double level,
+                        double *f, double *w)
 {
-    size_t mem[MAX_MEMBERS], m = 0;
-    for (size_t k = 0; k < e->K; k++)
-        if (e->out[k] & FC_MODEL_QUANTILE)
-            mem[m++] = k;
-    double *w = e->qw + j * MAX_MEMBERS, best = INFINITY;
     int c[MAX_MEMBERS] = {0};
-    if (m == 0)
-        return; /* no member has quantiles: the ensemble has none */
-    /* enumerate compositions of GRID into m parts (m <= 4; else equal) */
-    if (m > 4) {
-        for (size_t a = 0; a < m; a++)
-            w[mem[a]] = 1.0 / (double)m;
-        return;
-    }
+    double best = INFINITY;
     for (;;) {
         int used = 0;
         for (size_t a = 0; a + 1 < m; a++)
@@ -258,13 +249,18 @@ static void level_weights(struct ensemble *e, size_t j, const double *q, const d
             for (size_t i = 0; i < n; i++) {
                 f[i] = 0;
                 for (size_t a = 0; a < m; a++)
-                    f[i] += c[a] / (double)GRID * q[(mem[a] * n + i) * e->L + j];
+                    f[i] += c[a] / (double)GRID * X[a * n + i];
             }
-            double loss = pinball(y, f, n, e->levels[j]);
+            double loss = 0;
+            if (level < 0)
+                for (size_t i = 0; i < n; i++)
+                    loss += (y[i] - f[i]) * (y[i] - f[i]);
+            else
+                loss = pinball(y, f, n, level);
             if (loss < best) {
                 best = loss;
                 for (size_t a = 0; a < m; a++)
-                    w[mem[a]] = c[a] / (double)GRID;
+                    w[a] = c[a] / (double)GRID;
             }
         }
         /* next composition: an odometer over the first m - 1 parts */
@@ -276,51 +272,49 @@ static void level_weights(struct ensemble *e, size_t j, const double *q, const d
     }
 }
 
-/* weighted: the point weights on the 1/GRID simplex grid (non-negative,
- * summing to 1: a convex blend, which the members' validation predictions
- * — optimistic, early stopping watched them — cannot inflate) with the
- * lowest validation squared error; more than 4 members: non-negative least
- * squares, normalised to sum 1 */
+/* level j's weights over the members with quantiles (more than 4: equal) */
+static void level_weights(struct ensemble *e, size_t j, const double *q, const double *y,
+                          size_t n, double *f)
+{
+    size_t mem[MAX_MEMBERS], m = 0;
+    for (size_t k = 0; k < e->K; k++)
+        if (e->out[k] & FC_MODEL_QUANTILE)
+            mem[m++] = k;
+    double *w = e->qw + j * MAX_MEMBERS, t[MAX_MEMBERS];
+    if (m == 0)
+        return; /* no member has quantiles: the ensemble has none */
+    if (m > 4) {
+        for (size_t a = 0; a < m; a++)
+            w[mem[a]] = 1.0 / (double)m;
+        return;
+    }
+    double *X = xmalloc(m * n * sizeof *X);
+    for (size_t a = 0; a < m; a++)
+        for (size_t i = 0; i < n; i++)
+            X[a * n + i] = q[(mem[a] * n + i) * e->L + j];
+    simplex_fit(X, m, y, n, e->levels[j], f, t);
+    for (size_t a = 0; a < m; a++)
+        w[mem[a]] = t[a];
+    free(X);
+}
+
+/* weighted: the point weights on the simplex grid (a convex blend, which
+ * the members' forecasts cannot inflate); more than 4 members: non-negative
+ * least squares, normalised to sum 1 */
 static void point_weights(struct ensemble *e, const double *pt, const double *y, size_t n,
                           double *f)
 {
     size_t K = e->K;
-    if (K > 4) {
-        nnls(pt, y, n, K, e->w);
-        double s = 0;
-        for (size_t k = 0; k < K; k++)
-            s += e->w[k];
-        for (size_t k = 0; k < K; k++)
-            e->w[k] = s > 0 ? e->w[k] / s : 1.0 / (double)K;
+    if (K <= 4) {
+        simplex_fit(pt, K, y, n, -1, f, e->w);
         return;
     }
-    int c[MAX_MEMBERS] = {0};
-    double best = INFINITY;
-    for (;;) {
-        int used = 0;
-        for (size_t a = 0; a + 1 < K; a++)
-            used += c[a];
-        if (used <= GRID) {
-            c[K - 1] = GRID - used;
-            double sse = 0;
-            for (size_t i = 0; i < n; i++) {
-                f[i] = 0;
-                for (size_t a = 0; a < K; a++)
-                    f[i] += c[a] / (double)GRID * pt[a * n + i];
-                sse += (y[i] - f[i]) * (y[i] - f[i]);
-            }
-            if (sse < best) {
-                best = sse;
-                for (size_t a = 0; a < K; a++)
-                    e->w[a] = c[a] / (double)GRID;
-            }
-        }
-        size_t a = 0;
-        while (a + 1 < K && ++c[a] > GRID)
-            c[a++] = 0;
-        if (a + 1 >= K)
-            break;
-    }
+    nnls(pt, y, n, K, e->w);
+    double s = 0;
+    for (size_t k = 0; k < K; k++)
+        s += e->w[k];
+    for (size_t k = 0; k < K; k++)
+        e->w[k] = s > 0 ? e->w[k] / s : 1.0 / (double)K;
 }
 
 static int ens_fit(void *model, const struct fc_fit_input *in)
@@ -413,15 +407,9 @@ static int ens_fit(void *model, const struct fc_fit_input *in)
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, size_t m)
 {
-    qsort(v, m, sizeof *v, cmp_double);
+    qsort(v, m, sizeof *v, fc_cmp_double);
     return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
 }
 
@@ -521,11 +509,7 @@ static int ens_save(void *model, const char *dir)
     for (size_t j = 0; j < e->L; j++)
         cJSON_AddItemToArray(lw, cJSON_CreateDoubleArray(e->qw + j * MAX_MEMBERS, (int)e->K));
     cJSON_AddBoolToObject(root, "fitted_on_validation", e->fitted_weights);
-    char *path = fc_xasprintf("%s/ensemble.json", dir);
-    int rc = fc_write_json(path, root);
-    free(path);
-    cJSON_Delete(root);
-    return rc;
+    return fc_write_json_in(dir, "ensemble.json", root);
 }
 
 static void *ens_load(const char *dir, const struct fc_params *p, const struct fc_model_ctx *ctx)

@@ -227,11 +227,7 @@ static int lin_save(void *model, const char *dir)
         cJSON_AddItemToArray(inp, f);
     }
     cJSON_AddItemToObject(root, "weights", cJSON_CreateDoubleArray(m->w, (int)m->n_inputs + 1));
-    char *path = fc_xasprintf("%s/linear.json", dir);
-    int rc = fc_write_json(path, root);
-    free(path);
-    cJSON_Delete(root);
-    return rc;
+    return fc_write_json_in(dir, "linear.json", root);
 }
 
 static void *lin_load(const char *dir, const struct fc_params *p, const struct fc_model_ctx *ctx)

@@ -545,11 +545,7 @@ int mlp_save(const struct mlp *m, const char *dir)
     } else {
         cJSON_AddNullToObject(meta, "best_epoch");
     }
-    char *path = fc_xasprintf("%s/meta.json", dir);
-    rc = fc_write_json(path, meta);
-    free(path);
-    cJSON_Delete(meta);
-    return rc;
+    return fc_write_json_in(dir, "meta.json", meta);
 }
 
 static const cJSON *need_number(const cJSON *obj, const char *key, const char *path,

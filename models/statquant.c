@@ -57,22 +57,6 @@ struct statquant {
 
 /* ---- computing statistics ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* numpy.quantile(x, level) with the default linear method; x sorted. */
-static double quantile_sorted(const double *x, size_t n, double level)
-{
-    double h = (double)(n - 1) * level;
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return x[n - 1];
-    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
-}
-
 static void stats_compute(struct stats *st, double *x, size_t n, const struct statquant *m)
 {
     st->n = n;
@@ -83,16 +67,16 @@ static void stats_compute(struct stats *st, double *x, size_t n, const struct st
             st->q[j] = NAN;
         return;
     }
-    qsort(x, n, sizeof *x, cmp_double);
+    qsort(x, n, sizeof *x, fc_cmp_double);
     for (size_t j = 0; j < m->n_levels; j++)
-        st->q[j] = quantile_sorted(x, n, m->levels[j]);
+        st->q[j] = fc_quantile_sorted(x, n, m->levels[j]);
     if (m->point_mean) {
         double s = 0;
         for (size_t i = 0; i < n; i++)
             s += x[i];
         st->point = s / (double)n;
     } else {
-        st->point = quantile_sorted(x, n, 0.5);
+        st->point = fc_quantile_sorted(x, n, 0.5);
     }
 }
 
@@ -245,11 +229,7 @@ static int statquant_save(void *model, const char *dir)
         }
         cJSON_AddItemToObject(series, m->series[i].key, o);
     }
-    char *path = fc_xasprintf("%s/statquant.json", dir);
-    int rc = fc_write_json(path, root);
-    free(path);
-    cJSON_Delete(root);
-    return rc;
+    return fc_write_json_in(dir, "statquant.json", root);
 }
 
 static int stats_load(const cJSON *o, struct stats *st, size_t n_levels, const char *path,

@@ -255,24 +255,14 @@ static int cmp_vw(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double xgb_weighted_quantile(double *v, double *w, size_t n, double alpha)
 {
     if (n == 0)
         return 0;
     if (!w) {
         /* numpy's default (linear interpolation) */
-        qsort(v, n, sizeof *v, cmp_d);
-        double h = (double)(n - 1) * alpha;
-        size_t lo = (size_t)h;
-        if (lo + 1 >= n)
-            return v[n - 1];
-        return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+        qsort(v, n, sizeof *v, fc_cmp_double);
+        return fc_quantile_sorted(v, n, alpha);
     }
     struct vw *p = xmalloc(n * sizeof *p);
     double total = 0;

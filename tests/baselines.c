@@ -32,14 +32,8 @@ static void setup(void)
         fc_format_date(16440 + d, day); /* 2015-01-05 */
         fc_buf_printf(&b, "%s,A,S,%d\n", day, d < 14 ? y[d] : 9);
     }
-    char *p = test_write(dir, "s.csv", b.s);
+    ds = test_load(dir, "s.csv", b.s);
     fc_buf_free(&b);
-    char *idc[] = {"product_id", "store_id"};
-    struct fc_data_spec s = {.path = p, .series_cols = idc, .n_series_cols = 2,
-                             .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_open(&s, 1);
-    ck_assert_ptr_nonnull(ds);
-    free(p);
 }
 
 static void teardown(void)

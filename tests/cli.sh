@@ -1059,6 +1059,13 @@ expect_fail "a changed member file" "seasonal_naive.json: size or checksum does 
 cp -r "$RE" "$T/ens_bad2" && : >"$T/ens_bad2/ensemble/combined/model/member-0-statquant/extra.bin"
 expect_fail "an unlisted file among the members" "extra.bin: not listed in" \
     "$BIN" predict --run "$T/ens_bad2" --model ensemble --data data/sample.csv --out "$T/out"
+# run.json records the members' resolved hyperparameters, and the manifest
+# checks them: a member trained otherwise is not this run's
+grep -q '"season":[[:space:]]*0' "$RE/run.json" && ok || bad "run.json holds the members' hyperparameters"
+cp -r "$RE" "$T/ens_bad3"
+sed -i 's/"point":[[:space:]]*"median"/"point": "mean"/' "$T/ens_bad3/run.json"
+expect_fail "a member trained with other hyperparameters" "trained with other member hyperparameters" \
+    "$BIN" predict --run "$T/ens_bad3" --model ensemble --data data/sample.csv --out "$T/out"
 expect_fail "an ensemble of an unknown model" 'unknown model "statqant"; did you mean "statquant"' \
     "$BIN" train --model ensemble --set 'models.ensemble.members=["xgboost_standard","statqant"]' $O
 expect_fail "an ensemble as a member" "a model that is not an ensemble" \

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "forecast/core/config.h"
+#include "forecast/data/cache.h"
 #include "forecast/core/util.h"
 #include "test.h"
 
@@ -29,6 +30,18 @@ char *test_write(const char *dir, const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+struct fc_dataset *test_load(const char *dir, const char *name, const char *csv)
+{
+    char *p = test_write(dir, name, csv);
+    char *idc[] = {"product_id", "store_id"};
+    struct fc_data_spec s = {.path = p, .series_cols = idc, .n_series_cols = 2,
+                             .date_col = "date", .target_col = "sales"};
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    free(p);
+    return ds;
 }
 
 struct fc_params test_params(const struct fc_model_ops *ops, const char *json)

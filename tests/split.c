@@ -27,14 +27,8 @@ static void setup(void)
         fc_buf_printf(&b, "2015-01-%02d,B,1,%d,0\n", d, d);
     for (int d = 1; d <= 5; d++)
         fc_buf_printf(&b, "2015-01-%02d,C,1,%d,0\n", d, d);
-    char *p = test_write(dir, "s.csv", b.s);
+    ds = test_load(dir, "s.csv", b.s);
     fc_buf_free(&b);
-    char *idc[] = {"product_id", "store_id"};
-    struct fc_data_spec s = {.path = p, .series_cols = idc, .n_series_cols = 2,
-                             .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_open(&s, 1);
-    ck_assert_ptr_nonnull(ds);
-    free(p);
 }
 
 static void teardown(void)

@@ -29,14 +29,8 @@ static void setup(void)
         fc_buf_printf(&b, "2015-01-%02d,P,S,%d,0\n", 5 + d, d + 1);
     for (int d = 0; d < 14; d++)
         fc_buf_printf(&b, "2015-01-%02d,Q,S,3,0\n", 5 + d);
-    char *p = test_write(dir, "s.csv", b.s);
+    ds = test_load(dir, "s.csv", b.s);
     fc_buf_free(&b);
-    char *idc[] = {"product_id", "store_id"};
-    struct fc_data_spec s = {.path = p, .series_cols = idc, .n_series_cols = 2,
-                             .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_open(&s, 1);
-    ck_assert_ptr_nonnull(ds);
-    free(p);
 }
 
 static void teardown(void)

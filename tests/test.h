@@ -40,6 +40,10 @@ Suite *suite_baselines(void);
 char *test_tmpdir(void);
 /* Writes text to dir/name; returns the full path (caller frees). */
 char *test_write(const char *dir, const char *name, const char *text);
+struct fc_dataset;
+/* csv written to dir/name and loaded (series product_id, store_id; date;
+ * target sales; the other columns features), asserted to load. */
+struct fc_dataset *test_load(const char *dir, const char *name, const char *csv);
 /* rm -rf */
 void test_rmtree(const char *dir);
 

@@ -39,14 +39,8 @@ static void setup(void)
         int x = i % 20;
         fc_buf_printf(&b, "%s,A,%d,%.6f,%d\n", d, i / 400, x + u, x);
     }
-    char *p = test_write(dir, "u.csv", b.s);
+    ds = test_load(dir, "u.csv", b.s);
     fc_buf_free(&b);
-    char *idc[] = {"product_id", "store_id"};
-    struct fc_data_spec spec = {.path = p, .series_cols = idc, .n_series_cols = 2,
-                                .date_col = "date", .target_col = "sales"};
-    ds = fc_dataset_open(&spec, 1);
-    ck_assert_ptr_nonnull(ds);
-    free(p);
 }
 
 static void teardown(void)

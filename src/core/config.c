@@ -1240,6 +1240,14 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
         if (!mine)
             mine = cJSON_AddObjectToObject(models, mc->ops->name);
         params_to_json(&mc->params, mine);
+        /* an ensemble's members too: run.json says how they were trained */
+        for (size_t i = 0; i < mc->params.n_members; i++) {
+            const struct fc_member *mb = &mc->params.members[i];
+            cJSON *theirs = cJSON_GetObjectItemCaseSensitive(models, mb->ops->name);
+            if (!theirs)
+                theirs = cJSON_AddObjectToObject(models, mb->ops->name);
+            params_to_json(&mb->params, theirs);
+        }
     }
     c->model = c->models[0];
     return 0;

@@ -147,6 +147,21 @@ double fc_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int fc_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double fc_quantile_sorted(const double *x, size_t n, double level)
+{
+    double h = (double)(n - 1) * level;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
 /* interned strings live as long as the process: a mutex-guarded list */
 struct interned {
     struct interned *next;

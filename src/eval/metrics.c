@@ -123,12 +123,6 @@ double fc_spearman(const double *x, const double *y, size_t n)
     return c;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double fc_quantiles_repair(double *q, size_t n, size_t n_levels)
 {
     if (n == 0 || n_levels == 0)
@@ -142,7 +136,7 @@ double fc_quantiles_repair(double *q, size_t n, size_t n_levels)
                 bad = 1;
         if (bad) {
             crossed++;
-            qsort(row, n_levels, sizeof *row, cmp_double);
+            qsort(row, n_levels, sizeof *row, fc_cmp_double);
         }
     }
     return (double)crossed / (double)n;

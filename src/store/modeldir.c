@@ -201,6 +201,25 @@ void fc_modeldir_read_record(const char *mdir, struct fc_fit_record *rec)
     fc_error_clear(); /* a missing or unreadable record only leaves a report shorter */
 }
 
+/* The hyperparameters a model is trained with, from the run's resolved
+ * config, into m: "params" (the model's) and, for an ensemble,
+ * "member_params" (each member's). */
+static void add_training_params(cJSON *m, const struct fc_config *cfg)
+{
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(cfg->json, "models");
+    cJSON_AddItemToObject(
+        m, "params",
+        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(models, cfg->model.ops->name), 1));
+    if (!cfg->model.params.n_members)
+        return;
+    cJSON *mp = cJSON_AddObjectToObject(m, "member_params");
+    for (size_t i = 0; i < cfg->model.params.n_members; i++) {
+        const char *name = cfg->model.params.members[i].ops->name;
+        cJSON_AddItemToObject(
+            mp, name, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(models, name), 1));
+    }
+}
+
 static cJSON *manifest_info(const struct fc_config *cfg, const struct fc_dataset *ds,
                             const char *series_key)
 {
@@ -216,10 +235,7 @@ static cJSON *manifest_info(const struct fc_config *cfg, const struct fc_dataset
         cJSON_AddItemToArray(f, cJSON_CreateString(ds->feature_names[j]));
     cJSON_AddItemToObject(m, "quantiles",
                           cJSON_CreateDoubleArray(cfg->quantiles, (int)cfg->n_quantiles));
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(cfg->json, "models");
-    cJSON_AddItemToObject(
-        m, "params",
-        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(models, ops->name), 1));
+    add_training_params(m, cfg);
     return m;
 }
 
@@ -307,17 +323,23 @@ static int same_training(const struct fc_config *cfg, const cJSON *man, const ch
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(man, "strategy");
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(man, "quantiles");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(man, "params");
-    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cfg->json, "models"), cfg->model.ops->name);
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(man, "member_params");
+    cJSON *want = cJSON_CreateObject();
+    add_training_params(want, cfg);
+    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(want, "params");
+    const cJSON *theirs = cJSON_GetObjectItemCaseSensitive(want, "member_params");
     cJSON *levels = cJSON_CreateDoubleArray(cfg->quantiles, (int)cfg->n_quantiles);
     const char *what = NULL;
     if (!cJSON_IsString(st) || strcmp(st->valuestring, fc_strategy_name(cfg->strategy)) != 0)
         what = "strategy";
     else if (!q || !cJSON_Compare(q, levels, 1))
         what = "quantile levels";
-    else if (!p || !mine || !cJSON_Compare(p, mine, 1))
+    else if (!p || !cJSON_IsObject(mine) || !cJSON_Compare(p, mine, 1))
         what = "hyperparameters";
+    else if ((mp || theirs) && !(mp && theirs && cJSON_Compare(mp, theirs, 1)))
+        what = "member hyperparameters";
     cJSON_Delete(levels);
+    cJSON_Delete(want);
     if (what)
         return fc_error("%s/manifest.json: the model was trained with other %s than this "
                         "run's config",

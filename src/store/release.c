@@ -71,12 +71,11 @@ static int cmp_rel(const void *a, const void *b)
     return strcmp(((const struct rfile *)a)->rel, ((const struct rfile *)b)->rel);
 }
 
+/* fs sorted by path (cmp_rel) */
 static struct rfile *find(const struct rfiles *fs, const char *rel)
 {
-    for (size_t i = 0; i < fs->n; i++)
-        if (strcmp(fs->f[i].rel, rel) == 0)
-            return &fs->f[i];
-    return NULL;
+    struct rfile key = {(char *)rel, NULL, 0, NULL};
+    return fs->n ? bsearch(&key, fs->f, fs->n, sizeof *fs->f, cmp_rel) : NULL;
 }
 
 /* X.Y.Z, each a number without leading zeros */
@@ -317,9 +316,7 @@ static int collect(const struct fc_release_opts *o, const cJSON *run, const char
     if (rc == 0 && o->notes_path && !(notes = fc_read_file(o->notes_path, &notes_len)))
         rc = -1;
     if (rc == 0) {
-        char *v = fc_xasprintf("%s", o->version);
-        char *card_md = fc_model_card(run, card, n, name, v, notes);
-        free(v);
+        char *card_md = fc_model_card(run, card, n, name, o->version, notes);
         add(fs, "MODEL_CARD.md", card_md, strlen(card_md));
         char *sch = schema(run);
         add(fs, "schema.json", sch, strlen(sch));
@@ -557,32 +554,37 @@ static int read_all(const char *archive, struct rfiles *fs, char **top)
             rc = fc_error("%s: %s: not a file inside the top directory", archive, p);
             break;
         }
+        /* the bytes as they come, not as many as the header claims: a damaged
+         * size allocates nothing it does not hold */
         la_int64_t size = archive_entry_size(e);
-        if (size < 0 || (uint64_t)size > ((uint64_t)1 << 34) || total + (size_t)size > ((size_t)1 << 35)) {
-            rc = fc_error("%s: %s: size %lld out of range", archive, p, (long long)size);
-            break;
-        }
-        total += (size_t)size;
-        char *data = xmalloc((size_t)size + 1);
-        la_ssize_t got = size ? archive_read_data(a, data, (size_t)size) : 0;
-        if (got != size) {
-            free(data);
+        struct fc_buf b;
+        fc_buf_init(&b);
+        char chunk[1 << 16];
+        la_ssize_t got;
+        while ((got = archive_read_data(a, chunk, sizeof chunk)) > 0 &&
+               total + b.len + (size_t)got <= ((size_t)1 << 35))
+            fc_buf_append(&b, chunk, (size_t)got);
+        if (got != 0 || (la_int64_t)b.len != size) {
+            fc_buf_free(&b);
             rc = fc_error("%s: %s: cannot read: %s", archive, p,
-                          got < 0 ? archive_error_string(a) : "truncated");
+                          got < 0 ? archive_error_string(a)
+                          : got > 0 ? "the archive holds more than 32 GiB"
+                                    : "its size differs from its header's");
             break;
         }
+        total += b.len;
         const char *rel = p + strlen(*top) + 1;
-        if (find(fs, rel)) {
-            free(data);
-            rc = fc_error("%s: %s: appears twice", archive, p);
-            break;
-        }
-        add(fs, rel, data, (size_t)size);
+        add(fs, rel, b.s ? b.s : xstrdup(""), b.len);
         if (strcmp(rel, "SHA256SUMS") == 0)
             fs->f[fs->n - 1].sha = sums_attr(e);
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = fc_error("%s: damaged archive: %s", archive, archive_error_string(a));
+    /* by path, for find(); a path twice is refused */
+    qsort(fs->f, fs->n, sizeof *fs->f, cmp_rel);
+    for (size_t i = 1; rc == 0 && i < fs->n; i++)
+        if (strcmp(fs->f[i - 1].rel, fs->f[i].rel) == 0)
+            rc = fc_error("%s: %s/%s: appears twice", archive, *top ? *top : "", fs->f[i].rel);
     if (rc == 0 && !*top)
         rc = fc_error("%s: an empty archive", archive);
     archive_read_free(a);

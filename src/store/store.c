@@ -189,6 +189,15 @@ int fc_write_atomic(const char *path, const void *data, size_t len)
     return fc_atomic_close(&a, len && fwrite(data, 1, len, a.f) != len);
 }
 
+int fc_write_json_in(const char *dir, const char *name, cJSON *json)
+{
+    char *path = fc_xasprintf("%s/%s", dir, name);
+    int rc = fc_write_json(path, json);
+    free(path);
+    cJSON_Delete(json);
+    return rc;
+}
+
 int fc_write_in(const char *dir, const char *name, const void *data, size_t len)
 {
     char *path = fc_xasprintf("%s/%s", dir, name);
@@ -250,10 +259,11 @@ static int list_files(const char *dir, const char *rel, char ***names, size_t *n
         char *sub = *rel ? fc_xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
         char *full = fc_xasprintf("%s/%s", dir, sub);
         struct stat st;
-        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int ok = stat(full, &st) == 0;
+        if (ok && S_ISDIR(st.st_mode)) {
             rc = list_files(dir, sub, names, n);
             free(sub);
-        } else if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+        } else if (ok && S_ISREG(st.st_mode)) {
             *names = xrealloc(*names, (*n + 1) * sizeof **names);
             (*names)[(*n)++] = sub;
         } else {

@@ -66,6 +66,11 @@ void fc_release_pages(const void *p, size_t n);
 
 /* Seconds on the monotonic clock, for durations. */
 double fc_now(void);
+/* qsort comparator of doubles, ascending (no NaN) */
+int fc_cmp_double(const void *a, const void *b);
+/* numpy.quantile(x, level) with its default linear interpolation; x sorted
+ * ascending, n >= 1. */
+double fc_quantile_sorted(const double *x, size_t n, double level);
 /* A copy of s that lives as long as the process, one per distinct text
  * (thread-safe): for values that outlive what produced them. */
 const char *fc_intern(const char *s);

@@ -34,6 +34,8 @@ int fc_atomic_close(struct fc_atomic *a, int failed);
 int fc_write_in(const char *dir, const char *name, const void *data, size_t len);
 /* JSON, indented, atomically. */
 int fc_write_json(const char *path, const struct cJSON *json);
+/* fc_write_json of dir/name, and json deleted (a model's own file). */
+int fc_write_json_in(const char *dir, const char *name, struct cJSON *json);
 /* Reads and parses a JSON file; NULL after fc_error naming it. */
 struct cJSON *fc_read_json(const char *path);
 /* a is a JSON array of exactly n finite numbers: into out, 0; else -1
