@@ -78,6 +78,8 @@ struct mlp *mlp_create(const char *name, int quantile, const struct fc_params *p
         m->n_seeds = ctx->individual ? 1 : MLP_AUTO_SEEDS;
     m->prefix = ctx->log_prefix ? ctx->log_prefix : "";
     m->combined = !ctx->individual;
+    m->one_hot_max = (int)fc_params_num(p, "one_hot_max");
+    m->emb_dim_param = (int)fc_params_num(p, "embedding_dim");
     if (quantile) {
         m->L = ctx->n_quantiles;
         m->levels = xmalloc((m->L ? m->L : 1) * sizeof *m->levels);
@@ -101,6 +103,7 @@ void mlp_free(struct mlp *m)
     free(m->sd);
     free(m->indicator);
     free(m->card);
+    free(m->emb);
     free(m->pos);
     free(m->levels);
     free(m->curve);
@@ -115,10 +118,19 @@ float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32
 {
     size_t K = m->n_inputs, F = m->n_features;
     float *x = xcalloc((n ? n : 1) * K, sizeof *x);
-    size_t ind = F ? m->pos[F - 1] + (m->card[F - 1] ? m->card[F - 1] : 1) : 0;
+    size_t ind = m->n_inputs - m->n_emb; /* the indicators end there */
+    for (size_t j = 0; j < F; j++)
+        ind -= m->indicator[j];
     for (size_t j = 0; j < F; j++) {
         const float *col = ds->features[j];
         size_t p = m->pos[j];
+        if (m->emb[j]) { /* the code; missing or unseen: card */
+            for (size_t i = 0; i < n; i++) {
+                float v = col[rows[i]];
+                x[i * K + p] = v >= 0 && v < (float)m->card[j] ? v : (float)m->card[j];
+            }
+            continue;
+        }
         if (m->card[j]) { /* one-hot; a missing or unseen code: all zeros */
             for (size_t i = 0; i < n; i++) {
                 float v = col[rows[i]];
@@ -141,17 +153,59 @@ float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32
     return x;
 }
 
-/* Each feature's first input: numbers one, categories card; n_inputs with
- * the indicators after them. */
-static void layout(struct mlp *m)
+void mlp_layout(struct mlp *m)
 {
-    size_t at = 0, ind = 0;
+    size_t at = 0, ind = 0, width = 0;
+    m->n_emb = 0;
     for (size_t j = 0; j < m->n_features; j++) {
+        if (m->emb[j]) {
+            m->n_emb++;
+            width += m->emb[j];
+            continue;
+        }
         m->pos[j] = at;
         at += m->card[j] ? m->card[j] : 1;
         ind += m->indicator[j];
     }
-    m->n_inputs = at + ind;
+    size_t code = at + ind;
+    for (size_t j = 0; j < m->n_features; j++)
+        if (m->emb[j])
+            m->pos[j] = code++;
+    m->n_inputs = code;
+    m->width = at + ind + width;
+}
+
+/* The embedding tables' floats (per network, after the linear layers'). */
+static size_t emb_params(const struct mlp *m)
+{
+    size_t np = 0;
+    for (size_t j = 0; j < m->n_features; j++)
+        np += m->emb[j] ? ((size_t)m->card[j] + 1) * m->emb[j] : 0;
+    return np;
+}
+
+float *mlp_embed_inputs(const struct mlp *m, const float *params, const float *x, size_t n)
+{
+    if (!m->n_emb)
+        return NULL;
+    size_t K = m->n_inputs, dense = K - m->n_emb, W = m->width, H = (size_t)m->hidden;
+    size_t L = n_out(m);
+    const float *table = params + W * H + H + H * H + H + L * H + L;
+    float *e = xmalloc((n ? n : 1) * W * sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(e + i * W, x + i * K, dense * sizeof *e);
+        size_t at = dense;
+        const float *t = table;
+        for (size_t j = 0; j < m->n_features; j++) {
+            if (!m->emb[j])
+                continue;
+            size_t code = (size_t)x[i * K + m->pos[j]];
+            memcpy(e + i * W + at, t + code * m->emb[j], m->emb[j] * sizeof *e);
+            at += m->emb[j];
+            t += ((size_t)m->card[j] + 1) * m->emb[j];
+        }
+    }
+    return e;
 }
 
 /* Means and standard deviations (population) of the training rows, missing
@@ -167,12 +221,17 @@ static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_
     m->sd = xcalloc(F ? F : 1, sizeof *m->sd);
     m->indicator = xcalloc(F ? F : 1, 1);
     m->card = xcalloc(F ? F : 1, sizeof *m->card);
+    m->emb = xcalloc(F ? F : 1, sizeof *m->emb);
     m->pos = xcalloc(F ? F : 1, sizeof *m->pos);
     for (size_t j = 0; j < F; j++) {
         m->names[j] = xstrdup(ds->feature_names[j]);
         if (ds->categories && ds->categories[j]) {
-            m->card[j] = ds->categories[j];
+            uint32_t c = ds->categories[j];
+            m->card[j] = c;
             m->sd[j] = 1;
+            if (c > (uint32_t)m->one_hot_max) /* fastai's rule: min(50, (c + 1) / 2) */
+                m->emb[j] = m->emb_dim_param ? (uint32_t)m->emb_dim_param
+                                             : (c + 1) / 2 < 50 ? (c + 1) / 2 : 50;
             continue;
         }
         const float *col = ds->features[j];
@@ -195,7 +254,7 @@ static void fit_scaler(struct mlp *m, const struct fc_dataset *ds, const uint32_
         if (m->missing_ind && k < n)
             m->indicator[j] = 1;
     }
-    layout(m);
+    mlp_layout(m);
     double sum = 0, ss = 0;
     for (size_t i = 0; i < n; i++)
         sum += ds->target[rows[i]];
@@ -258,8 +317,16 @@ static int train_member(struct mlp *m, struct mlp_batches *D, int k)
     float *best = NULL;
     for (size_t i = 0; i < n; i++)
         D->perm[i] = (uint32_t)i;
+    int *card = xcalloc(m->n_emb + 1, sizeof *card), *dim = xcalloc(m->n_emb + 1, sizeof *dim);
+    for (size_t j = 0, e = 0; j < m->n_features; j++)
+        if (m->emb[j]) {
+            card[e] = (int)m->card[j];
+            dim[e++] = (int)m->emb[j];
+        }
     m->net = fc_torch_mlp_create((int)K, m->hidden, m->dropout, m->quantile ? m->levels : NULL,
-                                 (int)m->L, seed, m->device);
+                                 (int)m->L, seed, m->device, (int)m->n_emb, card, dim);
+    free(card);
+    free(dim);
     if (!m->net || fc_torch_mlp_set_optimizer(m->net, m->lr, m->weight_decay)) {
         torch_fail(m);
         goto out;
@@ -367,12 +434,6 @@ int mlp_fit(struct mlp *m, const struct fc_fit_input *in)
         return fc_error("%s: no training rows", m->name);
     if (m->quantile && m->L == 0)
         return fc_error("%s: no quantile levels configured (quantiles)", m->name);
-    for (size_t j = 0; ds->categories && j < ds->n_features; j++)
-        if (ds->categories[j] > MLP_MAX_CATEGORIES)
-            return fc_error("%s: feature %s has %u categories; the MLPs one-hot at most %d "
-                            "(leave it out of features.categorical, or use an XGBoost model)",
-                            m->name, ds->feature_names[j], ds->categories[j],
-                            MLP_MAX_CATEGORIES);
     fit_scaler(m, ds, in->rows, n);
     double w_mean = 1;
     if (ds->weight) {
@@ -452,15 +513,21 @@ int mlp_predict(struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows
     float *x = mlp_inputs(m, ds, rows, n);
     size_t total = n * n_out(m), np = m->n_params / (size_t)m->n_seeds;
     if (m->n_seeds == 1) {
-        mlp_forward(m->params, m->n_inputs, (size_t)m->hidden, n_out(m), m->quantile, x, n, out);
+        float *e = mlp_embed_inputs(m, m->params, x, n);
+        mlp_forward(m->params, m->width, (size_t)m->hidden, n_out(m), m->quantile, e ? e : x,
+                    n, out);
+        free(e);
         for (size_t i = 0; i < total; i++)
             out[i] = (float)(out[i] * m->y_sd + m->y_mean);
     } else {
         /* the members' mean, summed in double in member order */
         double *sum = xcalloc(total, sizeof *sum);
         for (int k = 0; k < m->n_seeds; k++) {
-            mlp_forward(m->params + (size_t)k * np, m->n_inputs, (size_t)m->hidden, n_out(m),
-                        m->quantile, x, n, out);
+            const float *pk = m->params + (size_t)k * np;
+            float *e = mlp_embed_inputs(m, pk, x, n);
+            mlp_forward(pk, m->width, (size_t)m->hidden, n_out(m), m->quantile, e ? e : x, n,
+                        out);
+            free(e);
             for (size_t i = 0; i < total; i++)
                 sum[i] += out[i];
         }
@@ -493,7 +560,7 @@ int mlp_save(const struct mlp *m, const char *dir)
     size_t np = m->n_params;
     struct fc_buf b;
     fc_buf_init(&b);
-    uint32_t dims[4] = {WEIGHTS_VERSION, (uint32_t)m->n_inputs, (uint32_t)m->hidden,
+    uint32_t dims[4] = {WEIGHTS_VERSION, (uint32_t)m->width, (uint32_t)m->hidden,
                         (uint32_t)n_out(m)};
     uint64_t count = np;
     fc_buf_append(&b, WEIGHTS_MAGIC, 8);
@@ -521,6 +588,8 @@ int mlp_save(const struct mlp *m, const char *dir)
         cJSON_AddBoolToObject(f, "missing_indicator", m->indicator[j]);
         if (m->card[j])
             cJSON_AddNumberToObject(f, "categories", m->card[j]);
+        if (m->emb[j])
+            cJSON_AddNumberToObject(f, "embedding_dim", m->emb[j]);
         cJSON_AddItemToArray(feats, f);
     }
     cJSON_AddNumberToObject(meta, "n_inputs", (double)m->n_inputs);
@@ -580,6 +649,7 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
     m->sd = xcalloc(F, sizeof *m->sd);
     m->indicator = xcalloc(F, 1);
     m->card = xcalloc(F ? F : 1, sizeof *m->card);
+    m->emb = xcalloc(F ? F : 1, sizeof *m->emb);
     m->pos = xcalloc(F ? F : 1, sizeof *m->pos);
     size_t j = 0;
     const cJSON *f;
@@ -597,11 +667,18 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
                             path, j);
         }
         const cJSON *ca = cJSON_GetObjectItemCaseSensitive(f, "categories");
+        const cJSON *ed = cJSON_GetObjectItemCaseSensitive(f, "embedding_dim");
+        double max_card = ed ? FC_TEXT_MAX : MLP_MAX_CATEGORIES;
         if (ca && !(cJSON_IsNumber(ca) && ca->valuedouble >= 1 &&
-                    ca->valuedouble <= MLP_MAX_CATEGORIES &&
-                    ca->valuedouble == floor(ca->valuedouble)))
-            return fc_error("%s: inputs[%zu].categories: expected an integer in [1, %d]", path,
-                            j, MLP_MAX_CATEGORIES);
+                    ca->valuedouble <= max_card && ca->valuedouble == floor(ca->valuedouble)))
+            return fc_error("%s: inputs[%zu].categories: expected an integer in [1, %.0f]", path,
+                            j, max_card);
+        if (ed && !(ca && cJSON_IsNumber(ed) && ed->valuedouble >= 1 &&
+                    ed->valuedouble <= 1024 && ed->valuedouble == floor(ed->valuedouble)))
+            return fc_error("%s: inputs[%zu].embedding_dim: expected an integer in [1, 1024] "
+                            "beside categories",
+                            path, j);
+        m->emb[j] = ed ? (uint32_t)ed->valuedouble : 0;
         m->names[j] = xstrdup(fn->valuestring);
         m->mean[j] = mu->valuedouble;
         m->sd[j] = sd->valuedouble;
@@ -609,15 +686,16 @@ static int read_inputs(struct mlp *m, const cJSON *inputs, const char *path, siz
         m->card[j] = ca ? (uint32_t)ca->valuedouble : 0;
         j++;
     }
-    layout(m);
+    mlp_layout(m);
     return 0;
 }
 
 /* weights.bin, checked against the shape meta.json gave before anything
  * of its size is allocated; the weights into m->params. */
-static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_t hidden,
-                        size_t outputs, size_t members)
+static int read_weights(struct mlp *m, const char *wpath, size_t hidden, size_t outputs,
+                        size_t members)
 {
+    size_t n_inputs = m->width; /* the first layer's */
     int rc = -1;
     size_t len;
     char *buf = fc_read_file(wpath, &len);
@@ -626,7 +704,8 @@ static int read_weights(struct mlp *m, const char *wpath, size_t n_inputs, size_
     /* everything is checked against the file before the weights are
      * allocated, so a damaged meta.json cannot make them huge */
     size_t np = (n_inputs * hidden + hidden + hidden * hidden + hidden + outputs * hidden +
-                 outputs) * members;
+                 outputs + emb_params(m)) *
+                members;
     uint32_t dims[4];
     uint64_t count;
     size_t head = 8 + sizeof dims + sizeof count;
@@ -724,7 +803,7 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         need_count(meta, "n_seeds", path, 1000, &members))
         goto out;
     m->n_seeds = (int)members;
-    if (read_weights(m, wpath, n_inputs, hidden, outputs, members))
+    if (read_weights(m, wpath, hidden, outputs, members))
         goto out;
     ok = 1;
 out:

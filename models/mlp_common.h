@@ -49,7 +49,14 @@ extern const char *const fc_mlp_devices[];
     {.name = "n_seeds", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1000,              \
      .doc = "seed averaging: networks trained from seeds seed, seed + 1, ... (each with "   \
             "its own early stopping), predictions averaged; 0 = 5 in the combined "        \
-            "strategy, 1 in the individual"}
+            "strategy, 1 in the individual"},                                              \
+    {.name = "one_hot_max", .type = FC_PARAM_INT, .def = 16, .min = 0,                     \
+     .max = MLP_MAX_CATEGORIES,                                                           \
+     .doc = "a categorical feature with at most this many categories is one-hot encoded; " \
+            "one with more is embedded (a learned table, embedding_dim)"},                 \
+    {.name = "embedding_dim", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1024,       \
+     .doc = "values per category in an embedded feature's table; 0 = min(50, (categories " \
+            "+ 1) / 2)"}
 
 /* n_seeds 0 in the combined strategy */
 #define MLP_AUTO_SEEDS 5
@@ -71,10 +78,17 @@ struct mlp {
     char **names;
     double *mean, *sd;     /* (n_features) */
     unsigned char *indicator; /* (n_features) 1: a missing-indicator input */
-    uint32_t *card;        /* (n_features) 0: a number; else a category one-hot
-                            * encoded in card inputs (missing or unseen: all 0) */
+    int one_hot_max, emb_dim_param;
+    uint32_t *card;        /* (n_features) 0: a number; else a category, one-hot
+                            * encoded in card inputs (missing or unseen: all 0) or
+                            * embedded */
+    uint32_t *emb;         /* (n_features) its embedding's width; 0: not embedded */
     size_t *pos;           /* (n_features) its first input */
-    size_t n_inputs;       /* one per number, card per category, + indicators */
+    size_t n_inputs;       /* one per number, card per one-hot category, the
+                            * indicators, then one code per embedded category */
+    size_t n_emb;          /* embedded features: the last n_emb inputs */
+    size_t width;          /* the first layer's inputs: n_inputs - n_emb + the
+                            * embeddings' widths */
     double y_mean, y_sd;
     /* training record */
     int n_seeds;           /* networks averaged (seed averaging) */
@@ -101,12 +115,23 @@ void mlp_record(const struct mlp *m, struct fc_fit_record *rec);
 struct mlp *mlp_load(const char *name, int quantile, const char *dir,
                      const struct fc_params *p, const struct fc_model_ctx *ctx);
 
-/* The MLPs one-hot categories of at most this many codes (no embeddings). */
+/* one_hot_max's ceiling */
 #define MLP_MAX_CATEGORIES 256
 
-/* The standardised inputs of rows (n, n_inputs), row-major. */
+/* The standardised inputs of rows (n, n_inputs), row-major: an embedded
+ * feature's input is its code, card[j] when missing or unseen. */
 float *mlp_inputs(const struct mlp *m, const struct fc_dataset *ds, const uint32_t *rows,
                   size_t n);
+
+/* pos, n_inputs, n_emb and width from card, emb and indicator: each
+ * feature's first input (numbers one, one-hot categories card), then the
+ * indicators, then one code per embedded category. */
+void mlp_layout(struct mlp *m);
+/* The first layer's inputs (n, width) of x (n, n_inputs) for one network's
+ * params: the inputs before the codes as they are, then each code's row of
+ * its embedding table; NULL when nothing is embedded (x is the first
+ * layer's input). Caller frees. */
+float *mlp_embed_inputs(const struct mlp *m, const float *params, const float *x, size_t n);
 
 /* Config check: libtorch loads (will_run), device cuda without CUDA. */
 int mlp_check(const struct fc_params *p, int will_run, const char **param, char *expected,

@@ -152,9 +152,11 @@ int fc_torch_blas(char *buf, size_t n)
 
 struct fc_torch_mlp *fc_torch_mlp_create(int n_in, int hidden, double dropout,
                                          const double *levels, int n_levels, uint64_t seed,
-                                         const char *device)
+                                         const char *device, int n_emb, const int *emb_card,
+                                         const int *emb_dim)
 {
-    return ready() ? api->mlp_create(n_in, hidden, dropout, levels, n_levels, seed, device)
+    return ready() ? api->mlp_create(n_in, hidden, dropout, levels, n_levels, seed, device,
+                                     n_emb, emb_card, emb_dim)
                    : NULL;
 }
 

@@ -81,6 +81,7 @@ void tune_malloc()
 
 struct fc_torch_mlp {
     int n_in, hidden, n_out;
+    int n_emb = 0;                      /* the last n_emb inputs are category codes */
     double dropout;
     bool quantile;
     torch::Device device{torch::kCPU};
@@ -187,9 +188,22 @@ struct fc_torch_mlp {
         return h * (device.is_cpu() ? mask : mask.to(device));
     }
 
+    /* the first layer's input: the numbers as they are, each code column
+     * through its embedding table (params[6 + k]) */
+    torch::Tensor embed(const torch::Tensor &x) const
+    {
+        if (n_emb == 0)
+            return x;
+        int64_t dense = n_in - n_emb;
+        std::vector<torch::Tensor> parts{x.narrow(1, 0, dense)};
+        auto codes = x.narrow(1, dense, n_emb).to(torch::kLong);
+        for (int k = 0; k < n_emb; k++)
+            parts.push_back(torch::embedding(params[6 + (size_t)k], codes.select(1, k)));
+        return torch::cat(parts, 1);
+    }
     torch::Tensor forward(const torch::Tensor &x, bool train)
     {
-        auto h = torch::relu(torch::linear(x, params[0], params[1]));
+        auto h = torch::relu(torch::linear(embed(x), params[0], params[1]));
         if (train && dropout > 0)
             h = drop(h);
         h = torch::relu(torch::linear(h, params[2], params[3]));
@@ -296,10 +310,15 @@ int shim_blas(char *buf, size_t n)
 }
 
 fc_torch_mlp *shim_mlp_create(int n_in, int hidden, double dropout, const double *levels,
-                              int n_levels, uint64_t seed, const char *device)
+                              int n_levels, uint64_t seed, const char *device, int n_emb,
+                              const int *emb_card, const int *emb_dim)
 {
     SHIM_TRY
-    if (n_in < 1 || hidden < 1 || (levels && n_levels < 1) || !(dropout >= 0 && dropout < 1)) {
+    int width = n_in - n_emb; /* the first layer's inputs */
+    for (int k = 0; k < n_emb; k++)
+        width += emb_card[k] >= 1 && emb_dim[k] >= 1 ? emb_dim[k] : -n_in;
+    if (n_in < 1 || hidden < 1 || (levels && n_levels < 1) || !(dropout >= 0 && dropout < 1) ||
+        n_emb < 0 || n_emb > n_in || width < 1) {
         fail("invalid network shape");
         return nullptr;
     }
@@ -320,13 +339,19 @@ fc_torch_mlp *shim_mlp_create(int n_in, int hidden, double dropout, const double
     /* as torch.nn.Linear.reset_parameters: kaiming_uniform(a=sqrt(5)) for
      * the weight and the same bound for the bias, i.e. U(-b, b) with
      * b = 1/sqrt(fan_in) */
-    const int64_t shapes[3][2] = {{hidden, n_in}, {hidden, hidden}, {m->n_out, hidden}};
+    m->n_emb = n_emb;
+    const int64_t shapes[3][2] = {{hidden, width}, {hidden, hidden}, {m->n_out, hidden}};
     for (auto &s : shapes) {
         double b = 1.0 / std::sqrt((double)s[1]);
         auto w = at::rand({s[0], s[1]}, m->gen, torch::kFloat32).mul_(2 * b).sub_(b);
         auto bias = at::rand({s[0]}, m->gen, torch::kFloat32).mul_(2 * b).sub_(b);
         m->params.push_back(w.to(m->device).requires_grad_(true));
         m->params.push_back(bias.to(m->device).requires_grad_(true));
+    }
+    /* as torch.nn.Embedding: N(0, 1); row card is the missing / unseen code's */
+    for (int k = 0; k < n_emb; k++) {
+        auto e = at::randn({emb_card[k] + 1, emb_dim[k]}, m->gen, torch::kFloat32);
+        m->params.push_back(e.to(m->device).requires_grad_(true));
     }
     return m.release();
     SHIM_CATCH(nullptr)

@@ -16,8 +16,9 @@
  * returning the table of functions struct fc_torch_api below.
  *
  * The network is the MLP of mlp_standard / mlp_quantile:
- *   Linear(n_in, hidden) -> ReLU -> Dropout -> Linear(hidden, hidden) -> ReLU
- *   -> Dropout -> Linear(hidden, n_out)
+ *   [inputs | embeddings of the code inputs] -> Linear(width, hidden) -> ReLU
+ *   -> Dropout -> Linear(hidden, hidden) -> ReLU -> Dropout
+ *   -> Linear(hidden, n_out)
  * initialised as torch.nn.Linear is (weights and biases uniform in
  * +-1/sqrt(fan_in)) from the network's own seeded generator, trained with
  * Adam. Loss: weighted mean squared error (n_out == 1, no levels) or the
@@ -54,9 +55,14 @@ int fc_torch_blas(char *buf, size_t n);
 
 /* A new network. levels: n_levels ascending quantile levels (the pinball
  * loss, n_out = n_levels) or NULL (squared error, n_out = 1). device "cpu"
- * or "cuda". NULL after an error. */
+ * or "cuda". The last n_emb of the n_in inputs are category codes, input k
+ * in 0..emb_card[k] (emb_card[k] itself: missing or unseen), each looked up
+ * in a learned table of emb_card[k] + 1 rows of emb_dim[k] values (as
+ * torch.nn.Embedding, initialised N(0, 1)) and fed to the first layer
+ * after the other inputs. NULL after an error. */
 struct fc_torch_mlp *fc_torch_mlp_create(int n_in, int hidden, double dropout, const double *levels,
-                                         int n_levels, uint64_t seed, const char *device);
+                                         int n_levels, uint64_t seed, const char *device,
+                                         int n_emb, const int *emb_card, const int *emb_dim);
 void fc_torch_mlp_free(struct fc_torch_mlp *m);
 /* Adam with this learning rate and L2 weight decay (as torch.optim.Adam). */
 int fc_torch_mlp_set_optimizer(struct fc_torch_mlp *m, double learning_rate, double weight_decay);
@@ -74,14 +80,15 @@ int fc_torch_mlp_eval(struct fc_torch_mlp *m, const float *x, const float *y, co
 int fc_torch_mlp_predict(struct fc_torch_mlp *m, const float *x, size_t n, float *out);
 
 /* All weights as one float array: W1, b1, W2, b2, W3, b3, each row-major
- * as torch stores nn.Linear's weight (out, in). */
+ * as torch stores nn.Linear's weight (out, in), then the embedding tables
+ * (emb_card[k] + 1, emb_dim[k]) row-major. */
 size_t fc_torch_mlp_n_params(const struct fc_torch_mlp *m);
 int fc_torch_mlp_get_params(const struct fc_torch_mlp *m, float *buf);
 int fc_torch_mlp_set_params(struct fc_torch_mlp *m, const float *buf);
 
 /* ---- between torch_loader.c and the shared object ---- */
 
-#define FC_TORCH_API_VERSION 1
+#define FC_TORCH_API_VERSION 2 /* 2: embeddings */
 
 struct fc_torch_api {
     int version; /* FC_TORCH_API_VERSION */
@@ -93,7 +100,8 @@ struct fc_torch_api {
     int (*blas)(char *buf, size_t n);
     struct fc_torch_mlp *(*mlp_create)(int n_in, int hidden, double dropout,
                                        const double *levels, int n_levels, uint64_t seed,
-                                       const char *device);
+                                       const char *device, int n_emb, const int *emb_card,
+                                       const int *emb_dim);
     void (*mlp_free)(struct fc_torch_mlp *m);
     int (*mlp_set_optimizer)(struct fc_torch_mlp *m, double learning_rate, double weight_decay);
     int (*mlp_step)(struct fc_torch_mlp *m, const float *x, const float *y, const float *w, int n,

@@ -93,7 +93,7 @@ START_TEST(test_refusals)
     f.n_categorical = 1;
     struct fc_categories c;
     ck_assert_int_eq(fc_categories_build(&c, &f, ds), -1);
-    ck_assert_msg(strstr(fc_last_error, "\"price\" is not a series id column"), "%s",
+    ck_assert_msg(strstr(fc_last_error, "\"price\" is neither a series id column nor a text column"), "%s",
                   fc_last_error);
     cJSON *j = cJSON_Parse("{\"kind\": \"forecast-categories\", \"format_version\": 1, "
                            "\"columns\": {\"store\": [\"9\", \"10\"]}}");

@@ -323,6 +323,79 @@ START_TEST(test_binary_cache)
 }
 END_TEST
 
+/* the text of row r's cell of text column t ("" when missing) */
+static const char *text_at(const struct fc_dataset *ds, size_t t, size_t r)
+{
+    float c = ds->text[t][r];
+    return c != c ? "" : fc_text_value((uint32_t)c);
+}
+
+/* a text column of features.categorical (data.text_cols): read as text
+ * even though data.ignore-d "item" is what the spec ignores by default;
+ * missing cells missing; the same texts from the CSV, the cache and the
+ * parallel parse of a large file */
+START_TEST(test_text_columns)
+{
+    const char *text = HEADER "2015-01-02,FOODS_3_090,CA_3,\"b, quoted\",3,1.5,0,NA\n"
+                              "2015-01-01,FOODS_3_090,CA_3,NA,2,1.25,1,\n"
+                              "2015-01-01,80558,2,a,5,2.0,0,0.5\n";
+    char *p = test_write(dir, "text.csv", text);
+    struct fc_data_spec s = spec_for(p);
+    s.n_ignore = 0;
+    char *tc[] = {"item"};
+    s.text_cols = tc;
+    s.n_text_cols = 1;
+    s.cache = 1;
+    struct fc_dataset *a = fc_dataset_open(&s, 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->n_text, 1);
+    ck_assert_str_eq(a->text_names[0], "item");
+    ck_assert_uint_eq(a->n_features, 3); /* price, promo, feature_x: not the text */
+    long k = fc_dataset_find_series(a, "FOODS_3_090:CA_3");
+    size_t r = a->series_start[k];
+    ck_assert_str_eq(text_at(a, 0, r), "");              /* 2015-01-01: NA */
+    ck_assert_str_eq(text_at(a, 0, r + 1), "b, quoted"); /* 2015-01-02 */
+    ck_assert_str_eq(text_at(a, 0, a->series_start[fc_dataset_find_series(a, "80558:2")]), "a");
+    fc_dataset_cache_store(&s, 1, a);
+    struct fc_dataset *b = fc_dataset_open(&s, 1);
+    ck_assert(b->from_cache);
+    same_dataset(a, b);
+    ck_assert_uint_eq(b->n_text, 1);
+    for (size_t i = 0; i < a->n_rows; i++)
+        ck_assert_str_eq(text_at(a, 0, i), text_at(b, 0, i));
+    fc_dataset_free(b);
+    fc_dataset_free(a);
+    free(p);
+    /* > 8 MiB: the parallel parse, its chunks' codes the sequential's */
+    char *big = fc_xasprintf("%s/big_text.csv", dir);
+    FILE *f = fopen(big, "w");
+    fputs(HEADER, f);
+    for (int i = 0; i < 260000; i++)
+        fprintf(f, "2015-%02d-%02d,%d,1,item_%d,%d,1.5,0,0.25\n", 1 + (i / 28) % 12,
+                1 + i % 28, i / 336, i % 7, i % 5);
+    fclose(f);
+    struct stat st;
+    ck_assert(stat(big, &st) == 0 && st.st_size > (8 << 20));
+    s.path = big;
+    s.cache = 0;
+    a = fc_dataset_open(&s, 1);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < a->n_rows; i++) {
+        char want[32];
+        /* product i / 336's rows; the row's day d of month m was line
+         * i with (i / 28) % 12 == m - 1 and i % 28 == d - 1 */
+        int y, m, d;
+        fc_civil_from_days(a->date[i], &y, &m, &d);
+        long prod = strtol(a->series_key[a->series[i]], NULL, 10);
+        long line = prod * 336 + (m - 1) * 28 + (d - 1);
+        snprintf(want, sizeof want, "item_%ld", line % 7);
+        ck_assert_str_eq(text_at(a, 0, i), want);
+    }
+    fc_dataset_free(a);
+    free(big);
+}
+END_TEST
+
 /* one cache serves train (target required) and predict (optional) when
  * every row has its target, and is rebuilt when some rows have none */
 START_TEST(test_cache_train_and_predict)
@@ -382,6 +455,7 @@ Suite *suite_dataset(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_load_and_group);
+    tcase_add_test(tc, test_text_columns);
     tcase_add_test(tc, test_all_remaining_columns_are_features);
     tcase_add_test(tc, test_target_file_join);
     tcase_add_test(tc, test_errors);

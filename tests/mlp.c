@@ -45,7 +45,7 @@ static double softplus(double x) { return log1p(exp(x)); }
  * w3 . relu(relu(x)) + b3 */
 static struct fc_torch_mlp *tiny(const double *levels, int L, const float *w3, const float *b3)
 {
-    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 2, 0.0, levels, L, 1, "cpu");
+    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 2, 0.0, levels, L, 1, "cpu", 0, NULL, NULL);
     ck_assert_ptr_nonnull(m);
     int K = levels ? L : 1;
     ck_assert_uint_eq(fc_torch_mlp_n_params(m), 4 + 2 + 4 + 2 + 2 * (size_t)K + (size_t)K);
@@ -147,22 +147,37 @@ START_TEST(test_inputs_one_hot)
     ds.categories = cats;
     double mean[2] = {1, 0}, sd[2] = {2, 1};
     unsigned char ind[2] = {1, 0};
-    uint32_t card[2] = {0, 3};
-    size_t pos[2] = {0, 1};
+    uint32_t card[2] = {0, 3}, emb[2] = {0, 0};
+    size_t pos[2];
     struct mlp m = {0};
     m.n_features = 2;
     m.mean = mean;
     m.sd = sd;
     m.indicator = ind;
     m.card = card;
+    m.emb = emb;
     m.pos = pos;
-    m.n_inputs = 5;
+    mlp_layout(&m);
+    ck_assert_uint_eq(m.n_inputs, 5);
     uint32_t rows[4] = {0, 1, 2, 3};
     float *x = mlp_inputs(&m, &ds, rows, 4);
     const float want[4][5] = {{1, 1, 0, 0, 0}, {0, 0, 0, 1, 1}, {0, 0, 0, 0, 0}, {2, 0, 0, 0, 0}};
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 5; k++)
             ck_assert_msg(x[i * 5 + k] == want[i][k], "row %d input %d: %g", i, k, x[i * 5 + k]);
+    free(x);
+    /* embedded instead: [ (x - 1) / 2, missing(x), code ], a missing or
+     * unseen code being 3 (the table's last row) */
+    emb[1] = 2;
+    mlp_layout(&m);
+    ck_assert_uint_eq(m.n_inputs, 3);
+    ck_assert_uint_eq(m.width, 4);
+    x = mlp_inputs(&m, &ds, rows, 4);
+    const float want_e[4][3] = {{1, 0, 0}, {0, 1, 2}, {0, 0, 3}, {2, 0, 3}};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++)
+            ck_assert_msg(x[i * 3 + k] == want_e[i][k], "embedded: row %d input %d: %g", i, k,
+                          x[i * 3 + k]);
     free(x);
 }
 END_TEST
@@ -255,7 +270,7 @@ START_TEST(test_shim_against_pytorch)
         int quantile = c == 2, K = quantile ? 3 : 1;
         size_t np = quantile ? 51 : 41;
         struct fc_torch_mlp *m =
-            fc_torch_mlp_create(3, 4, 0.0, quantile ? levels : NULL, quantile ? 3 : 0, 1, "cpu");
+            fc_torch_mlp_create(3, 4, 0.0, quantile ? levels : NULL, quantile ? 3 : 0, 1, "cpu", 0, NULL, NULL);
         ck_assert_ptr_nonnull(m);
         ck_assert_uint_eq(fc_torch_mlp_n_params(m), np);
         ck_assert_int_eq(fc_torch_mlp_set_params(m, quantile ? p3 : p1), 0);
@@ -295,15 +310,72 @@ START_TEST(test_shim_against_pytorch)
 }
 END_TEST
 
+/* an embedded category against PyTorch's nn.Embedding (same fixture):
+ * three Adam steps through the shim, then the C forward pass predictions
+ * use (mlp_embed_inputs + mlp_forward) on PyTorch's weights */
+START_TEST(test_embedding_against_pytorch)
+{
+    cJSON *doc = fc_read_json("fixtures/mlp_expected.json");
+    ck_assert_ptr_nonnull(doc);
+    float x[18], y[6], p[53], after[53], losses[3], outputs[6], got[53], out[6];
+    floats(doc, "x_emb", x, 18);
+    floats(doc, "y", y, 6);
+    floats(doc, "params_emb", p, 53);
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(doc, "embedding");
+    floats(want, "losses", losses, 3);
+    floats(want, "params_after", after, 53);
+    floats(want, "outputs", outputs, 6);
+    int card = 3, dim = 2;
+    struct fc_torch_mlp *net = fc_torch_mlp_create(3, 4, 0.0, NULL, 0, 1, "cpu", 1, &card, &dim);
+    ck_assert_ptr_nonnull(net);
+    ck_assert_uint_eq(fc_torch_mlp_n_params(net), 53);
+    ck_assert_int_eq(fc_torch_mlp_set_params(net, p), 0);
+    ck_assert_int_eq(fc_torch_mlp_set_optimizer(net, 0.05, 0.01), 0);
+    for (int st = 0; st < 3; st++) {
+        double loss;
+        ck_assert_int_eq(fc_torch_mlp_step(net, x, y, NULL, 6, &loss), 0);
+        ck_assert_msg(fabs(loss - losses[st]) <= 1e-4 * fmax(1, fabs(losses[st])),
+                      "step %d: loss %.9g, PyTorch %.9g", st, loss, losses[st]);
+    }
+    ck_assert_int_eq(fc_torch_mlp_get_params(net, got), 0);
+    for (size_t k = 0; k < 53; k++)
+        ck_assert_msg(fabsf(got[k] - after[k]) <= 1e-4f, "weight %zu: %.9g, PyTorch %.9g", k,
+                      got[k], after[k]);
+    fc_torch_mlp_free(net);
+    /* the C path: features 0, 1 numbers, 2 a category of 3 embedded in 2 */
+    struct mlp m = {0};
+    uint32_t cards[3] = {0, 0, 3}, emb[3] = {0, 0, 2};
+    unsigned char ind[3] = {0, 0, 0};
+    size_t pos[3];
+    m.n_features = 3;
+    m.card = cards;
+    m.emb = emb;
+    m.indicator = ind;
+    m.pos = pos;
+    m.hidden = 4;
+    mlp_layout(&m);
+    ck_assert_uint_eq(m.n_inputs, 3);
+    ck_assert_uint_eq(m.width, 4);
+    float *e = mlp_embed_inputs(&m, after, x, 6);
+    ck_assert_ptr_nonnull(e);
+    mlp_forward(after, m.width, 4, 1, 0, e, 6, out);
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(fabsf(out[i] - outputs[i]) <= 1e-5f * fmaxf(1, fabsf(outputs[i])),
+                      "C forward output %d: %.9g, PyTorch %.9g", i, out[i], outputs[i]);
+    free(e);
+    cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(test_shim_errors_are_returns)
 {
-    ck_assert_ptr_null(fc_torch_mlp_create(0, 4, 0.1, NULL, 0, 1, "cpu"));
+    ck_assert_ptr_null(fc_torch_mlp_create(0, 4, 0.1, NULL, 0, 1, "cpu", 0, NULL, NULL));
     ck_assert(strstr(fc_torch_last_error(), "shape") != NULL);
     /* an unknown device string throws inside libtorch */
-    ck_assert_ptr_null(fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "gpu7"));
+    ck_assert_ptr_null(fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "gpu7", 0, NULL, NULL));
     ck_assert(strncmp(fc_torch_last_error(), "libtorch: ", 10) == 0);
     ck_assert(strchr(fc_torch_last_error(), '\n') == NULL);
-    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "cpu");
+    struct fc_torch_mlp *m = fc_torch_mlp_create(2, 4, 0.1, NULL, 0, 1, "cpu", 0, NULL, NULL);
     float x[2] = {0, 0}, y[1] = {0};
     double loss;
     ck_assert_int_eq(fc_torch_mlp_step(m, x, y, NULL, 1, &loss), -1); /* no optimiser */
@@ -676,6 +748,7 @@ Suite *suite_mlp(void)
     tcase_add_test(t, test_forward_row_independent);
     tcase_add_test(t, test_shim_adam_first_step);
     tcase_add_test(t, test_shim_against_pytorch);
+    tcase_add_test(t, test_embedding_against_pytorch);
     tcase_add_test(t, test_shim_errors_are_returns);
     suite_add_tcase(s, t);
     t = tcase_create("plugins");

@@ -14,6 +14,7 @@
 #include "forecast/cli/cli.h"
 #include "forecast/core/config.h"
 #include "forecast/data/cache.h"
+#include "forecast/data/categorical.h"
 #include "forecast/data/dataset.h"
 #include "forecast/data/derive.h"
 #include "forecast/core/util.h"
@@ -73,7 +74,11 @@ static int cmd_inspect(int argc, char **argv)
     double secs = fc_now() - t0;
     fc_dataset_cache_store(&cfg.data, 1, ds);
     /* derived features as predict computes them: every target is history */
-    if (fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0))
+    struct fc_categories cats = {0};
+    int bad = fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0) ||
+              fc_categories_build(&cats, &cfg.features, ds) || fc_categories_apply(&cats, ds);
+    fc_categories_free(&cats);
+    if (bad)
         goto out;
     char dlo[11], dhi[11];
     fc_dataset_date_range(ds, dlo, dhi);
@@ -99,7 +104,11 @@ static int cmd_inspect(int argc, char **argv)
                     mx = fmax(mx, v);
                 }
             }
-            printf("%-28s %10zu %14.6g %14.6g\n", ds->feature_names[j], miss, mn, mx);
+            if (ds->categories && ds->categories[j])
+                printf("%-28s %10zu %14s %14u\n", ds->feature_names[j], miss, "categories",
+                       ds->categories[j]);
+            else
+                printf("%-28s %10zu %14.6g %14.6g\n", ds->feature_names[j], miss, mn, mx);
         }
     }
     rc = FC_EXIT_OK;

@@ -1079,35 +1079,37 @@ static int validate_horizon(const struct vctx *v, const cJSON *root, struct fc_c
     return 0;
 }
 
-/* features.categorical: series id columns, each once (text columns are not
- * kept) */
+/* features.categorical: series id columns or other text columns of the
+ * data, each once; the text ones become data.text_cols (the loader reads
+ * them as text) */
 static int validate_categorical(const struct vctx *v, const cJSON *root, struct fc_config *c)
 {
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "features"), "categorical");
+    const struct fc_data_spec *d = &c->data;
+    const char *roles[] = {d->date_col, d->target_col, d->weight_col, d->join_key};
+    c->data.text_cols = xcalloc(c->features.n_categorical + 1, sizeof *c->data.text_cols);
     for (size_t k = 0; k < c->features.n_categorical; k++) {
         const char *name = c->features.categorical[k];
-        int is_id = 0, twice = 0;
-        for (size_t i = 0; i < c->data.n_series_cols; i++)
-            is_id |= strcmp(c->data.series_cols[i], name) == 0;
+        int is_id = 0, twice = 0, other = 0;
+        for (size_t i = 0; i < d->n_series_cols; i++)
+            is_id |= strcmp(d->series_cols[i], name) == 0;
         for (size_t i = 0; i < k; i++)
             twice |= strcmp(c->features.categorical[i], name) == 0;
-        if (!is_id || twice) {
+        for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+            other |= roles[i] && strcmp(roles[i], name) == 0;
+        if (twice || other) {
             char *p = fc_xasprintf("features.categorical[%zu]", k);
-            struct fc_buf ids;
-            fc_buf_init(&ids);
-            for (size_t i = 0; i < c->data.n_series_cols; i++)
-                fc_buf_printf(&ids, "%s%s", i ? ", " : "", c->data.series_cols[i]);
-            char *want = twice ? xstrdup("each column once")
-                               : fc_xasprintf("one of the series id columns (%s); other text "
-                                              "columns cannot be categories",
-                                              ids.s);
-            bad(v, p, want, cJSON_GetArrayItem(cl, (int)k));
-            free(want);
+            bad(v, p,
+                twice ? "each column once"
+                      : "a series id column or a text column of the data (not the date, "
+                        "target, weight or join column)",
+                cJSON_GetArrayItem(cl, (int)k));
             free(p);
-            fc_buf_free(&ids);
             return -1;
         }
+        if (!is_id)
+            c->data.text_cols[c->data.n_text_cols++] = c->features.categorical[k];
     }
     return 0;
 }
@@ -1324,6 +1326,7 @@ void fc_config_free(struct fc_config *c)
     free(d->weight_col);
     free_list(d->features, d->n_features);
     free_list(d->ignore, d->n_ignore);
+    free(d->text_cols); /* the names are features.categorical's */
     free(d->cache_dir);
     free(c->features.lags);
     free(c->features.windows);

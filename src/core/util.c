@@ -187,6 +187,41 @@ const char *fc_intern(const char *s)
     return i->s;
 }
 
+/* text codes: a map from text to code and the texts by code, guarded by
+ * one mutex; the texts live as long as the process */
+static struct fc_strmap text_map;
+static char **text_values;
+static uint32_t n_text, cap_text;
+static pthread_mutex_t text_lock = PTHREAD_MUTEX_INITIALIZER;
+
+uint32_t fc_text_code(const char *s)
+{
+    pthread_mutex_lock(&text_lock);
+    if (!text_map.cap)
+        fc_strmap_init(&text_map);
+    long c = fc_strmap_get(&text_map, s);
+    if (c < 0 && n_text < FC_TEXT_MAX) {
+        if (n_text == cap_text) {
+            cap_text = cap_text ? 2 * cap_text : 256;
+            text_values = xrealloc(text_values, cap_text * sizeof *text_values);
+        }
+        text_values[n_text] = xstrdup(s);
+        fc_strmap_put(&text_map, text_values[n_text], n_text);
+        c = n_text++;
+    }
+    pthread_mutex_unlock(&text_lock);
+    return c < 0 ? FC_TEXT_MAX : (uint32_t)c;
+}
+
+const char *fc_text_value(uint32_t code)
+{
+    pthread_mutex_lock(&text_lock);
+    FC_ASSERT(code < n_text);
+    const char *s = text_values[code];
+    pthread_mutex_unlock(&text_lock);
+    return s;
+}
+
 double fc_cpu_now(void)
 {
     struct timespec ts;

@@ -10,7 +10,9 @@
  *   payload u64 counts; the sha256 fingerprints; length-prefixed strings
  *           (feature names, id column names, series keys and id values); the
  *           columns: date i32[n], series u32[n], target f32[n], weight f32[n]
- *           (when present), features f32[F][n], series start / length u64[S]
+ *           (when present), features f32[F][n], series start / length u64[S];
+ *           u64 text columns, each its name, u64 m, its m distinct values
+ *           (strings) and its cells f32[n] as positions among them (NaN missing)
  */
 #define _POSIX_C_SOURCE 200809L
 #include "forecast/data/cache.h"
@@ -97,6 +99,9 @@ static uint64_t spec_hash(const struct fc_data_spec *s)
     for (size_t i = 0; i < s->n_ignore; i++)
         PUT(s->ignore[i]);
     PUT("|");
+    for (size_t i = 0; i < s->n_text_cols; i++)
+        PUT(s->text_cols[i]);
+    PUT("|");
     PUT(s->drop_missing_target ? "drop" : "error");
 #undef PUT
     uint64_t v = XXH3_64bits_digest(h);
@@ -178,6 +183,45 @@ static void *take_array(struct rd *r, size_t count, size_t size)
     return a;
 }
 
+/* The text columns put_text_columns wrote, their cells turned into this
+ * process's text codes. */
+static void take_text_columns(struct rd *r, struct fc_dataset *ds)
+{
+    size_t T = take_u64(r), n = ds->n_rows;
+    if (r->bad || T > 64) {
+        r->bad = 1;
+        return;
+    }
+    ds->text_names = xcalloc(T ? T : 1, sizeof *ds->text_names);
+    ds->text = xcalloc(T ? T : 1, sizeof *ds->text);
+    for (size_t t = 0; t < T && !r->bad; t++) {
+        ds->text_names[t] = take_str(r);
+        ds->n_text = t + 1;
+        size_t m = take_u64(r);
+        if (m > (size_t)(r->end - r->p) / 8 || m > FC_TEXT_MAX) { /* 8 bytes a string at least */
+            r->bad = 1;
+            return;
+        }
+        uint32_t *code = xmalloc((m ? m : 1) * sizeof *code);
+        for (size_t v = 0; v < m && !r->bad; v++) {
+            char *s = take_str(r);
+            code[v] = fc_text_code(s);
+            r->bad |= code[v] == FC_TEXT_MAX;
+            free(s);
+        }
+        float *x = ds->text[t] = take_array(r, n, sizeof *x);
+        for (size_t i = 0; i < n && !r->bad; i++) {
+            if (isnan(x[i]))
+                continue;
+            if (!(x[i] >= 0 && x[i] < (float)m && x[i] == floorf(x[i])))
+                r->bad = 1;
+            else
+                x[i] = (float)code[(size_t)x[i]];
+        }
+        free(code);
+    }
+}
+
 /* The dataset a cache payload holds, or NULL when its layout is damaged. */
 static struct fc_dataset *parse_payload(const char *payload, size_t len, const char *data_path,
                                         int mapped)
@@ -254,6 +298,7 @@ static struct fc_dataset *parse_payload(const char *payload, size_t len, const c
     for (size_t i = 0; i < n && !r.bad; i++)
         if (ds->series[i] >= S)
             r.bad = 1;
+    take_text_columns(&r, ds);
 parsed:
     if (r.bad || r.p != r.end) {
         fc_dataset_free(ds);
@@ -363,6 +408,41 @@ static void put_str(struct wr *w, const char *s)
     put(w, s, strlen(s));
 }
 
+/* The text columns: each its name, its distinct values and its cells as
+ * f32 positions among them (the process's text codes are not stable across
+ * processes). */
+static void put_text_columns(struct wr *w, const struct fc_dataset *ds)
+{
+    size_t n = ds->n_rows;
+    put_u64(w, ds->n_text);
+    float *local = xmalloc((n ? n : 1) * sizeof *local);
+    for (size_t t = 0; t < ds->n_text; t++) {
+        const float *x = ds->text[t];
+        uint32_t top = 0;
+        for (size_t i = 0; i < n; i++)
+            top = !isnan(x[i]) && (uint32_t)x[i] >= top ? (uint32_t)x[i] + 1 : top;
+        uint32_t *pos = xmalloc((top ? top : 1) * sizeof *pos);
+        memset(pos, 0xff, (top ? top : 1) * sizeof *pos);
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(x[i]))
+                pos[(uint32_t)x[i]] = 0; /* present */
+        uint32_t m = 0;
+        for (uint32_t c = 0; c < top; c++)
+            if (pos[c] != UINT32_MAX)
+                pos[c] = m++;
+        put_str(w, ds->text_names[t]);
+        put_u64(w, m);
+        for (uint32_t c = 0; c < top; c++)
+            if (pos[c] != UINT32_MAX)
+                put_str(w, fc_text_value(c)); /* positions ascend with the codes */
+        for (size_t i = 0; i < n; i++)
+            local[i] = isnan(x[i]) ? NAN : (float)pos[(uint32_t)x[i]];
+        put(w, local, n * sizeof *local);
+        free(pos);
+    }
+    free(local);
+}
+
 int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct fc_dataset *ds)
 {
     char *path = fc_cache_path(spec);
@@ -423,6 +503,7 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
         put_u64(&w, ds->series_start[s]);
     for (size_t s = 0; s < S; s++)
         put_u64(&w, ds->series_len[s]);
+    put_text_columns(&w, ds);
     h.payload_len = w.len;
     h.payload_hash = XXH3_64bits_digest(w.h);
     XXH3_freeState(w.h);

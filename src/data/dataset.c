@@ -25,7 +25,9 @@
 
 /* ---- column roles ---- */
 
-enum role { R_UNUSED, R_ID, R_DATE, R_TARGET, R_WEIGHT, R_FEATURE, R_JOIN };
+/* R_TEXT: a text column of data.text_cols, read into a feature slot as
+ * text codes and moved to ds->text once the rows are grouped */
+enum role { R_UNUSED, R_ID, R_DATE, R_TARGET, R_WEIGHT, R_FEATURE, R_TEXT, R_JOIN };
 
 struct loader {
     const struct fc_data_spec *spec;
@@ -154,6 +156,21 @@ static int set_up_columns(struct loader *L)
                     s->ignore[k]);
     }
     L->noted = 1;
+    /* the text columns of features.categorical, whatever data.features says */
+    for (size_t k = 0; k < s->n_text_cols; k++) {
+        long c = find_col(L->names, L->n_cols, s->text_cols[k]);
+        if (c >= 0 && ignored[c]) {
+            free(ignored);
+            return fc_error("%s:1: column \"%s\" is in data.ignore and in "
+                            "features.categorical; it cannot be both",
+                            L->path, s->text_cols[k]);
+        }
+        if (assign(L, s->text_cols[k], R_TEXT, ds->n_features, "features.categorical")) {
+            free(ignored);
+            return -1;
+        }
+        ds->n_features++;
+    }
     /* features: listed names / patterns, or every remaining column */
     int rc = 0;
     for (size_t i = 0; i < L->n_cols && !rc; i++) {
@@ -179,8 +196,11 @@ static int set_up_columns(struct loader *L)
                     rc = fc_error("%s:1: data.features[%zu]: column \"%s\" is %s, it cannot "
                                   "also be a feature",
                                   L->path, k, L->names[i],
-                                  ignored[i] ? "in data.ignore" : "an id, date, target or "
-                                                                  "weight column");
+                                  ignored[i]               ? "in data.ignore"
+                                  : L->role[i] == R_TEXT ? "a categorical text column "
+                                                           "(features.categorical)"
+                                                         : "an id, date, target or weight "
+                                                           "column");
                     break;
                 }
             }
@@ -196,7 +216,7 @@ static int set_up_columns(struct loader *L)
     ds->feature_names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof *ds->feature_names);
     ds->features = xcalloc(ds->n_features ? ds->n_features : 1, sizeof *ds->features);
     for (size_t i = 0; i < L->n_cols; i++)
-        if (L->role[i] == R_FEATURE)
+        if (L->role[i] == R_FEATURE || L->role[i] == R_TEXT)
             ds->feature_names[L->slot[i]] = xstrdup(L->names[i]);
     ds->n_id_cols = s->n_series_cols;
     ds->id_col_names = xcalloc(ds->n_id_cols, sizeof *ds->id_col_names);
@@ -270,6 +290,21 @@ static int cell_number(struct loader *L, long line, size_t col, const char *s,
     if (!isfinite(v))
         return cell_error(L, line, col, "a number within float32's range (|x| <= 3.4e38)", s);
     *out = v;
+    return 0;
+}
+
+/* A text cell as its fc_text_code (NAN when missing: empty, NA, NaN). */
+static int text_cell(struct loader *L, long line, size_t col, const char *s, float *out)
+{
+    *out = NAN;
+    if (fc_is_missing(s))
+        return 0;
+    if (!fc_utf8_valid(s, strlen(s), NULL))
+        return cell_error(L, line, col, "a text value (UTF-8)", s);
+    uint32_t code = fc_text_code(s);
+    if (code == FC_TEXT_MAX)
+        return cell_error(L, line, col, "at most 16777216 distinct text values", s);
+    *out = (float)code;
     return 0;
 }
 
@@ -355,6 +390,10 @@ static int on_data_row(void *ctx, char **f, size_t n, long line)
                             "a number or a missing value (empty, NA, NaN); a text column "
                             "belongs in data.ignore",
                             &ds->features[L->slot[i]][r]))
+                return -1;
+            break;
+        case R_TEXT:
+            if (text_cell(L, line, i, f[i], &ds->features[L->slot[i]][r]))
                 return -1;
             break;
         case R_JOIN:
@@ -485,6 +524,36 @@ static int group_rows(struct loader *L)
         }
     }
     return 0;
+}
+
+/* Moves the text columns out of the feature slots into ds->text (the
+ * rows grouped). */
+static void take_text_columns(struct loader *L)
+{
+    struct fc_dataset *ds = L->ds;
+    size_t n_text = 0;
+    for (size_t i = 0; i < L->n_cols; i++)
+        n_text += L->role[i] == R_TEXT;
+    if (!n_text)
+        return;
+    ds->text_names = xcalloc(n_text, sizeof *ds->text_names);
+    ds->text = xcalloc(n_text, sizeof *ds->text);
+    int *is_text = xcalloc(ds->n_features, sizeof *is_text);
+    for (size_t i = 0; i < L->n_cols; i++)
+        if (L->role[i] == R_TEXT)
+            is_text[L->slot[i]] = 1;
+    size_t kept = 0;
+    for (size_t j = 0; j < ds->n_features; j++) {
+        if (is_text[j]) {
+            ds->text_names[ds->n_text] = ds->feature_names[j];
+            ds->text[ds->n_text++] = ds->features[j];
+        } else {
+            ds->feature_names[kept] = ds->feature_names[j];
+            ds->features[kept++] = ds->features[j];
+        }
+    }
+    ds->n_features = kept;
+    free(is_text);
 }
 
 /* ---- parallel parse of a plain file ----
@@ -872,6 +941,7 @@ struct fc_dataset *fc_dataset_parse(const struct fc_data_spec *spec, int need_ta
     ds->has_target = L.target_col >= 0 || spec->target_path;
     if (group_rows(&L))
         goto out;
+    take_text_columns(&L);
     rc = 0;
 out:
     loader_reset_columns(&L);
@@ -899,6 +969,12 @@ void fc_dataset_free(struct fc_dataset *ds)
     free(ds->feature_names);
     free(ds->features);
     free(ds->categories);
+    for (size_t k = 0; k < ds->n_text; k++) {
+        free(ds->text_names ? ds->text_names[k] : NULL);
+        free(ds->text ? ds->text[k] : NULL);
+    }
+    free(ds->text_names);
+    free(ds->text);
     for (size_t s = 0; s < ds->n_series; s++) {
         free(ds->series_key[s]);
         for (size_t k = 0; k < ds->n_id_cols; k++)

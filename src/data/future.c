@@ -58,6 +58,23 @@ static int map_features(const struct fc_dataset *hist, const struct fc_dataset *
     return 0;
 }
 
+/* future's text column of each of hist's (its categorical text columns) */
+static int map_text(const struct fc_dataset *hist, const struct fc_dataset *future,
+                    const char *future_path, size_t *col)
+{
+    for (size_t t = 0; t < hist->n_text; t++) {
+        size_t k = 0;
+        while (k < future->n_text && strcmp(future->text_names[k], hist->text_names[t]))
+            k++;
+        if (k == future->n_text)
+            return fc_error("--future %s: no column \"%s\" (a categorical feature of the "
+                            "model)",
+                            future_path, hist->text_names[t]);
+        col[t] = k;
+    }
+    return 0;
+}
+
 static void copy_series_table(struct fc_dataset *ext, const struct fc_dataset *hist)
 {
     ext->n_id_cols = hist->n_id_cols;
@@ -82,11 +99,13 @@ struct fc_dataset *fc_future_extend(const struct fc_dataset *hist, int horizon,
                                     int32_t **origins)
 {
     size_t F = hist->n_features, S = hist->n_series, H = (size_t)horizon;
-    if (F && !future && need_features) {
+    if ((F || hist->n_text) && !future && need_features) {
         struct fc_buf names;
         fc_buf_init(&names);
         for (size_t j = 0; j < F; j++)
             fc_buf_printf(&names, "%s%s", j ? ", " : "", hist->feature_names[j]);
+        for (size_t t = 0; t < hist->n_text; t++)
+            fc_buf_printf(&names, "%s%s", F + t ? ", " : "", hist->text_names[t]);
         fc_error("--horizon: the model uses the data's columns %s, whose future values are "
                  "not known here: give them for the %d periods after the data with --future "
                  "FILE",
@@ -94,8 +113,10 @@ struct fc_dataset *fc_future_extend(const struct fc_dataset *hist, int horizon,
         fc_buf_free(&names);
         return NULL;
     }
-    size_t *col = xcalloc(F ? F : 1, sizeof *col);
-    if (future && map_features(hist, future, future_path, col)) {
+    size_t T = hist->n_text;
+    size_t *col = xcalloc(F + T + 1, sizeof *col), *tcol = col + F;
+    if (future && (map_features(hist, future, future_path, col) ||
+                   map_text(hist, future, future_path, tcol))) {
         free(col);
         return NULL;
     }
@@ -110,6 +131,13 @@ struct fc_dataset *fc_future_extend(const struct fc_dataset *hist, int horizon,
     for (size_t j = 0; j < F; j++) {
         ext->feature_names[j] = xstrdup(hist->feature_names[j]);
         ext->features[j] = xmalloc((n ? n : 1) * sizeof **ext->features);
+    }
+    ext->n_text = T;
+    ext->text_names = xcalloc(T ? T : 1, sizeof *ext->text_names);
+    ext->text = xcalloc(T ? T : 1, sizeof *ext->text);
+    for (size_t t = 0; t < T; t++) {
+        ext->text_names[t] = xstrdup(hist->text_names[t]);
+        ext->text[t] = xmalloc((n ? n : 1) * sizeof **ext->text);
     }
     ext->date = xmalloc((n ? n : 1) * sizeof *ext->date);
     ext->series = xmalloc((n ? n : 1) * sizeof *ext->series);
@@ -131,6 +159,8 @@ struct fc_dataset *fc_future_extend(const struct fc_dataset *hist, int horizon,
             ext->target[w] = hist->target[r];
             for (size_t j = 0; j < F; j++)
                 ext->features[j][w] = hist->features[j][r];
+            for (size_t t = 0; t < T; t++)
+                ext->text[t][w] = hist->text[t][r];
         }
         int32_t last = hist->date[b + len - 1];
         (*origins)[s] = last;
@@ -155,6 +185,8 @@ struct fc_dataset *fc_future_extend(const struct fc_dataset *hist, int horizon,
             }
             for (size_t j = 0; j < F; j++)
                 ext->features[j][w] = future ? future->features[col[j]][fr] : NAN;
+            for (size_t t = 0; t < T; t++)
+                ext->text[t][w] = future ? future->text[tcol[t]][fr] : NAN;
         }
     }
     free(col);

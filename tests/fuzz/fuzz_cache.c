@@ -4,6 +4,9 @@
  * checks first, so this is the reader a damaged or hostile cache that got
  * past them would meet.
  */
+#include <math.h>
+#include <string.h>
+
 #include "forecast/core/util.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
@@ -21,6 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         for (size_t j = 0; j < ds->n_features; j++)
             for (size_t i = 0; i < ds->n_rows; i++)
                 sum += ds->features[j][i];
+        for (size_t t = 0; t < ds->n_text; t++) /* text codes name texts */
+            for (size_t i = 0; i < ds->n_rows; i++)
+                if (!isnan(ds->text[t][i]))
+                    sum += (double)strlen(fc_text_value((uint32_t)ds->text[t][i]));
         if (sum == 12345.678) /* keeps the reads */
             fuzz_done();
         fc_dataset_free(ds);

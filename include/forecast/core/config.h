@@ -33,6 +33,9 @@ struct fc_data_spec {
     size_t n_features;
     char **ignore;       /* columns never used */
     size_t n_ignore;
+    char **text_cols;    /* text columns read as text: features.categorical's
+                          * names that are not id columns (borrowed from it) */
+    size_t n_text_cols;
     int drop_missing_target; /* 0: a missing target is an error */
     int cache;           /* use and write the binary cache (data.cache) */
     char *cache_dir;     /* NULL: the cache lives beside the data */

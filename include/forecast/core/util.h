@@ -74,6 +74,15 @@ double fc_quantile_sorted(const double *x, size_t n, double level);
 /* A copy of s that lives as long as the process, one per distinct text
  * (thread-safe): for values that outlive what produced them. */
 const char *fc_intern(const char *s);
+/* Text cells (categorical text columns, data/categorical.h) as numbers: the
+ * process-wide code of a text, equal texts equal codes, in order of first
+ * sight (thread-safe). Codes stay below FC_TEXT_MAX, so a float32 column
+ * holds them exactly; fc_text_code returns FC_TEXT_MAX when that many are
+ * taken. */
+#define FC_TEXT_MAX (1u << 24)
+uint32_t fc_text_code(const char *s);
+/* The text of a code fc_text_code returned. */
+const char *fc_text_value(uint32_t code);
 /* CPU seconds of the whole process (every thread) so far */
 double fc_cpu_now(void);
 extern int fc_verbosity;

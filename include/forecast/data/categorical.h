@@ -1,15 +1,17 @@
 /*
- * categorical.h — id columns as categorical features (config
- * "features": {"categorical": ["store_id", ...]}).
+ * categorical.h — id and text columns as categorical features (config
+ * "features": {"categorical": ["store_id", "event_name", ...]}).
  *
- * Each listed series id column becomes a derived feature cat_<column> whose
- * value for a row is the code of its series' value: its position among the
- * column's values sorted as byte strings, fixed when the run trains (from
- * every series of the training data) and saved as the run's
- * categories.json. New data keeps those codes; a value the run never saw
- * is missing (NAN). ds->categories tells the models which features are
+ * Each listed column becomes a derived feature cat_<column> whose value for
+ * a row is the code of its value: for a series id column the row's series'
+ * value, for a text column (read as text by the loader: ds->text) the
+ * row's cell. A value's code is its position among the column's values
+ * sorted as byte strings, fixed when the run trains (from every row of the
+ * training data) and saved as the run's categories.json. New data keeps
+ * those codes; a value the run never saw, and a missing text cell, is
+ * missing (NAN). ds->categories tells the models which features are
  * categories and how many codes each has: XGBoost splits them natively, the
- * MLPs one-hot them.
+ * MLPs one-hot or embed them.
  */
 #ifndef FORECAST_CATEGORICAL_H
 #define FORECAST_CATEGORICAL_H
@@ -28,8 +30,8 @@ struct fc_categories {
     char ***values;    /* (n)(n_values) sorted */
 };
 
-/* The codes of f's categorical columns from the series of ds; -1 after
- * fc_error (a name that is not an id column of ds). */
+/* The codes of f's categorical columns from ds; -1 after fc_error (a name
+ * that is neither an id column nor a text column of ds). */
 int fc_categories_build(struct fc_categories *c, const struct fc_feature_spec *f,
                         const struct fc_dataset *ds);
 /* Appends the cat_<column> features to ds (derived; ds->categories set);

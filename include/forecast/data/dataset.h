@@ -21,6 +21,10 @@ struct fc_dataset {
                              * 0..categories[j]-1, NAN unseen (categorical.h) */
     char **feature_names;   /* (n_features) in file order, then the derived ones */
     float **features;       /* (n_features)(n_rows), NAN = missing */
+    size_t n_text;          /* text columns read for features.categorical (not
+                             * features: categorical.h turns them into codes) */
+    char **text_names;      /* (n_text) */
+    float **text;           /* (n_text)(n_rows) the cell's fc_text_code, NAN missing */
     float *target;          /* (n_rows); NAN everywhere when the file has none */
     int has_target;
     float *weight;          /* (n_rows) or NULL */
