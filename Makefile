@@ -24,7 +24,7 @@ CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imode
 TORCH_CPPFLAGS = -isystem /usr/include/torch/csrc/api/include
 TORCH_LIBS = -ltorch -ltorch_cpu -lc10
 CXXWARN  = -Wall -Wextra -Werror -Wshadow
-LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -larchive -llinear -ldl -lpthread -lm
+LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -larchive -llinear -lgsl -lgslcblas -ldl -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(wildcard src/*/*.c) $(wildcard models/*.c)

@@ -1056,6 +1056,28 @@ done
     && ok || bad "croston's forecast is flat per series"
 "$BIN" list-models | grep -q "^tsb  *baseline" && ok || bad "list-models lists the baselines"
 
+# ---- ets (issue 15 item 3; its values: tests/ets.c and tests/peers/ets_check.py) ----
+RS=$("$BIN" train --model ets --name ets --quiet --out "$T/ets")
+"$BIN" predict --run "$RS" --data data/sample.csv --out "$T/pe.csv" --quiet
+tail -n +2 "$RS/ets/combined/predictions.csv" >"$T/pe_run"
+[ "$(grep -cxF -f "$T/pe_run" "$T/pe.csv")" -eq 840 ] && ok \
+    || bad "ets: predict gives the run's test predictions"
+"$BIN" predict --run "$RS" --horizon 28 --data "$T/hist.csv" --out "$T/peh.csv" --quiet --no-cache
+cut -d, -f1-3,5- "$RS/ets/combined/predictions.csv" | cmp -s - "$T/peh.csv" && ok \
+    || bad "ets: a forecast from the history equals the test predictions"
+# from the whole data: the state carried over December (newer than the fit),
+# so 2016-01-01 is one step ahead, not 29
+"$BIN" predict --run "$RS" --horizon 28 --data data/sample.csv --out "$T/pef.csv" --quiet
+[ "$(grep -c '^80558,1,2016-' "$T/pef.csv")" -eq 28 ] \
+    && [ "$(sed -n 2p "$T/pef.csv" | cut -d, -f3)" = 2016-01-01 ] \
+    && grep -q 'Models chosen (auto, season 7): ' "$RS/report.md" \
+    && ok || bad "ets: 28 days after the data, and the models chosen in report.md"
+# a multiplicative model on series with zeros: the run fails, saying which
+"$BIN" train --model ets --set 'models.ets.model="MNN"' --out "$T/etsbad" --quiet 2>"$T/stderr"
+[ $? -ne 0 ] && grep -q 'ets: series [0-9:]*: model MNN does not apply (702 observations; multiplicative models need positive values' "$T/stderr" \
+    && ok || bad "ets: a multiplicative model on a series with zeros fails the run"
+"$BIN" describe ets | grep -q 'AAdA' && ok || bad "describe ets lists the model codes"
+
 # random_forest: a forest of one tree on every row and feature is one boosting
 # round of xgboost_standard with learning rate 1 (the same booster settings)
 R1=$("$BIN" train --model random_forest --set models.random_forest.n_estimators=1 \

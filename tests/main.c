@@ -79,6 +79,7 @@ int main(void)
     srunner_add_suite(sr, suite_registry());
     srunner_add_suite(sr, suite_statquant());
     srunner_add_suite(sr, suite_baselines());
+    srunner_add_suite(sr, suite_ets());
     srunner_add_suite(sr, suite_store());
     srunner_add_suite(sr, suite_xgboost());
     srunner_add_suite(sr, suite_mlp());

@@ -15,6 +15,9 @@
 #   - the split (rows, order, skipped series) equals pandas' (split_check.py);
 #   - linear's test predictions equal sklearn's LinearSVR's to 1e-4
 #     (tests/peers/linear_check.py);
+#   - ets: each series' parameters, forecasts and 80% intervals within 1% of
+#     statsmodels' ETSModel's, and the AICc choice the same
+#     (tests/peers/ets_check.py); skipped loudly without python3-statsmodels;
 #   - mlp_standard: the same network, hyperparameters and data in Python
 #     PyTorch (python3-torch) reach a median test RMSE over seven seeds within
 #     5% of forecast's, in both directions (tests/peers/mlp_reference.py);
@@ -77,6 +80,22 @@ printf '{"data": {"path": "%s", "features": ["month", "lag_*", "mean_*"], "ignor
 RM=$("$BIN" train --config "$T/monthly.json" --out "$T" --name xqm --quiet --no-cache)
 run "xgboost_quantile crossing on a small monthly panel vs sklearn" "$PY" tests/peers/quantile_check.py \
     "$RM" --coverage-tol 0.15 --pinball-ratio 1.6 --data-note "monthly panel, 14 series"
+# ets against statsmodels' ETSModel, series by series (parameters, forecasts,
+# 80% intervals within 1%), on the sample (daily, season 7, with the AICc
+# choice of every series compared) and on the monthly panel (season 12)
+if "$PY" -c 'import statsmodels' 2>/dev/null; then
+    RE=$("$BIN" train --model ets --out "$T" --name ets --quiet)
+    run "ets equals statsmodels' ETSModel (sample, AICc selection)" "$PY" tests/peers/ets_check.py \
+        "$RE" --selection
+    REM=$("$BIN" train --config "$T/monthly.json" --model ets --out "$T" --name etsm --quiet \
+        --no-cache)
+    run "ets equals statsmodels' ETSModel (monthly panel)" "$PY" tests/peers/ets_check.py "$REM"
+else
+    echo "####################################################################" >&2
+    echo "peers.sh: SKIPPED ets_check.py: $PY cannot import statsmodels" >&2
+    echo "peers.sh: install python3-statsmodels" >&2
+    echo "####################################################################" >&2
+fi
 if "$PY" -c 'import torch' 2>/dev/null; then
     MR=""
     for s in 1 2 3 4 5 6 7; do

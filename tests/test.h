@@ -27,6 +27,7 @@ Suite *suite_future(void);
 Suite *suite_recursive(void);
 Suite *suite_categorical(void);
 Suite *suite_baselines(void);
+Suite *suite_ets(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \

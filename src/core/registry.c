@@ -17,6 +17,7 @@ extern const struct fc_model_ops fc_model_random_forest;
 extern const struct fc_model_ops fc_model_seasonal_naive;
 extern const struct fc_model_ops fc_model_statquant;
 extern const struct fc_model_ops fc_model_tsb;
+extern const struct fc_model_ops fc_model_ets;
 extern const struct fc_model_ops fc_model_xgboost_quantile;
 extern const struct fc_model_ops fc_model_xgboost_standard;
 
@@ -25,6 +26,7 @@ const struct fc_model_ops *const fc_models[] = {
     &fc_model_seasonal_naive,
     &fc_model_croston,
     &fc_model_tsb,
+    &fc_model_ets,
     &fc_model_xgboost_standard,
     &fc_model_xgboost_quantile,
     &fc_model_random_forest,
