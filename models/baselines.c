@@ -121,21 +121,12 @@ static int season_of(enum fc_freq f)
 }
 
 /* One series' observations in period order: periods p[0..n), targets y. */
-struct obs {
-    int64_t period;
-    double y;
-};
 
-static int cmp_obs(const void *a, const void *b)
-{
-    int64_t x = ((const struct obs *)a)->period, y = ((const struct obs *)b)->period;
-    return (x > y) - (x < y);
-}
 
 /* seasonal_naive: the last season (a missing period takes the value of the
  * same phase a season earlier, else the series' mean); residuals
  * y[t] - y[t - season] */
-static void fit_seasonal(const struct baseline *m, const struct obs *o, size_t n,
+static void fit_seasonal(const struct baseline *m, const struct fc_obs *o, size_t n,
                          struct series_state *st, double *res, size_t *nres)
 {
     int S = m->season;
@@ -169,7 +160,7 @@ static void fit_seasonal(const struct baseline *m, const struct obs *o, size_t n
 
 /* croston / tsb: the smoothed forecast after the last period, and the
  * one-period-ahead in-sample residuals (from the first demand on) */
-static void fit_intermittent(const struct baseline *m, const struct obs *o, size_t n,
+static void fit_intermittent(const struct baseline *m, const struct fc_obs *o, size_t n,
                              struct series_state *st, double *res, size_t *nres)
 {
     double a = m->alpha, size = NAN, interval = NAN, prob = NAN;
@@ -222,32 +213,18 @@ static int bl_fit(void *model, const struct fc_fit_input *in)
     if (m->kind == SEASONAL_NAIVE && m->season == 0)
         m->season = season_of(m->freq);
     m->n_values = m->kind == SEASONAL_NAIVE ? (size_t)m->season : 1;
-    /* rows by series (counting sort), then each series in period order */
-    size_t *off = xcalloc(ds->n_series + 1, sizeof *off);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = i < in->n_rows ? in->rows[i] : in->val_rows[i - in->n_rows];
-        off[ds->series[r] + 1]++;
-    }
-    for (size_t s = 0; s < ds->n_series; s++)
-        off[s + 1] += off[s];
-    struct obs *o = xmalloc(n * sizeof *o);
-    size_t *fill = xmalloc((ds->n_series + 1) * sizeof *fill);
-    memcpy(fill, off, (ds->n_series + 1) * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = i < in->n_rows ? in->rows[i] : in->val_rows[i - in->n_rows];
-        o[fill[ds->series[r]]++] =
-            (struct obs){fc_derive_period(ds->date[r], m->freq), ds->target[r]};
-    }
+    struct fc_obs *o;
+    size_t *off;
+    fc_derive_series_obs(ds, in->rows, in->n_rows, in->val_rows, in->n_val, m->freq, &o, &off);
     double *res = xmalloc(n * sizeof *res), *all = xmalloc(n * sizeof *all);
     double *points = xmalloc((ds->n_series + 1) * sizeof *points);
     size_t n_all = 0;
     m->series = xcalloc(ds->n_series, sizeof *m->series);
     for (uint32_t s = 0; s < ds->n_series; s++) {
-        struct obs *so = o + off[s];
+        struct fc_obs *so = o + off[s];
         size_t cnt = off[s + 1] - off[s], nres = 0;
         if (!cnt)
             continue;
-        qsort(so, cnt, sizeof *so, cmp_obs);
         struct series_state *st = &m->series[m->n_series];
         st->key = xstrdup(ds->series_key[s]);
         if (m->kind == SEASONAL_NAIVE)
@@ -273,7 +250,6 @@ static int bl_fit(void *model, const struct fc_fit_input *in)
     qsort(points, m->n_series, sizeof *points, fc_cmp_double);
     m->global_point = quantile(points, m->n_series, 0.5);
     free(off);
-    free(fill);
     free(o);
     free(res);
     free(all);

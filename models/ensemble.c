@@ -17,6 +17,10 @@
  * quantiles come from the members with quantiles (none: point only). The
  * members are saved in subdirectories member-<k>-<name>/ of the model
  * directory, under its manifest; ensemble.json holds the weights.
+ * With mean or median (and weighted / stacking without a validation window
+ * to split) the members train on exactly the ensemble's rows: a member the
+ * run trained already as a model of its own is loaded from its directory
+ * instead of trained again (fc_model_ctx.trained).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -24,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 
 #include "forecast/core/model.h"
@@ -57,6 +63,8 @@ struct ensemble {
     size_t L;
     int median_level;          /* the index of level 0.5, or -1 */
     double w[MAX_MEMBERS + 1]; /* point weights; w[K]: intercept (stacking) */
+    int reused[MAX_MEMBERS];   /* the run's own model of that name (fc_model_ctx.trained) */
+    char *src[MAX_MEMBERS];    /* reused: its directory, whose files the saved copy keeps */
     double *qw;                /* (L, K) quantile weights (members without quantiles 0) */
     int fitted_weights;
 };
@@ -95,9 +103,11 @@ static void ens_free(void *model)
     struct ensemble *e = model;
     if (!e)
         return;
-    for (size_t k = 0; k < e->K; k++)
+    for (size_t k = 0; k < e->K; k++) {
         if (e->m[k])
             e->spec[k].ops->free(e->m[k]);
+        free(e->src[k]);
+    }
     free(e->qw);
     free(e);
 }
@@ -322,15 +332,20 @@ static int ens_fit(void *model, const struct fc_fit_input *in)
     struct ensemble *e = model;
     if (e->K < 1)
         return fc_error("ensemble: no members");
-    for (size_t k = 0; k < e->K; k++)
-        if (!(e->m[k] = e->spec[k].ops->create(&e->spec[k].params, &e->ctx)))
-            return -1;
     /* weights fitted on forecasts the members made blind: with weighted or
      * stacking the validation window is split by date, the members stop
      * early on its first half and never see the second, where the weights
      * are fitted (on the window a member's early stopping watched, its
      * forecasts look better than they are) */
     int blend = (e->method == WEIGHTED || e->method == STACKING) && in->n_val > 1;
+    /* a member trained on exactly these rows is the model the run trained
+     * already, if it did (same hyperparameters, seed and rows): reused */
+    for (size_t k = 0; k < e->K; k++) {
+        e->reused[k] = !blend && e->ctx.trained &&
+                       (e->m[k] = e->ctx.trained(&e->ctx, e->spec[k].ops, &e->src[k])) != NULL;
+        if (!e->reused[k] && !(e->m[k] = e->spec[k].ops->create(&e->spec[k].params, &e->ctx)))
+            return -1;
+    }
     uint32_t *stop = NULL, *hold = NULL;
     size_t n_stop = in->n_val, n_hold = 0;
     struct fc_fit_input fin = *in;
@@ -359,7 +374,7 @@ static int ens_fit(void *model, const struct fc_fit_input *in)
      * threads, strategy) */
     int rc = 0;
     for (size_t k = 0; k < e->K && rc == 0; k++)
-        if (e->spec[k].ops->fit(e->m[k], &fin))
+        if (!e->reused[k] && e->spec[k].ops->fit(e->m[k], &fin))
             rc = fc_error("ensemble: member %s: %s", e->spec[k].ops->name, fc_last_error);
     if (rc) {
         free(stop);
@@ -454,7 +469,8 @@ static void ens_record(void *model, struct fc_fit_record *rec)
     fc_buf_init(&b);
     fc_buf_printf(&b, "Ensemble (%s) of", methods[e->method]);
     for (size_t k = 0; k < e->K; k++) {
-        fc_buf_printf(&b, "%s %s", k ? "," : "", e->spec[k].ops->name);
+        fc_buf_printf(&b, "%s %s%s", k ? "," : "", e->spec[k].ops->name,
+                      e->reused[k] ? " (the run's own, reused)" : "");
         if (e->method == WEIGHTED || e->method == STACKING || e->method == MEAN)
             fc_buf_printf(&b, " (point weight %.3g)", e->w[k]);
     }
@@ -486,12 +502,39 @@ static char *member_dir(const char *dir, size_t k, const char *name)
     return fc_xasprintf("%s/member-%zu-%s", dir, k, name);
 }
 
+/* A reused member saved from its loaded state may lose what only training
+ * knew (a curve, the rounds run): each file its save wrote is replaced by
+ * the file of that name in the directory it was loaded from. */
+static int keep_originals(const char *dir, const char *src)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return fc_error("%s: cannot list: %s", dir, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(dp)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *from = fc_xasprintf("%s/%s", src, de->d_name);
+        size_t len;
+        struct stat st;
+        char *buf = stat(from, &st) == 0 && S_ISREG(st.st_mode) ? fc_read_file(from, &len) : NULL;
+        if (buf)
+            rc = fc_write_in(dir, de->d_name, buf, len);
+        free(buf);
+        free(from);
+    }
+    closedir(dp);
+    return rc;
+}
+
 static int ens_save(void *model, const char *dir)
 {
     struct ensemble *e = model;
     for (size_t k = 0; k < e->K; k++) {
         char *d = member_dir(dir, k, e->spec[k].ops->name);
-        int rc = fc_mkdir_p(d) || e->spec[k].ops->save(e->m[k], d);
+        int rc = fc_mkdir_p(d) || e->spec[k].ops->save(e->m[k], d) ||
+                 (e->src[k] && keep_originals(d, e->src[k]));
         free(d);
         if (rc)
             return -1;

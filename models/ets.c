@@ -770,16 +770,7 @@ static void simulated_quantiles(const struct series_fit *f, int H, const double 
 
 /* ---- the plugin ---- */
 
-struct obs {
-    int64_t period;
-    double y;
-};
 
-static int cmp_obs(const void *a, const void *b)
-{
-    int64_t x = ((const struct obs *)a)->period, y = ((const struct obs *)b)->period;
-    return (x > y) - (x < y);
-}
 
 static size_t model_index(const struct spec *sp)
 {
@@ -800,32 +791,18 @@ static int ets_fit(void *model, const struct fc_fit_input *in)
         return fc_error("ets: no training rows");
     m->freq = fc_derive_freq(ds, FC_FREQ_AUTO);
     m->m = m->season_param ? m->season_param : season_of(m->freq);
-    /* rows by series (counting sort), each series in period order */
-    size_t *off = xcalloc(ds->n_series + 1, sizeof *off);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = i < in->n_rows ? in->rows[i] : in->val_rows[i - in->n_rows];
-        off[ds->series[r] + 1]++;
-    }
-    for (size_t s = 0; s < ds->n_series; s++)
-        off[s + 1] += off[s];
-    struct obs *o = xmalloc(n * sizeof *o);
-    size_t *fill = xmalloc((ds->n_series + 1) * sizeof *fill);
-    memcpy(fill, off, (ds->n_series + 1) * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = i < in->n_rows ? in->rows[i] : in->val_rows[i - in->n_rows];
-        o[fill[ds->series[r]]++] =
-            (struct obs){fc_derive_period(ds->date[r], m->freq), ds->target[r]};
-    }
+    struct fc_obs *o;
+    size_t *off;
+    fc_derive_series_obs(ds, in->rows, in->n_rows, in->val_rows, in->n_val, m->freq, &o, &off);
     m->series = xcalloc(ds->n_series ? ds->n_series : 1, sizeof *m->series);
     double *points = xmalloc((ds->n_series + 1) * sizeof *points);
     double *rel = xmalloc((ds->n_series + 1) * sizeof *rel);
     int rc = 0;
     for (uint32_t s = 0; s < ds->n_series && !rc; s++) {
-        struct obs *so = o + off[s];
+        struct fc_obs *so = o + off[s];
         size_t cnt = off[s + 1] - off[s];
         if (!cnt)
             continue;
-        qsort(so, cnt, sizeof *so, cmp_obs);
         size_t len = (size_t)(so[cnt - 1].period - so[0].period) + 1;
         double *y = xmalloc(len * sizeof *y);
         for (size_t t = 0; t < len; t++)
@@ -869,7 +846,6 @@ static int ets_fit(void *model, const struct fc_fit_input *in)
     free(points);
     free(rel);
     free(off);
-    free(fill);
     free(o);
     return rc;
 }
@@ -896,7 +872,13 @@ static void advance(struct series_fit *f, const struct fc_dataset *ds, uint32_t 
     double bs = f->alpha > 0 ? f->beta / f->alpha : 0;
     double gs = f->alpha < 1 ? f->gamma / (1 - f->alpha) : 0;
     double phi = sp->trend == TR_DAMPED ? f->phi : 1;
+    /* a dataset without targets, or of a few rows (a recursive forecast's
+     * step: its series table is the whole data's) has no history to read */
+    if (!ds->target || !ds->series_start || s >= ds->n_series)
+        return;
     size_t b = ds->series_start[s], e = b + ds->series_len[s];
+    if (e > ds->n_rows)
+        return;
     for (size_t r = b; r < e; r++) {
         int64_t p = fc_derive_period(ds->date[r], freq);
         if (p <= f->last_period || p >= first || isnan(ds->target[r]))

@@ -1117,6 +1117,16 @@ tail -n +2 "$RE/ensemble/combined/predictions.csv" >"$T/pe_run"
 ED=$RE/ensemble/combined/model
 [ -d "$ED/member-0-statquant" ] && grep -q '"member-1-seasonal_naive/seasonal_naive.json"' "$ED/manifest.json" \
     && ok || bad "the members are saved under the ensemble's manifest"
+# the run trained both members first (mean: on exactly the ensemble's rows),
+# so the ensemble reused them: the same forecasts as an ensemble that trains
+# its members itself, the members' files the run's own models'
+RE1=$("$BIN" train --model ensemble --set 'models.ensemble.members=["statquant","seasonal_naive"]' \
+    --set 'models.ensemble.method="mean"' --name ensalone --quiet --out "$T/ens")
+cmp -s "$RE/ensemble/combined/predictions.csv" "$RE1/ensemble/combined/predictions.csv" \
+    && cmp -s "$ED/member-0-statquant/statquant.json" "$RE/statquant/combined/model/statquant.json" \
+    && grep -q "statquant (the run's own, reused)" "$RE/report.md" \
+    && ! grep -q "reused" "$RE1/report.md" \
+    && ok || bad "ensemble: the run's own members reused, the forecasts unchanged"
 cp -r "$RE" "$T/ens_bad"
 sed -i 's/"n_values":/"n_values" :/' "$T/ens_bad/ensemble/combined/model/member-1-seasonal_naive/seasonal_naive.json"
 expect_fail "a changed member file" "seasonal_naive.json: size or checksum does not match" \

@@ -488,6 +488,14 @@ static int train_window(struct fc_train_run *R, const struct fc_config *one,
     fc_plan_train(&P, one, &W->view, &W->sp, dir);
     if (reuse) /* split.refit false: the first window's models */
         fc_plan_reuse(&P, reuse);
+    /* the models trained before this one, on the same rows (an ensemble may
+     * reuse them as members) */
+    for (size_t i = 0; i < R->cfg.n_models && R->cfg.models[i].ops != one->model.ops; i++) {
+        char *d = W->name ? fc_xasprintf("%s/%s", R->model_dirs[i], W->name)
+                          : xstrdup(R->model_dirs[i]);
+        fc_plan_earlier(&P, R->cfg.models[i].ops, d);
+        free(d);
+    }
     if (W->recursive)
         P.recursion = &W->rec;
     if (W->have_tf) {

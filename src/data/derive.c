@@ -398,3 +398,35 @@ int fc_derive_origins(struct fc_dataset *ds, const float *target,
     free(P);
     return 0;
 }
+
+static int cmp_obs(const void *a, const void *b)
+{
+    int64_t x = ((const struct fc_obs *)a)->period, y = ((const struct fc_obs *)b)->period;
+    return (x > y) - (x < y);
+}
+
+void fc_derive_series_obs(const struct fc_dataset *ds, const uint32_t *rows, size_t n,
+                          const uint32_t *more, size_t n_more, enum fc_freq freq,
+                          struct fc_obs **obs, size_t **off_out)
+{
+    /* rows by series (counting sort), then each series in period order */
+    size_t S = ds->n_series, total = n + n_more;
+    size_t *off = xcalloc(S + 1, sizeof *off);
+    for (size_t i = 0; i < total; i++)
+        off[ds->series[i < n ? rows[i] : more[i - n]] + 1]++;
+    for (size_t s = 0; s < S; s++)
+        off[s + 1] += off[s];
+    struct fc_obs *o = xmalloc((total ? total : 1) * sizeof *o);
+    size_t *fill = xmalloc((S + 1) * sizeof *fill);
+    memcpy(fill, off, (S + 1) * sizeof *fill);
+    for (size_t i = 0; i < total; i++) {
+        uint32_t r = i < n ? rows[i] : more[i - n];
+        o[fill[ds->series[r]]++] = (struct fc_obs){fc_derive_period(ds->date[r], freq),
+                                                   ds->target[r]};
+    }
+    for (size_t s = 0; s < S; s++)
+        qsort(o + off[s], off[s + 1] - off[s], sizeof *o, cmp_obs);
+    free(fill);
+    *obs = o;
+    *off_out = off;
+}

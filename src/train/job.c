@@ -39,11 +39,51 @@ static uint32_t *job_rows(const struct fc_plan *P, const struct fc_job *j, int p
     return rows;
 }
 
-static struct fc_model_ctx job_ctx(const struct fc_plan *P, const char *prefix)
+/* what fc_model_ctx.trained needs: the plan and the job */
+struct job_ref {
+    const struct fc_plan *P;
+    const struct fc_job *j;
+};
+
+/* The job's model of an earlier model of the run (fc_plan_earlier), loaded
+ * from its directory; NULL when the run has none for this series (not
+ * trained, failed, or not loadable: then the caller trains it). */
+static void *earlier_model(const struct fc_model_ctx *ctx, const struct fc_model_ops *ops,
+                           char **dir_out)
+{
+    const struct job_ref *r = ctx->trained_arg;
+    const struct fc_plan *P = r->P;
+    for (size_t i = 0; i < P->n_earlier; i++) {
+        if (P->earlier_ops[i] != ops)
+            continue;
+        struct fc_config c = *P->cfg; /* shallow: that model's choice */
+        for (size_t k = 0; k < c.n_models; k++)
+            if (c.models[k].ops == ops)
+                c.model = c.models[k];
+        char *dir = fc_modeldir_path(P->earlier_dirs[i], r->j->series_key);
+        struct fc_model_ctx mc = *ctx;
+        mc.trained = NULL;
+        void *m = access(dir, F_OK) == 0 ? fc_modeldir_load(&c, P->ds, dir, &mc) : NULL;
+        if (m)
+            fc_info(2, "%s%s: the run's %s reused from %s", ctx->log_prefix,
+                    P->cfg->model.ops->name, ops->name, dir);
+        fc_error_clear(); /* not loadable: trained instead */
+        if (m)
+            *dir_out = dir;
+        else
+            free(dir);
+        return m;
+    }
+    return NULL;
+}
+
+static struct fc_model_ctx job_ctx(const struct fc_plan *P, const char *prefix,
+                                   const struct job_ref *ref)
 {
     const struct fc_config *cfg = P->cfg;
     struct fc_model_ctx ctx = {cfg->quantiles, cfg->n_quantiles, cfg->seed, P->threads,
-                               cfg->strategy == FC_INDIVIDUAL, prefix};
+                               cfg->strategy == FC_INDIVIDUAL, prefix,
+                               P->n_earlier ? earlier_model : NULL, ref};
     return ctx;
 }
 
@@ -125,7 +165,8 @@ int fc_job_run(const struct fc_plan *P, struct fc_job *j)
     char prefix[160] = ""; /* progress lines of parallel models say whose they are */
     if (j->series_key)
         snprintf(prefix, sizeof prefix, "[%s] ", j->series_key);
-    struct fc_model_ctx ctx = job_ctx(P, prefix);
+    struct job_ref ref = {P, j};
+    struct fc_model_ctx ctx = job_ctx(P, prefix, &ref);
     int rc = j->kind == FC_JOB_FIT ? fit_job(P, j, &ctx) : load_job(P, j, &ctx);
     if (rc == 0) {
         j->state = FC_JOB_DONE;

@@ -95,6 +95,10 @@ void fc_plan_free(struct fc_plan *P)
     free(P->jobs);
     free(P->dir);
     free((char *)P->progress);
+    for (size_t i = 0; i < P->n_earlier; i++)
+        free(P->earlier_dirs[i]);
+    free(P->earlier_dirs);
+    free(P->earlier_ops);
     memset(P, 0, sizeof *P);
 }
 
@@ -104,6 +108,14 @@ size_t fc_plan_count(const struct fc_plan *P, enum fc_job_state state)
     for (size_t k = 0; k < P->n_jobs; k++)
         n += P->jobs[k].state == state;
     return n;
+}
+
+void fc_plan_earlier(struct fc_plan *P, const struct fc_model_ops *ops, const char *dir)
+{
+    P->earlier_ops = xrealloc(P->earlier_ops, (P->n_earlier + 1) * sizeof *P->earlier_ops);
+    P->earlier_dirs = xrealloc(P->earlier_dirs, (P->n_earlier + 1) * sizeof *P->earlier_dirs);
+    P->earlier_ops[P->n_earlier] = ops;
+    P->earlier_dirs[P->n_earlier++] = xstrdup(dir);
 }
 
 void fc_plan_reuse(struct fc_plan *P, const char *from)

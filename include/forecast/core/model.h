@@ -70,6 +70,14 @@ struct fc_model_ctx {
     int individual;          /* one model per series (the individual strategy) */
     const char *log_prefix;  /* starts the model's progress lines: "[series] " in the
                               * individual strategy, else ""; outlives the model */
+    /* The model of these ops the run trained already on the same rows (with
+     * the config's hyperparameters models.<name>, which an ensemble's
+     * members share), loaded from its directory; NULL when the run has none.
+     * An ensemble whose members train on exactly its own rows asks it
+     * before training a member. NULL: the caller offers nothing. */
+    void *(*trained)(const struct fc_model_ctx *ctx, const struct fc_model_ops *ops,
+                     char **dir); /* *dir: where it was loaded from (caller frees) */
+    const void *trained_arg;
 };
 
 /* Rows are indices into ds; fit rows exclude the validation window. */

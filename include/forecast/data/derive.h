@@ -37,6 +37,19 @@ int32_t fc_derive_period_start(int64_t period, enum fc_freq freq);
 /* Periods of freq (not AUTO) from day a to day b. */
 long fc_derive_periods(enum fc_freq freq, int32_t a, int32_t b);
 
+/* One observation of a series: its period and target. */
+struct fc_obs {
+    int64_t period;
+    double y;
+};
+/* The targets of rows[0..n) and more[0..n_more) of ds grouped by series —
+ * series s's in (*obs)[(*off)[s] .. (*off)[s + 1]) — each series in period
+ * order of freq: what the per-series models (baselines, ets) read. Caller
+ * frees *obs and *off. */
+void fc_derive_series_obs(const struct fc_dataset *ds, const uint32_t *rows, size_t n,
+                          const uint32_t *more, size_t n_more, enum fc_freq freq,
+                          struct fc_obs **obs, size_t **off);
+
 /* Appends the features f asks for to ds (ds->n_derived of them); *freq:
  * the frequency asked for, AUTO replaced by the one inferred. has_origin:
  * origin is the last day whose target may be used. 0, or -1 after fc_error:

@@ -77,6 +77,12 @@ struct fc_plan {
     struct fc_job *jobs;          /* (n_jobs) in series order */
     size_t n_jobs;
     size_t n_rows_fit, n_rows_val; /* of every job together */
+    /* the run's models trained before this one on the same rows, and their
+     * directories for this window: what an ensemble may reuse as members
+     * (fc_model_ctx.trained); none by default (owned) */
+    const struct fc_model_ops **earlier_ops;
+    char **earlier_dirs;
+    size_t n_earlier;
 };
 
 /* ---- planners ---- */
@@ -88,6 +94,9 @@ void fc_plan_predict(struct fc_plan *P, const struct fc_config *cfg,
  * plan of the same model and strategy trained) and predict; the plan's own
  * directory gets the predictions and metrics. */
 void fc_plan_reuse(struct fc_plan *P, const char *from);
+/* A model of the run trained before this plan's on the same rows, whose
+ * models live under dir (an ensemble may reuse them as members). */
+void fc_plan_earlier(struct fc_plan *P, const struct fc_model_ops *ops, const char *dir);
 void fc_plan_shard(struct fc_plan *P, int k, int n);
 /* Returns how many jobs it found done. */
 size_t fc_plan_resume(struct fc_plan *P);
