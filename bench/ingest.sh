@@ -8,6 +8,8 @@
 #   (a) forecast inspect --no-cache   (libcsv + exact number parsing, one core)
 #   (b) forecast inspect              (the binary cache, written once before)
 #   (c) /usr/bin/python3: pandas.read_csv(FILE) with default settings
+#   (d) reading the cache file (1 MiB read()s into one buffer, timed inside
+#       /usr/bin/python3): what reading it costs, the limit of a cached load
 # Each is timed twice: the load alone, as the program reports it (forecast's
 # "loaded in", pandas' own perf_counter around read_csv), and the whole
 # process (wall clock, /usr/bin/time); peak RSS comes from /usr/bin/time.
@@ -37,11 +39,22 @@ run() { # command... -> "load_s wall_s maxrss_kib"
     load=$(grep -o 'loaded in [0-9.]*' "$TMP/out" | awk '{print $3}')
     echo "$load $(cat "$TMP/time")"
 }
-: >"$TMP/csv"; : >"$TMP/cache"; : >"$TMP/pandas"
+: >"$TMP/csv"; : >"$TMP/cache"; : >"$TMP/pandas"; : >"$TMP/cat"
+CACHE=$DATA.fccache
+[ -f "$CACHE" ] || { echo "$0: no cache $CACHE after the first load" >&2; exit 2; }
+cat_s() { # seconds to read the cache file (page cache warm) into one reused 1 MiB buffer
+    "$PY" -c 'import sys, time
+b = bytearray(1 << 20); t = time.perf_counter()
+with open(sys.argv[1], "rb", buffering=0) as f:
+    while f.readinto(b):
+        pass
+print("%.6f" % (time.perf_counter() - t))' "$CACHE"
+}
 for i in $(seq 1 "$REPEATS"); do
     run "$FORECAST" "${ARGS[@]}" --no-cache >>"$TMP/csv"
     run "$FORECAST" "${ARGS[@]}" >>"$TMP/cache"
     run "$PY" "$TMP/peer.py" "$DATA" >>"$TMP/pandas"
+    cat_s >>"$TMP/cat"
     echo "  repeat $i: csv $(tail -1 "$TMP/csv")  cache $(tail -1 "$TMP/cache")  pandas $(tail -1 "$TMP/pandas")  (load_s wall_s rss_KiB)" >&2
 done
 med() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -55,8 +68,9 @@ for k in csv cache pandas; do
 done
 awk -v pc="$(col "$TMP/pandas" 1)" -v fc="$(col "$TMP/csv" 1)" -v fk="$(col "$TMP/cache" 1)" \
     -v pw="$(col "$TMP/pandas" 2)" -v fw="$(col "$TMP/csv" 2)" -v kw="$(col "$TMP/cache" 2)" \
-    -v pm="$(col "$TMP/pandas" 3)" -v fm="$(col "$TMP/csv" 3)" 'BEGIN {
+    -v pm="$(col "$TMP/pandas" 3)" -v fm="$(col "$TMP/csv" 3)" -v ct="$(col "$TMP/cat" 1)" 'BEGIN {
     printf "CSV -> columns: pandas/forecast %.2fx (load), %.2fx (whole process)\n", pc / fc, pw / fw
     printf "cached load:    pandas/forecast %.1fx (load), %.1fx (whole process)\n", pc / fk, pw / kw
     printf "peak memory:    forecast/pandas %.2fx\n", fm / pm
+    printf "cached load:    %.3f s = %.2fx the time to read the cache file (%.3f s)\n", fk, fk / ct, ct
 }'

@@ -10,7 +10,9 @@
  *   payload u64 counts; the sha256 fingerprints; length-prefixed strings
  *           (feature names, id column names, series keys and id values); the
  *           columns: date i32[n], series u32[n], target f32[n], weight f32[n]
- *           (when present), features f32[F][n], series start / length u64[S];
+ *           (when present), features f32[F][n], series start / length u64[S],
+ *           each column after zeros up to a multiple of 8 bytes of the payload
+ *           (a loaded dataset uses them in place, in the file's mapping);
  *           u64 text columns, each its name, u64 m, its m distinct values
  *           (strings) and its cells f32[n] as positions among them (NaN missing)
  */
@@ -125,10 +127,26 @@ char *fc_cache_path(const struct fc_data_spec *spec)
 /* ---- reading ---- */
 
 struct rd {
-    const char *p, *end;
+    const char *p, *end, *begin;
     int bad;
-    int mapped; /* p is a file mapping: pages copied out can be dropped */
+    int in_place; /* p is a file mapping the dataset keeps: columns point into it */
 };
+
+/* the padding before a column: to a multiple of 8 bytes from the payload's
+ * start (the payload starts 8-aligned in the file, the file at a page) */
+static size_t pad_of(size_t offset) { return (8 - offset % 8) % 8; }
+
+static void take_pad(struct rd *r)
+{
+    size_t pad = pad_of((size_t)(r->p - r->begin));
+    if (r->bad || (size_t)(r->end - r->p) < pad) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < pad; i++)
+        r->bad |= r->p[i] != 0;
+    r->p += pad;
+}
 
 static const void *take(struct rd *r, size_t n)
 {
@@ -165,21 +183,33 @@ static char *take_str(struct rd *r)
     return s;
 }
 
+/* A column of count values: aligned after its padding, used in place when
+ * the dataset keeps the mapping, else copied. */
 static void *take_array(struct rd *r, size_t count, size_t size)
 {
     if (count && size > SIZE_MAX / count) {
         r->bad = 1;
         return xmalloc(1);
     }
+    take_pad(r);
     /* the bytes must be there before anything is allocated for them: a
      * damaged count cannot ask for more memory than the file holds */
     const void *p = take(r, count * size);
+    if (p && r->in_place)
+        return (void *)p;
     void *a = xmalloc(p && count > 0 && size > 0 ? count * size : 1);
-    if (p) {
+    if (p)
         memcpy(a, p, count * size);
-        if (r->mapped)
-            fc_release_pages(p, count * size);
-    }
+    return a;
+}
+
+/* A column of count values copied out (it is converted, or not kept). */
+static void *take_copy(struct rd *r, size_t count, size_t size)
+{
+    int keep = r->in_place;
+    r->in_place = 0;
+    void *a = take_array(r, count, size);
+    r->in_place = keep;
     return a;
 }
 
@@ -209,7 +239,7 @@ static void take_text_columns(struct rd *r, struct fc_dataset *ds)
             r->bad |= code[v] == FC_TEXT_MAX;
             free(s);
         }
-        float *x = ds->text[t] = take_array(r, n, sizeof *x);
+        float *x = ds->text[t] = take_copy(r, n, sizeof *x);
         for (size_t i = 0; i < n && !r->bad; i++) {
             if (isnan(x[i]))
                 continue;
@@ -224,12 +254,16 @@ static void take_text_columns(struct rd *r, struct fc_dataset *ds)
 
 /* The dataset a cache payload holds, or NULL when its layout is damaged. */
 static struct fc_dataset *parse_payload(const char *payload, size_t len, const char *data_path,
-                                        int mapped)
+                                        int in_place)
 {
-    struct rd r = {payload, payload + len, 0, mapped};
+    struct rd r = {payload, payload + len, payload, 0, in_place};
     struct fc_dataset *ds = xcalloc(1, sizeof *ds);
     ds->path = xstrdup(data_path);
     fc_strmap_init(&ds->key_index);
+    if (in_place) { /* columns may point into the payload: not freed */
+        ds->map_lo = payload;
+        ds->map_span = len;
+    }
     /* the counts go into ds once checked: fc_dataset_free trusts them */
     size_t n = take_u64(&r);
     size_t F = take_u64(&r);
@@ -284,7 +318,7 @@ static struct fc_dataset *parse_payload(const char *payload, size_t len, const c
     ds->features = xcalloc(F ? F : 1, sizeof *ds->features);
     for (size_t j = 0; j < F; j++)
         ds->features[j] = take_array(&r, n, sizeof **ds->features);
-    uint64_t *start = take_array(&r, S, sizeof *start), *slen = take_array(&r, S, sizeof *slen);
+    uint64_t *start = take_copy(&r, S, sizeof *start), *slen = take_copy(&r, S, sizeof *slen);
     ds->series_start = xcalloc(S ? S : 1, sizeof *ds->series_start);
     ds->series_len = xcalloc(S ? S : 1, sizeof *ds->series_len);
     for (size_t s = 0; s < S && !r.bad; s++) {
@@ -329,7 +363,11 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
     }
     if ((size_t)st.st_size < sizeof(struct header))
         goto out;
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* the columns stay in this mapping, read-only (nothing writes a loaded
+     * column: derived and transformed ones are new arrays); populated at
+     * once, which costs less than a fault per page as the checksum reads
+     * them (a writable private mapping would copy every page) */
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (map == MAP_FAILED)
         goto out;
     struct header h;
@@ -370,8 +408,13 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
         goto out;
     }
     ds = parse_payload(payload, (size_t)h.payload_len, spec->path, 1);
-    if (!ds)
+    if (!ds) {
         snprintf(why, why_len, "%s is damaged (layout)", path);
+    } else { /* the dataset owns the mapping now */
+        ds->map = map;
+        ds->map_len = (size_t)st.st_size;
+        map = MAP_FAILED;
+    }
 out:
     if (map != MAP_FAILED)
         munmap(map, (size_t)st.st_size);
@@ -401,6 +444,14 @@ static void put(struct wr *w, const void *p, size_t n)
 }
 
 static void put_u64(struct wr *w, uint64_t v) { put(w, &v, sizeof v); }
+
+/* zeros up to the next multiple of 8 bytes of the payload: a column starts
+ * aligned, so a loaded dataset can use it where it lies (take_array) */
+static void put_pad(struct wr *w)
+{
+    static const char zeros[8];
+    put(w, zeros, pad_of((size_t)w->len));
+}
 
 static void put_str(struct wr *w, const char *s)
 {
@@ -437,6 +488,7 @@ static void put_text_columns(struct wr *w, const struct fc_dataset *ds)
                 put_str(w, fc_text_value(c)); /* positions ascend with the codes */
         for (size_t i = 0; i < n; i++)
             local[i] = isnan(x[i]) ? NAN : (float)pos[(uint32_t)x[i]];
+        put_pad(w);
         put(w, local, n * sizeof *local);
         free(pos);
     }
@@ -492,15 +544,24 @@ int fc_cache_save(const struct fc_data_spec *spec, int need_target, const struct
         for (size_t k = 0; k < K; k++)
             put_str(&w, ds->series_parts[s][k]);
     }
+    put_pad(&w);
     put(&w, ds->date, n * sizeof *ds->date);
+    put_pad(&w);
     put(&w, ds->series, n * sizeof *ds->series);
+    put_pad(&w);
     put(&w, ds->target, n * sizeof *ds->target);
-    if (ds->weight)
+    if (ds->weight) {
+        put_pad(&w);
         put(&w, ds->weight, n * sizeof *ds->weight);
-    for (size_t j = 0; j < F; j++)
+    }
+    for (size_t j = 0; j < F; j++) {
+        put_pad(&w);
         put(&w, ds->features[j], n * sizeof **ds->features);
+    }
+    put_pad(&w);
     for (size_t s = 0; s < S; s++)
         put_u64(&w, ds->series_start[s]);
+    put_pad(&w);
     for (size_t s = 0; s < S; s++)
         put_u64(&w, ds->series_len[s]);
     put_text_columns(&w, ds);

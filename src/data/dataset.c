@@ -958,13 +958,22 @@ out:
     return ds;
 }
 
+/* frees a column unless it lies in the cache mapping ds uses in place */
+static void free_column(const struct fc_dataset *ds, void *p)
+{
+    const char *c = p, *lo = ds->map_lo;
+    if (lo && c >= lo && c < lo + ds->map_span)
+        return;
+    free(p);
+}
+
 void fc_dataset_free(struct fc_dataset *ds)
 {
     if (!ds)
         return;
     for (size_t j = 0; j < ds->n_features; j++) {
         free(ds->feature_names ? ds->feature_names[j] : NULL);
-        free(ds->features ? ds->features[j] : NULL);
+        free_column(ds, ds->features ? ds->features[j] : NULL);
     }
     free(ds->feature_names);
     free(ds->features);
@@ -989,12 +998,14 @@ void fc_dataset_free(struct fc_dataset *ds)
     free(ds->series_parts);
     free(ds->series_start);
     free(ds->series_len);
-    free(ds->target);
-    free(ds->weight);
-    free(ds->date);
-    free(ds->series);
+    free_column(ds, ds->target);
+    free_column(ds, ds->weight);
+    free_column(ds, ds->date);
+    free_column(ds, ds->series);
     free(ds->path);
     fc_strmap_free(&ds->key_index);
+    if (ds->map)
+        munmap(ds->map, ds->map_len);
     free(ds);
 }
 

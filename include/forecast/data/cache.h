@@ -26,8 +26,9 @@ struct fc_dataset *fc_dataset_open(const struct fc_data_spec *spec, int need_tar
 void fc_dataset_cache_store(const struct fc_data_spec *spec, int need_target,
                             const struct fc_dataset *ds);
 
-#define FC_CACHE_VERSION 5 /* 2: escaped series keys; 3: need_target and complete;
-                              4: header checksum; 5: text columns */
+#define FC_CACHE_VERSION 6 /* 2: escaped series keys; 3: need_target and complete;
+                              4: header checksum; 5: text columns; 6: aligned
+                              columns, used in place */
 
 /* Where the cache of spec lives (caller frees). */
 char *fc_cache_path(const struct fc_data_spec *spec);

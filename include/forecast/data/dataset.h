@@ -47,6 +47,11 @@ struct fc_dataset {
 
     struct fc_strmap key_index; /* series_key -> index */
     int from_cache;         /* read from the binary cache, not the CSV */
+    void *map;              /* the cache's mapping, whose columns it uses in place
+                             * (unmapped by fc_dataset_free), or NULL */
+    size_t map_len;
+    const void *map_lo;     /* columns in [map_lo, map_lo + map_span) are not freed */
+    size_t map_span;
 };
 
 /* Parses spec->path (and spec->target_path) from CSV; the commands open a
