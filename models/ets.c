@@ -822,7 +822,7 @@ static int ets_fit(void *model, const struct fc_fit_input *in)
                           strcmp(m->model, "auto")
                               ? "; multiplicative models need positive values, seasonal "
                                 "ones two seasons"
-                              : "; at least 4 are needed");
+                              : "; at least 5 are needed");
             free(y);
             break;
         }
