@@ -212,6 +212,48 @@ static double pw_sum(const double *a, size_t n)
     return pw_sum(a, n2) + pw_sum(a + n2, n - n2);
 }
 
+/* The smoothing parameters as the recursion uses them: beta* = beta /
+ * alpha, gamma* = gamma / (1 - alpha); phi 1 without damping. */
+struct smoothing {
+    double alpha, bs, gs, phi;
+};
+
+/* The one-step forecast of the state (level l, trend b, season s[0..m)
+ * with s[m-1] the one due); *L: the level with the trend applied. */
+static double one_step(const struct spec *sp, const struct smoothing *c, double l, double b,
+                       const double *s, double *L)
+{
+    *L = l + c->phi * b;
+    return sp->season == SE_MUL ? *L * s[sp->m - 1] : *L + s[sp->m - 1];
+}
+
+/* The state updated with the observation y (statsmodels' order of
+ * operations, which its fits depend on to the last bit); L from one_step. */
+static void update(const struct spec *sp, const struct smoothing *c, double L, double y,
+                   double *l, double *b, double *s)
+{
+    int m = sp->m;
+    double sm = s[m - 1];
+    double ln = sp->season == SE_MUL ? c->alpha * (y / sm) + (1 - c->alpha) * L
+                                     : c->alpha * (y - sm) + (1 - c->alpha) * L;
+    double bn = c->bs * (ln - *l) + (1 - c->bs) * c->phi * *b;
+    double sn = sp->season == SE_MUL ? c->gs * (y / ln) + (1 - c->gs) * sm
+                                     : c->gs * (y - ln) + (1 - c->gs) * sm;
+    memmove(s + 1, s, (size_t)(m - 1) * sizeof *s);
+    s[0] = sn;
+    *l = ln;
+    *b = bn;
+}
+
+/* The smoothing of a fitted series (unstarred parameters). */
+static struct smoothing smoothing_of(const struct series_fit *f)
+{
+    struct smoothing c = {f->alpha, f->alpha > 0 ? f->beta / f->alpha : 0,
+                          f->alpha < 1 ? f->gamma / (1 - f->alpha) : 0,
+                          f->sp.trend == TR_DAMPED ? f->phi : 1};
+    return c;
+}
+
 /* Runs the filter with the full vector p (beta*, gamma* starred) over y:
  * the log likelihood (statsmodels' ETSModel.loglike, sigma^2 concentrated
  * out) over the observed periods, and the final state into l, b, s (each
@@ -219,7 +261,7 @@ static double pw_sum(const double *a, size_t n)
 static double filter(const struct spec *sp, const double *p, const double *y, size_t n,
                      double *work, double *mse, double *l_out, double *b_out, double *s_out)
 {
-    double alpha = p[P_ALPHA], bs = p[P_BETA], gs = p[P_GAMMA], phi = p[P_PHI];
+    const struct smoothing c = {p[P_ALPHA], p[P_BETA], p[P_GAMMA], p[P_PHI]};
     double l = p[P_L0], b = p[P_B0];
     int m = sp->m;
     double s[1024];
@@ -228,12 +270,7 @@ static double filter(const struct spec *sp, const double *p, const double *y, si
     double *sq = work, *lg = work + n;
     size_t k = 0;
     for (size_t t = 0; t < n; t++) {
-        double sm = s[m - 1], L = l + phi * b, ln, yhat;
-        double yt = y[t];
-        if (sp->season == SE_MUL)
-            yhat = L * sm;
-        else
-            yhat = L + sm;
+        double L, yhat = one_step(sp, &c, l, b, s, &L), yt = y[t];
         if (isnan(yt)) {
             yt = yhat; /* a missing period: carried by the forecast */
         } else {
@@ -242,17 +279,7 @@ static double filter(const struct spec *sp, const double *p, const double *y, si
             /* statsmodels: a non-positive forecast is a huge penalty */
             lg[k++] = log(yhat > 0 ? yhat : 1 / (1e-8 * (1 + fabs(yhat))));
         }
-        if (sp->season == SE_MUL)
-            ln = alpha * (yt / sm) + (1 - alpha) * L;
-        else
-            ln = alpha * (yt - sm) + (1 - alpha) * L;
-        double bn = bs * (ln - l) + (1 - bs) * phi * b;
-        double sn = sp->season == SE_MUL ? gs * (yt / ln) + (1 - gs) * sm
-                                         : gs * (yt - ln) + (1 - gs) * sm;
-        memmove(s + 1, s, (size_t)(m - 1) * sizeof *s);
-        s[0] = sn;
-        l = ln;
-        b = bn;
+        update(sp, &c, L, yt, &l, &b, s);
     }
     if (l_out)
         *l_out = l;
@@ -732,30 +759,17 @@ static void simulated_quantiles(const struct series_fit *f, int H, const double 
     double *s = xmalloc((size_t)m * sizeof *s);
     double sd = sqrt(f->sigma2);
     uint64_t st = seed;
+    const struct smoothing c = smoothing_of(f);
     for (int r = 0; r < SIM_PATHS; r++) {
         double l = f->level, b = f->trend;
         memcpy(s, f->season, (size_t)m * sizeof *s);
         for (int h = 0; h < H; h++) {
-            double B = sp->trend ? b * f->phi : 0, Lv = l + B;
-            double S = sp->season ? s[m - 1] : sp->season == SE_MUL ? 1 : 0;
-            double Y = sp->season == SE_MUL ? Lv * S : Lv + S;
+            double Lt, Y = one_step(sp, &c, l, b, s, &Lt);
             double e = gauss(&st) * sd;
             double y = sp->mul_error ? Y * (1 + e) : Y + e;
             paths[(size_t)h * SIM_PATHS + (size_t)r] = y;
             /* the state update of the error-correction form, through y */
-            double ln = sp->season == SE_MUL ? f->alpha * (y / S) + (1 - f->alpha) * Lv
-                                             : f->alpha * (y - S) + (1 - f->alpha) * Lv;
-            double bs = f->alpha > 0 ? f->beta / f->alpha : 0;
-            double gs = f->alpha < 1 ? f->gamma / (1 - f->alpha) : 0;
-            double bn = sp->trend ? bs * (ln - l) + (1 - bs) * B : 0;
-            if (sp->season) {
-                double sn = sp->season == SE_MUL ? gs * (y / ln) + (1 - gs) * S
-                                                 : gs * (y - ln) + (1 - gs) * S;
-                memmove(s + 1, s, (size_t)(m - 1) * sizeof *s);
-                s[0] = sn;
-            }
-            l = ln;
-            b = bn;
+            update(sp, &c, Lt, y, &l, &b, s);
         }
     }
     for (int h = 0; h < H; h++) {
@@ -867,11 +881,7 @@ static uint64_t hash_key(const char *s)
 static void advance(struct series_fit *f, const struct fc_dataset *ds, uint32_t s,
                     enum fc_freq freq, int64_t first)
 {
-    const struct spec *sp = &f->sp;
-    int m = sp->m;
-    double bs = f->alpha > 0 ? f->beta / f->alpha : 0;
-    double gs = f->alpha < 1 ? f->gamma / (1 - f->alpha) : 0;
-    double phi = sp->trend == TR_DAMPED ? f->phi : 1;
+    const struct smoothing c = smoothing_of(f);
     /* a dataset without targets, or of a few rows (a recursive forecast's
      * step: its series table is the whole data's) has no history to read */
     if (!ds->target || !ds->series_start || s >= ds->n_series)
@@ -885,19 +895,8 @@ static void advance(struct series_fit *f, const struct fc_dataset *ds, uint32_t 
             continue;
         /* the periods up to p: the ones without a row carried by the forecast */
         for (int64_t q = f->last_period + 1; q <= p; q++) {
-            double sm = f->season[m - 1], L = f->level + phi * f->trend;
-            double yhat = sp->season == SE_MUL ? L * sm : L + sm;
-            double y = q == p ? ds->target[r] : yhat;
-            double ln = sp->season == SE_MUL ? f->alpha * (y / sm) + (1 - f->alpha) * L
-                                             : f->alpha * (y - sm) + (1 - f->alpha) * L;
-            double bn = sp->trend ? bs * (ln - f->level) + (1 - bs) * phi * f->trend : 0;
-            double sn = !sp->season              ? 0
-                        : sp->season == SE_MUL ? gs * (y / ln) + (1 - gs) * sm
-                                               : gs * (y - ln) + (1 - gs) * sm;
-            memmove(f->season + 1, f->season, (size_t)(m - 1) * sizeof *f->season);
-            f->season[0] = sn;
-            f->level = ln;
-            f->trend = bn;
+            double L, yhat = one_step(&f->sp, &c, f->level, f->trend, f->season, &L);
+            update(&f->sp, &c, L, q == p ? ds->target[r] : yhat, &f->level, &f->trend, f->season);
         }
         f->last_period = p;
     }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "forecast/data/cache.h"
 #include "forecast/data/dataset.h"
 #include "forecast/core/util.h"
@@ -396,6 +398,71 @@ START_TEST(test_text_columns)
 }
 END_TEST
 
+/* a large plain file (the parallel parse's fast path: no libcsv) with
+ * spaces and tabs around fields, blank and whitespace-only lines and CRLF
+ * endings loads exactly as its gzip copy, which libcsv reads sequentially;
+ * and a bad cell in it is reported with the same file:line:column */
+START_TEST(test_fast_path_equals_libcsv)
+{
+    char *plain = fc_xasprintf("%s/fast.csv", dir), *gz = fc_xasprintf("%s/fast.csv.gz", dir);
+    FILE *f = fopen(plain, "w");
+    gzFile g = gzopen(gz, "wb1");
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_puts(&b, HEADER);
+    for (int i = 0; i < 240000; i++) {
+        if (i % 1000 == 7)
+            fc_buf_puts(&b, i % 2000 == 7 ? "\n" : " \t \r\n");
+        fc_buf_printf(&b, "2015-%02d-%02d, %d ,1,\titem\t,%d,%.2f , %d,%s%s", 1 + (i / 28) % 12,
+                      1 + i % 28, i / 336, i % 7, 0.25 * (i % 9), i % 2, i % 5 ? "0.5" : "",
+                      i % 3 ? "\n" : "\r\n");
+        if (b.len > (1 << 16)) {
+            fwrite(b.s, 1, b.len, f);
+            gzwrite(g, b.s, (unsigned)b.len);
+            b.len = 0;
+        }
+    }
+    fwrite(b.s, 1, b.len, f);
+    gzwrite(g, b.s, (unsigned)b.len);
+    fclose(f);
+    gzclose(g);
+    fc_buf_free(&b);
+    struct stat st;
+    ck_assert(stat(plain, &st) == 0 && st.st_size > (8 << 20));
+    struct fc_data_spec s1 = spec_for(plain), s2 = spec_for(gz);
+    struct fc_dataset *a = fc_dataset_open(&s1, 1), *c = fc_dataset_open(&s2, 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(a->n_rows, 240000);
+    ck_assert_uint_eq(a->n_rows, c->n_rows);
+    ck_assert_uint_eq(a->n_series, c->n_series);
+    ck_assert_uint_eq(a->n_features, c->n_features);
+    ck_assert_mem_eq(a->date, c->date, a->n_rows * sizeof *a->date);
+    ck_assert_mem_eq(a->series, c->series, a->n_rows * sizeof *a->series);
+    ck_assert_mem_eq(a->target, c->target, a->n_rows * sizeof *a->target);
+    for (size_t j = 0; j < a->n_features; j++)
+        ck_assert_mem_eq(a->features[j], c->features[j], a->n_rows * sizeof **a->features);
+    for (size_t k = 0; k < a->n_series; k++)
+        ck_assert_str_eq(a->series_key[k], c->series_key[k]);
+    fc_dataset_free(a);
+    fc_dataset_free(c);
+    /* a bad number late in the file: the same message either way */
+    f = fopen(plain, "a");
+    fputs("2016-01-01,5,1,item,3,1.5,0,oops\n", f);
+    fclose(f);
+    ck_assert_ptr_null(fc_dataset_open(&s1, 1));
+    char *msg = xstrdup(fc_last_error);
+    ck_assert_msg(strstr(msg, "got \"oops\""), "%s", msg);
+    /* its line: the header, 240,000 rows and 240 blank lines before it */
+    char *want = fc_xasprintf("fast.csv:%d:8 (column \"feature_x\")", 1 + 240000 + 240 + 1);
+    ck_assert_msg(strstr(msg, want), "%s", msg);
+    free(want);
+    free(msg);
+    free(plain);
+    free(gz);
+}
+END_TEST
+
 /* one cache serves train (target required) and predict (optional) when
  * every row has its target, and is rebuilt when some rows have none */
 START_TEST(test_cache_train_and_predict)
@@ -456,6 +523,7 @@ Suite *suite_dataset(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_load_and_group);
     tcase_add_test(tc, test_text_columns);
+    tcase_add_test(tc, test_fast_path_equals_libcsv);
     tcase_add_test(tc, test_all_remaining_columns_are_features);
     tcase_add_test(tc, test_target_file_join);
     tcase_add_test(tc, test_errors);

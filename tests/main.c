@@ -67,6 +67,7 @@ int main(void)
     fc_verbosity = 0;
     SRunner *sr = srunner_create(suite_util());
     srunner_add_suite(sr, suite_config());
+    srunner_add_suite(sr, suite_csv());
     srunner_add_suite(sr, suite_dataset());
     srunner_add_suite(sr, suite_derive());
     srunner_add_suite(sr, suite_transform());

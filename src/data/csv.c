@@ -1,7 +1,9 @@
 /*
  * csv.c — any CSV file, plain or gzip-compressed, record by record through
  * libcsv in strict mode (csv.h): fields NUL-terminated, physical line
- * numbers kept across quoted newlines, NUL bytes and ragged quoting refused.
+ * numbers kept across quoted newlines, NUL bytes and ragged quoting refused;
+ * and the fast path of plain lines that reads unquoted text as libcsv does
+ * without it.
  */
 #include "forecast/data/csv.h"
 
@@ -74,6 +76,77 @@ void fc_csv_on_record(int c, void *data)
     r->n_fields = 0;
     r->row.len = 0;
     r->row.s[0] = '\0';
+}
+
+/* ---- the fast path of plain lines (csv.h) ---- */
+
+int fc_csv_plain(const char *buf, size_t len)
+{
+    if (memchr(buf, '"', len) || memchr(buf, '\0', len))
+        return 0;
+    for (const char *cr = memchr(buf, '\r', len); cr;
+         cr = memchr(cr + 1, '\r', len - (size_t)(cr + 1 - buf)))
+        if (cr + 1 == buf + len || cr[1] != '\n')
+            return 0;
+    return 1;
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+long fc_csv_fast_parse(const char *buf, size_t len, long *line_io, fc_csv_row_fn fn, void *ctx)
+{
+    const char *p = buf, *end = buf + len;
+    long line = *line_io, records = 0;
+    char *row = NULL, **fields = NULL;
+    size_t cap = 0, cap_fields = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (le > p && le[-1] == '\r')
+            le--;
+        const char *b = p;
+        while (b < le && is_blank(*b))
+            b++;
+        if (b < le) { /* not blank: a record */
+            size_t n = (size_t)(le - p);
+            if (n + 1 > cap) {
+                cap = 2 * (n + 1);
+                row = xrealloc(row, cap);
+            }
+            memcpy(row, p, n);
+            row[n] = '\0';
+            size_t nf = 0;
+            for (char *s = row;;) {
+                char *comma = memchr(s, ',', (size_t)(row + n - s));
+                char *fe = comma ? comma : row + n;
+                while (s < fe && is_blank(*s))
+                    s++;
+                char *e = fe;
+                while (e > s && is_blank(e[-1]))
+                    e--;
+                *e = '\0';
+                if (nf == cap_fields) {
+                    cap_fields = cap_fields ? 2 * cap_fields : 32;
+                    fields = xrealloc(fields, cap_fields * sizeof *fields);
+                }
+                fields[nf++] = s;
+                if (!comma)
+                    break;
+                s = comma + 1;
+            }
+            records++;
+            if (fn(ctx, fields, nf, line)) {
+                records = -1;
+                break;
+            }
+        }
+        line++;
+        p = nl ? nl + 1 : end;
+    }
+    free(row);
+    free(fields);
+    *line_io = line;
+    return records;
 }
 
 int fc_csv_reader_open(struct fc_csv_reader *r, const char *path, fc_csv_row_fn fn, void *ctx,
