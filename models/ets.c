@@ -45,7 +45,9 @@
  * (predict --horizon with newer --data), with the fitted parameters; a row
  * h periods after that gets the h-step forecast (h < 1: the one-step). A
  * series absent from training gets the median of the fitted series'
- * one-step forecasts, with the pooled relative spread.
+ * one-step forecasts, with the pooled relative spread. A constant history
+ * (all zeros, say) is the constant: ANN at the lowest alpha, no spread
+ * (every model fits it exactly, and the likelihood has no error to scale).
  */
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
@@ -650,6 +652,28 @@ static int fit_series(const struct ets *m, const double *y, size_t n, struct ser
             positive &= y[t] > 0;
             obs++;
         }
+    /* a constant history (all zeros, common in retail): every model fits
+     * it exactly, with no error to scale a likelihood by (log 0): it is
+     * the constant, simple smoothing at the lowest alpha, no spread */
+    double first = NAN;
+    int constant = 1;
+    for (size_t t = 0; t < n && constant; t++)
+        if (!isnan(y[t])) {
+            constant = isnan(first) || y[t] == first;
+            first = isnan(first) ? y[t] : first;
+        }
+    if (constant && obs > 0) {
+        parse_spec("ANN", m->m, &best->sp);
+        best->alpha = 1e-4;
+        best->beta = best->gamma = 0;
+        best->phi = 1;
+        best->level = first;
+        best->trend = 0;
+        best->season = xcalloc(1, sizeof *best->season);
+        best->sigma2 = best->llf = best->aicc = 0;
+        best->n = obs;
+        return 0;
+    }
     int have = 0;
     for (size_t c = 1; model_names[c]; c++) {
         if (strcmp(m->model, "auto") != 0 && strcmp(m->model, model_names[c]) != 0)
@@ -758,9 +782,11 @@ static void simulated_quantiles(const struct series_fit *f, int H, const double 
     double *paths = xmalloc((size_t)H * SIM_PATHS * sizeof *paths);
     double *s = xmalloc((size_t)m * sizeof *s);
     double sd = sqrt(f->sigma2);
-    uint64_t st = seed;
     const struct smoothing c = smoothing_of(f);
     for (int r = 0; r < SIM_PATHS; r++) {
+        /* each path its own stream: its first h steps are the same whatever
+         * horizon is asked for (a recursive forecast asks step by step) */
+        uint64_t st = seed + 0x9e3779b97f4a7c15ull * (uint64_t)(r + 1);
         double l = f->level, b = f->trend;
         memcpy(s, f->season, (size_t)m * sizeof *s);
         for (int h = 0; h < H; h++) {
@@ -836,7 +862,8 @@ static int ets_fit(void *model, const struct fc_fit_input *in)
                           strcmp(m->model, "auto")
                               ? "; multiplicative models need positive values, seasonal "
                                 "ones two seasons"
-                              : "; at least 5 are needed");
+                              : "; every candidate failed: at least 5 are needed, and a "
+                                "finite likelihood");
             free(y);
             break;
         }
@@ -882,8 +909,13 @@ static void advance(struct series_fit *f, const struct fc_dataset *ds, uint32_t 
                     enum fc_freq freq, int64_t first)
 {
     const struct smoothing c = smoothing_of(f);
-    /* a dataset without targets, or of a few rows (a recursive forecast's
-     * step: its series table is the whole data's) has no history to read */
+    /* a recursive forecast's step: the history is the data it comes from,
+     * up to the series' origin */
+    int32_t limit = INT32_MAX;
+    if (ds->history) {
+        limit = ds->history_origins ? ds->history_origins[s] : ds->history_origin;
+        ds = ds->history;
+    }
     if (!ds->target || !ds->series_start || s >= ds->n_series)
         return;
     size_t b = ds->series_start[s], e = b + ds->series_len[s];
@@ -891,7 +923,7 @@ static void advance(struct series_fit *f, const struct fc_dataset *ds, uint32_t 
         return;
     for (size_t r = b; r < e; r++) {
         int64_t p = fc_derive_period(ds->date[r], freq);
-        if (p <= f->last_period || p >= first || isnan(ds->target[r]))
+        if (p <= f->last_period || p >= first || ds->date[r] > limit || isnan(ds->target[r]))
             continue;
         /* the periods up to p: the ones without a row carried by the forecast */
         for (int64_t q = f->last_period + 1; q <= p; q++) {

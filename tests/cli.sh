@@ -1072,6 +1072,20 @@ cut -d, -f1-3,5- "$RS/ets/combined/predictions.csv" | cmp -s - "$T/peh.csv" && o
     && [ "$(sed -n 2p "$T/pef.csv" | cut -d, -f3)" = 2016-01-01 ] \
     && grep -q 'Models chosen (auto, season 7): ' "$RS/report.md" \
     && ok || bad "ets: 28 days after the data, and the models chosen in report.md"
+# inside an ensemble forecast step by step (lag features), ets carries its
+# state over the newer history just as alone (fitted to October, forecast
+# from the history to 2015-12-03): a one-member ensemble's forecast, point
+# and simulated quantiles, equals ets's
+RSE=$("$BIN" train --model ets,ensemble --split-date 2015-11-01 \
+    --set 'models.ensemble.members=["ets"]' --set 'models.ensemble.method="mean"' \
+    --name etsens --quiet --out "$T/ets")
+for m in ets ensemble; do
+    "$BIN" predict --run "$RSE" --model $m --horizon 28 --data "$T/hist.csv" \
+        --future "$T/fut.csv" --out "$T/pse_$m.csv" --quiet --no-cache
+done
+cmp -s "$T/pse_ets.csv" "$T/pse_ensemble.csv" \
+    && [ "$(sed -n 2p "$T/pse_ets.csv" | cut -d, -f3)" = 2015-12-04 ] \
+    && ok || bad "ets: an ensemble of ets forecasts from the newer history as ets does"
 # a multiplicative model on series with zeros: the run fails, saying which
 "$BIN" train --model ets --set 'models.ets.model="MNN"' --out "$T/etsbad" --quiet 2>"$T/stderr"
 [ $? -ne 0 ] && grep -q 'ets: series [0-9:]*: model MNN does not apply (702 observations; multiplicative models need positive values' "$T/stderr" \

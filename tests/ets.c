@@ -255,6 +255,44 @@ START_TEST(test_forecasts_by_hand)
 }
 END_TEST
 
+/* a constant history (the fit rows of ten_days made all 4): the constant,
+ * no spread, whatever the candidates */
+START_TEST(test_constant_series)
+{
+    struct fc_buf b;
+    fc_buf_init(&b);
+    fc_buf_puts(&b, "date,product_id,store_id,sales\n");
+    for (int d = 0; d < 30; d++) {
+        char day[11];
+        fc_format_date(16440 + d, day);
+        fc_buf_printf(&b, "%s,A,S,%d\n", day, d < 27 ? 4 : 9);
+    }
+    struct fc_dataset *ds = test_load(dir, "c.csv", b.s);
+    fc_buf_free(&b);
+    const struct fc_model_ops *ops = fc_registry_find("ets");
+    struct fc_params p = test_params(ops, "{}");
+    struct fc_model_ctx ctx = {levels, 3, 1, 1, 0, ""};
+    void *m = ops->create(&p, &ctx);
+    uint32_t rows[30];
+    for (uint32_t i = 0; i < 30; i++)
+        rows[i] = i;
+    struct fc_fit_input in = {ds, rows, 27, NULL, 0};
+    ck_assert_int_eq(ops->fit(m, &in), 0);
+    struct fc_pred a;
+    fc_pred_alloc(&a, 3, 3, 1);
+    ck_assert_int_eq(ops->predict(m, ds, rows + 27, 3, &a), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_close(a.point[i], 4, 1e-6);
+        ck_assert_close(a.q[i * 3], 4, 1e-6);
+        ck_assert_close(a.q[i * 3 + 2], 4, 1e-6);
+    }
+    fc_pred_free(&a);
+    ops->free(m);
+    fc_params_free(&p);
+    fc_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_bad_files)
 {
     const struct fc_model_ops *ops = fc_registry_find("ets");
@@ -297,6 +335,7 @@ Suite *suite_ets(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_against_statsmodels);
     tcase_add_test(tc, test_forecasts_by_hand);
+    tcase_add_test(tc, test_constant_series);
     tcase_add_test(tc, test_bad_files);
     suite_add_tcase(s, tc);
     return s;

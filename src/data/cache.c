@@ -341,9 +341,9 @@ parsed:
     return ds;
 }
 
-struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len)
+struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len, int in_place)
 {
-    return parse_payload(payload, len, "(payload)", 0);
+    return parse_payload(payload, len, "(payload)", in_place);
 }
 
 struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_target, char *why,

@@ -980,7 +980,7 @@ out:
 static void free_column(const struct fc_dataset *ds, void *p)
 {
     const char *c = p, *lo = ds->map_lo;
-    if (lo && c >= lo && c < lo + ds->map_span)
+    if (lo && c >= lo && c <= lo + ds->map_span) /* an empty column may sit at its end */
         return;
     free(p);
 }

@@ -124,6 +124,9 @@ int fc_recursive_predict(const struct fc_recursion *rec, const struct fc_model_o
     sd.series = xmalloc((n ? n : 1) * sizeof *sd.series);
     sd.target = NULL;
     sd.weight = NULL;
+    sd.history = ds->history ? ds->history : ds; /* the targets up to the origins */
+    sd.history_origin = rec->origin;
+    sd.history_origins = rec->origins;
     uint32_t *idx = xmalloc((n ? n : 1) * sizeof *idx);
     float *row_out = xmalloc((n_target ? n_target : 1) * sizeof *row_out);
     size_t nq = out->n_quantiles, med = nq ? median_level(rec, nq) : 0;

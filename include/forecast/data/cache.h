@@ -40,8 +40,10 @@ struct fc_dataset *fc_cache_load(const struct fc_data_spec *spec, int need_targe
 
 /* The dataset in a cache file's payload (what follows the header), or NULL
  * when its layout is damaged; for the fuzz target and tests: the loader
- * checks the header and checksums first. */
-struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len);
+ * checks the header and checksums first. in_place: its columns point into
+ * payload (which must outlive the dataset), as a cached load's point into
+ * the file's mapping. */
+struct fc_dataset *fc_cache_parse_payload(const void *payload, size_t len, int in_place);
 
 /* Writes the cache of ds (loaded from spec). 0, or -1 after fc_error. */
 int fc_cache_save(const struct fc_data_spec *spec, int need_target,

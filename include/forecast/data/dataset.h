@@ -52,6 +52,13 @@ struct fc_dataset {
     size_t map_len;
     const void *map_lo;     /* columns in [map_lo, map_lo + map_span) are not freed */
     size_t map_span;
+    /* a recursive forecast's one-step dataset (train/recursive.c): the data
+     * its rows come from, whose targets are history up to history_origin (or
+     * history_origins[series]) — what a model that reads targets may carry
+     * its state over (ets); NULL otherwise */
+    const struct fc_dataset *history;
+    int32_t history_origin;
+    const int32_t *history_origins;
 };
 
 /* Parses spec->path (and spec->target_path) from CSV; the commands open a
