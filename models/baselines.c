@@ -115,11 +115,6 @@ static double quantile(const double *x, size_t n, double a)
     return n ? fc_quantile_sorted(x, n, a) : 0;
 }
 
-static int season_of(enum fc_freq f)
-{
-    return f == FC_FREQ_WEEKLY ? 52 : f == FC_FREQ_MONTHLY ? 12 : 7;
-}
-
 /* One series' observations in period order: periods p[0..n), targets y. */
 
 
@@ -211,7 +206,7 @@ static int bl_fit(void *model, const struct fc_fit_input *in)
         return fc_error("%s: no training rows", kind_names[m->kind]);
     m->freq = fc_derive_freq(ds, FC_FREQ_AUTO);
     if (m->kind == SEASONAL_NAIVE && m->season == 0)
-        m->season = season_of(m->freq);
+        m->season = fc_freq_season(m->freq);
     m->n_values = m->kind == SEASONAL_NAIVE ? (size_t)m->season : 1;
     struct fc_obs *o;
     size_t *off;
@@ -330,11 +325,7 @@ static void *load(enum kind k, const char *dir, const struct fc_params *p,
         fc_error("%s: expected format_version 1 of a %s model", path, kind_names[k]);
         goto out;
     }
-    m->freq = !cJSON_IsString(freq)                        ? FC_FREQ_AUTO
-              : strcmp(freq->valuestring, "weekly") == 0  ? FC_FREQ_WEEKLY
-              : strcmp(freq->valuestring, "monthly") == 0 ? FC_FREQ_MONTHLY
-              : strcmp(freq->valuestring, "daily") == 0   ? FC_FREQ_DAILY
-                                                           : FC_FREQ_AUTO;
+    m->freq = fc_freq_of_name(cJSON_GetStringValue(freq));
     if (m->freq == FC_FREQ_AUTO || !cJSON_IsNumber(nv) || nv->valuedouble < 1 ||
         nv->valuedouble > 1000 || nv->valuedouble != floor(nv->valuedouble) ||
         (k != SEASONAL_NAIVE && nv->valuedouble != 1) || !cJSON_IsNumber(gp) ||
@@ -349,13 +340,8 @@ static void *load(enum kind k, const char *dir, const struct fc_params *p,
     m->n_values = (size_t)nv->valuedouble;
     m->season = (int)m->n_values;
     m->global_point = gp->valuedouble;
-    double *lv = xcalloc(m->L ? m->L : 1, sizeof *lv);
-    fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, lv);
-    int same = 1;
-    for (size_t j = 0; j < m->L; j++)
-        same &= fabs(lv[j] - m->levels[j]) < 1e-12;
-    free(lv);
-    if (!same) {
+    if (!fc_json_levels_match(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->levels,
+                              m->L)) {
         fc_error("%s: levels: the model was trained for other quantile levels", path);
         goto out;
     }

@@ -164,11 +164,6 @@ static void ets_free(void *model)
     free(m);
 }
 
-static int season_of(enum fc_freq f)
-{
-    return f == FC_FREQ_WEEKLY ? 52 : f == FC_FREQ_MONTHLY ? 12 : 7;
-}
-
 /* ---- the recursion ---- */
 
 /* The internal parameter vector, as statsmodels lays it out: alpha, beta*,
@@ -830,7 +825,7 @@ static int ets_fit(void *model, const struct fc_fit_input *in)
     if (n == 0)
         return fc_error("ets: no training rows");
     m->freq = fc_derive_freq(ds, FC_FREQ_AUTO);
-    m->m = m->season_param ? m->season_param : season_of(m->freq);
+    m->m = m->season_param ? m->season_param : fc_freq_season(m->freq);
     struct fc_obs *o;
     size_t *off;
     fc_derive_series_obs(ds, in->rows, in->n_rows, in->val_rows, in->n_val, m->freq, &o, &off);
@@ -1118,22 +1113,14 @@ static void *ets_load(const char *dir, const struct fc_params *p, const struct f
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *freq = cJSON_GetObjectItemCaseSensitive(root, "freq");
     double season;
-    double *lv = xcalloc(m->L ? m->L : 1, sizeof *lv);
-    int bad = !cJSON_IsNumber(fv) || fv->valuedouble != 1 || !cJSON_IsString(model) ||
-              strcmp(model->valuestring, "ets") != 0 || !cJSON_IsString(freq) ||
-              num_in(root, "season", 1, 1000, &season) || season != floor(season) ||
-              num_in(root, "global_point", -HUGE_VAL, HUGE_VAL, &m->global_point) ||
-              num_in(root, "global_rel_sd", 0, HUGE_VAL, &m->global_rel_sd) ||
-              fc_json_doubles(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->L, lv);
-    for (size_t j = 0; !bad && j < m->L; j++)
-        bad = fabs(lv[j] - m->levels[j]) > 1e-12;
-    free(lv);
-    m->freq = bad                                       ? FC_FREQ_AUTO
-              : strcmp(freq->valuestring, "weekly") == 0  ? FC_FREQ_WEEKLY
-              : strcmp(freq->valuestring, "monthly") == 0 ? FC_FREQ_MONTHLY
-              : strcmp(freq->valuestring, "daily") == 0   ? FC_FREQ_DAILY
-                                                           : FC_FREQ_AUTO;
-    if (bad || m->freq == FC_FREQ_AUTO) {
+    m->freq = fc_freq_of_name(cJSON_GetStringValue(freq));
+    if (!cJSON_IsNumber(fv) || fv->valuedouble != 1 || !cJSON_IsString(model) ||
+        strcmp(model->valuestring, "ets") != 0 || m->freq == FC_FREQ_AUTO ||
+        num_in(root, "season", 1, 1000, &season) || season != floor(season) ||
+        num_in(root, "global_point", -HUGE_VAL, HUGE_VAL, &m->global_point) ||
+        num_in(root, "global_rel_sd", 0, HUGE_VAL, &m->global_rel_sd) ||
+        !fc_json_levels_match(cJSON_GetObjectItemCaseSensitive(root, "levels"), m->levels,
+                              m->L)) {
         fc_error("%s: expected format_version 1 of an ets model with freq, season, the run's "
                  "%zu quantile levels, global_point and global_rel_sd",
                  path, m->L);

@@ -786,13 +786,8 @@ struct mlp *mlp_load(const char *name, int quantile, const char *dir,
         goto out;
     }
     if (quantile) {
-        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(meta, "levels");
-        int same = cJSON_IsArray(lv) && (size_t)cJSON_GetArraySize(lv) == m->L;
-        for (size_t k = 0; same && k < m->L; k++) {
-            const cJSON *x = cJSON_GetArrayItem(lv, (int)k);
-            same = cJSON_IsNumber(x) && fabs(x->valuedouble - m->levels[k]) < 1e-12;
-        }
-        if (!same) {
+        if (!fc_json_levels_match(cJSON_GetObjectItemCaseSensitive(meta, "levels"), m->levels,
+                                  m->L)) {
             fc_error("%s: levels: the model was trained for other quantile levels", path);
             goto out;
         }

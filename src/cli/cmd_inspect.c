@@ -76,7 +76,7 @@ static int cmd_inspect(int argc, char **argv)
     /* derived features as predict computes them: every target is history */
     struct fc_categories cats = {0};
     int bad = fc_derive(ds, &cfg.features, &cfg.data.freq, 0, 0) ||
-              fc_categories_build(&cats, &cfg.features, ds) || fc_categories_apply(&cats, ds);
+              fc_categories_build(&cats, &cfg.features, ds, INT32_MAX) || fc_categories_apply(&cats, ds);
     fc_categories_free(&cats);
     if (bad)
         goto out;

@@ -252,10 +252,6 @@ static int prepare_windows(struct fc_train_run *R)
                                                cJSON_CreateString(fc_freq_name(R->cfg.data.freq)));
     }
     R->cfg.split.freq = R->cfg.data.freq;
-    if (fc_categories_build(&R->cats, &R->cfg.features, R->ds)) {
-        free(dates);
-        return -1;
-    }
     int rc = 0;
     if (R->cfg.split.windows) {
         rc = fc_split_windows(R->ds, &R->cfg.split, dates);
@@ -272,6 +268,10 @@ static int prepare_windows(struct fc_train_run *R)
     } else {
         dates[0] = R->cfg.split.split_date;
     }
+    /* the categories' codes: text values from the rows before the first
+     * window's split date (none of any test period) */
+    if (rc == 0)
+        rc = fc_categories_build(&R->cats, &R->cfg.features, R->ds, dates[0]);
     for (size_t w = 0; w < R->n_win && rc == 0; w++)
         rc = prepare_window(R, &R->win[w], dates[w], w + 1 < R->n_win);
     if (rc == 0 && R->cfg.split.windows) {

@@ -56,7 +56,8 @@ static long text_column(const struct fc_dataset *ds, const char *name)
 
 /* The values of column name in ds (borrowed), with repeats: the series'
  * values of an id column, the rows' of a text column. */
-static char **column_values(const struct fc_dataset *ds, const char *name, size_t *n)
+static char **column_values(const struct fc_dataset *ds, const char *name, int32_t before,
+                            size_t *n)
 {
     long col = id_column(ds, name);
     char **v;
@@ -74,7 +75,7 @@ static char **column_values(const struct fc_dataset *ds, const char *name, size_
         top = !isnan(x[i]) && (uint32_t)x[i] >= top ? (uint32_t)x[i] + 1 : top;
     unsigned char *seen = xcalloc(top ? top : 1, 1);
     for (size_t i = 0; i < ds->n_rows; i++)
-        if (!isnan(x[i]))
+        if (!isnan(x[i]) && ds->date[i] < before)
             seen[(uint32_t)x[i]] = 1;
     v = xmalloc((top ? top : 1) * sizeof *v);
     for (uint32_t code = 0; code < top; code++)
@@ -85,7 +86,7 @@ static char **column_values(const struct fc_dataset *ds, const char *name, size_
 }
 
 int fc_categories_build(struct fc_categories *c, const struct fc_feature_spec *f,
-                        const struct fc_dataset *ds)
+                        const struct fc_dataset *ds, int32_t before)
 {
     memset(c, 0, sizeof *c);
     for (size_t k = 0; k < f->n_categorical; k++)
@@ -97,7 +98,7 @@ int fc_categories_build(struct fc_categories *c, const struct fc_feature_spec *f
     for (size_t k = 0; k < c->n; k++) {
         c->col[k] = xstrdup(f->categorical[k]);
         size_t nv;
-        char **v = column_values(ds, f->categorical[k], &nv);
+        char **v = column_values(ds, f->categorical[k], before, &nv);
         qsort(v, nv, sizeof *v, cmp_str);
         size_t m = 0;
         for (size_t s = 0; s < nv; s++)

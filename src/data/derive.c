@@ -14,10 +14,21 @@
 
 /* ---- periods ---- */
 
-const char *fc_freq_name(enum fc_freq freq)
+static const char *const freq_names[] = {"auto", "daily", "weekly", "monthly"};
+
+const char *fc_freq_name(enum fc_freq freq) { return freq_names[freq]; }
+
+enum fc_freq fc_freq_of_name(const char *name)
 {
-    static const char *const names[] = {"auto", "daily", "weekly", "monthly"};
-    return names[freq];
+    for (int f = FC_FREQ_DAILY; f <= FC_FREQ_MONTHLY; f++)
+        if (name && strcmp(name, freq_names[f]) == 0)
+            return (enum fc_freq)f;
+    return FC_FREQ_AUTO;
+}
+
+int fc_freq_season(enum fc_freq freq)
+{
+    return freq == FC_FREQ_WEEKLY ? 52 : freq == FC_FREQ_MONTHLY ? 12 : 7;
 }
 
 /* The period of a day: the day itself, its 7-day block since 1970-01-01,

@@ -291,6 +291,16 @@ int fc_json_doubles(const cJSON *a, size_t n, double *out)
     return 0;
 }
 
+int fc_json_levels_match(const cJSON *a, const double *levels, size_t n)
+{
+    double *got = xmalloc((n ? n : 1) * sizeof *got);
+    int same = fc_json_doubles(a, n, got) == 0;
+    for (size_t j = 0; same && j < n; j++)
+        same = fabs(got[j] - levels[j]) < 1e-12;
+    free(got);
+    return same;
+}
+
 int fc_manifest_write(const char *dir, const cJSON *info)
 {
     char **names = NULL;

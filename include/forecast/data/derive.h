@@ -29,6 +29,12 @@
  * a multiple of 7 days apart, else daily. */
 enum fc_freq fc_derive_freq(const struct fc_dataset *ds, enum fc_freq freq);
 const char *fc_freq_name(enum fc_freq freq);
+/* The frequency fc_freq_name calls name ("daily", "weekly", "monthly"), or
+ * FC_FREQ_AUTO for anything else (a model file's freq is then refused). */
+enum fc_freq fc_freq_of_name(const char *name);
+/* Periods per season of a frequency: daily 7, weekly 52, monthly 12 (the
+ * seasonal baselines' default). */
+int fc_freq_season(enum fc_freq freq);
 /* The period of a day (freq not AUTO): the day, its 7-day block since
  * 1970-01-01, or year * 12 + month - 1. */
 int64_t fc_derive_period(int32_t day, enum fc_freq freq);

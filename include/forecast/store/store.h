@@ -41,6 +41,9 @@ struct cJSON *fc_read_json(const char *path);
 /* a is a JSON array of exactly n finite numbers: into out, 0; else -1
  * (nothing reported: the caller names the file and key). */
 int fc_json_doubles(const struct cJSON *a, size_t n, double *out);
+/* a is a JSON array of exactly the n quantile levels given (to 1e-12): the
+ * levels a saved model was trained for are the run's. 1 or 0. */
+int fc_json_levels_match(const struct cJSON *a, const double *levels, size_t n);
 
 /* Writes dir/manifest.json: info (an object, copied) plus "files": the size
  * and sha256 of every regular file in dir. */
