@@ -24,7 +24,7 @@ CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Imode
 TORCH_CPPFLAGS = -isystem /usr/include/torch/csrc/api/include
 TORCH_LIBS = -ltorch -ltorch_cpu -lc10
 CXXWARN  = -Wall -Wextra -Werror -Wshadow
-LIBS     = -lxgboost -lcjson -lcsv -lcrypto -lz -lxxhash -larchive -llinear -lgsl -lgslcblas -ldl -lpthread -lm
+LIBS     = -lxgboost -lsqlite3 -lcjson -lcsv -lcrypto -lz -lxxhash -larchive -llinear -lgsl -lgslcblas -ldl -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -pthread -lm)
 
 SRC  = $(wildcard src/*/*.c) $(wildcard models/*.c)
@@ -87,6 +87,7 @@ check-unit: $(BUILD)/run_tests
 
 check-cli: forecast
 	tests/cli.sh ./forecast
+	tests/tune.sh ./forecast
 
 # cross-checks against python3-xgboost / sklearn / pandas (skipped loudly
 # when they are not installed)
@@ -135,7 +136,7 @@ fuzz:
 	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # benchmarks, not tests: forecast against its peers, medians and ratios
-bench: forecast $(BUILD)/bench/mlp_step $(BUILD)/bench/derive_step
+bench: forecast $(BUILD)/bench/mlp_step $(BUILD)/bench/derive_step $(BUILD)/bench/tune_sampler
 	bench/run
 
 # bench/mlp.sh's timing program: the shim's training step, nothing else
@@ -146,6 +147,11 @@ $(BUILD)/bench/mlp_step: $(BUILD)/bench/mlp_step.o $(BUILD)/models/torch_loader.
 
 # bench/derive.sh's timing program: fc_derive on a dataset, nothing else
 $(BUILD)/bench/derive_step: $(BUILD)/bench/derive_step.o $(OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# bench/tune.sh's timing program: the study's ask (SQLite + TPE), nothing else
+$(BUILD)/bench/tune_sampler: $(BUILD)/bench/tune_sampler.o $(OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 

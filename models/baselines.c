@@ -413,6 +413,7 @@ static const struct fc_param_spec sn_params[] = {
 
 static const struct fc_param_spec cr_params[] = {
     {.name = "alpha", .type = FC_PARAM_DOUBLE, .def = 0.1, .min = 0, .max = 1, .min_open = 1,
+     FC_SEARCH(0.01, 0.5, 0),
      .doc = "smoothing of the demand sizes and of the intervals between demands"},
     {.name = "variant", .type = FC_PARAM_ENUM, .def_str = "classic", .choices = croston_variants,
      .doc = "classic (size / interval) or sba (times 1 - alpha / 2, the Syntetos-Boylan "
@@ -421,8 +422,10 @@ static const struct fc_param_spec cr_params[] = {
 
 static const struct fc_param_spec tsb_params[] = {
     {.name = "alpha", .type = FC_PARAM_DOUBLE, .def = 0.1, .min = 0, .max = 1, .min_open = 1,
+     FC_SEARCH(0.01, 0.5, 0),
      .doc = "smoothing of the demand size (updated when there is demand)"},
     {.name = "beta", .type = FC_PARAM_DOUBLE, .def = 0.1, .min = 0, .max = 1, .min_open = 1,
+     FC_SEARCH(0.01, 0.5, 0),
      .doc = "smoothing of the demand probability (updated every period)"},
 };
 

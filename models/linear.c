@@ -31,6 +31,7 @@ static const struct fc_param_spec linear_params[] = {
      .doc = "l2loss_svr: squared epsilon-insensitive loss, primal solver (LIBLINEAR -s 11); "
             "l1loss_svr: epsilon-insensitive loss, dual solver (-s 13)"},
     {.name = "C", .type = FC_PARAM_DOUBLE, .def = 1, .min = 0, .max = INFINITY, .min_open = 1,
+     FC_SEARCH(0.001, 100, 1),
      .doc = "inverse regularisation strength: the loss's weight against |w|^2 / 2"},
     {.name = "epsilon", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0, .max = INFINITY,
      .doc = "half-width of the insensitive zone, in the target's units (LIBLINEAR -p)"},

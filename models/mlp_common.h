@@ -20,14 +20,18 @@ extern const char *const fc_mlp_devices[];
 
 #define MLP_PARAMS                                                                         \
     {.name = "hidden_size", .type = FC_PARAM_INT, .def = 64, .min = 1, .max = 8192,        \
+     FC_SEARCH(16, 512, 1),                                                                \
      .doc = "units in each of the two hidden layers"},                                     \
     {.name = "learning_rate", .type = FC_PARAM_DOUBLE, .def = 0.001, .min = 0, .max = 10,  \
+     FC_SEARCH(0.0001, 0.01, 1),                                                           \
      .min_open = 1, .doc = "Adam step size"},                                              \
     {.name = "dropout", .type = FC_PARAM_DOUBLE, .def = 0.1, .min = 0, .max = 1,           \
-     .max_open = 1, .doc = "probability of zeroing a hidden unit while training"},        \
+     FC_SEARCH(0, 0.5, 0),                                                                 \
+     .max_open = 1, .doc = "probability of zeroing a hidden unit while training"},         \
     {.name = "max_epochs", .type = FC_PARAM_INT, .def = 100, .min = 1, .max = 100000,      \
      .doc = "passes over the training rows at most"},                                      \
     {.name = "batch_size", .type = FC_PARAM_INT, .def = 256, .min = 1, .max = 1000000,     \
+     FC_SEARCH(32, 1024, 1),                                                               \
      .doc = "rows per optimiser step (the last batch of an epoch may be smaller)"},        \
     {.name = "patience", .type = FC_PARAM_INT, .def = 10, .min = 0, .max = 1000000,        \
      .doc = "stop when the validation loss has not improved for this many epochs; the "    \
@@ -35,23 +39,23 @@ extern const char *const fc_mlp_devices[];
     {.name = "weight_decay", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0,                  \
      .max = INFINITY, .doc = "L2 penalty added to the gradient by Adam"},                  \
     {.name = "missing_indicators", .type = FC_PARAM_BOOL, .def = 1,                        \
-     .doc = "add a 0/1 input for every feature with missing training values (missing "    \
+     .doc = "add a 0/1 input for every feature with missing training values (missing "     \
             "values themselves are imputed with the training mean)"},                      \
     {.name = "seed", .type = FC_PARAM_INT, .def = -1, .min = -1, .max = 2147483647,        \
      .doc = "seed of the initial weights, dropout masks and batch order; -1 = the run's "  \
             "seed"},                                                                       \
     {.name = "threads", .type = FC_PARAM_INT, .def = 1, .min = 0, .max = 4096,             \
-     .doc = "libtorch and OpenBLAS threads in the combined strategy (0 = all cores; the "   \
+     .doc = "libtorch and OpenBLAS threads in the combined strategy (0 = all cores; the "  \
             "default network trains fastest on 1); in the individual strategy each model " \
             "uses one"},                                                                   \
     {.name = "device", .type = FC_PARAM_ENUM, .def_str = "cpu", .choices = fc_mlp_devices, \
      .doc = "where to train: cpu, or cuda when the linked libtorch has CUDA"},             \
-    {.name = "n_seeds", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1000,              \
-     .doc = "seed averaging: networks trained from seeds seed, seed + 1, ... (each with "   \
+    {.name = "n_seeds", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1000,             \
+     .doc = "seed averaging: networks trained from seeds seed, seed + 1, ... (each with "  \
             "its own early stopping), predictions averaged; 0 = 5 in the combined "        \
             "strategy, 1 in the individual"},                                              \
     {.name = "one_hot_max", .type = FC_PARAM_INT, .def = 16, .min = 0,                     \
-     .max = MLP_MAX_CATEGORIES,                                                           \
+     .max = MLP_MAX_CATEGORIES,                                                            \
      .doc = "a categorical feature with at most this many categories is one-hot encoded; " \
             "one with more is embedded (a learned table, embedding_dim)"},                 \
     {.name = "embedding_dim", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 1024,       \

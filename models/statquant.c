@@ -22,6 +22,7 @@ static const struct fc_param_spec statquant_params[] = {
     {.name = "point", .type = FC_PARAM_ENUM, .def_str = "median", .choices = point_choices,
      .doc = "point forecast: the median (50% quantile) or the mean of the training target"},
     {.name = "by_weekday", .type = FC_PARAM_BOOL, .def = 0,
+     FC_SEARCH_CHOICES,
      .doc = "keep separate statistics per day of the week (Monday..Sunday)"},
     {.name = "min_weekday_rows", .type = FC_PARAM_INT, .def = 8, .min = 1, .max = INFINITY,
      .doc = "with by_weekday, a weekday with fewer training rows falls back to the "

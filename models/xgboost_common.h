@@ -24,18 +24,24 @@ struct cJSON;
     {.name = "n_estimators", .type = FC_PARAM_INT, .def = 500, .min = 1, .max = 100000,  \
      .doc = "boosting rounds (trees per model); early stopping may use fewer"},          \
     {.name = "max_depth", .type = FC_PARAM_INT, .def = 6, .min = 1, .max = 64,           \
+     FC_SEARCH(3, 10, 0),                                                                \
      .doc = "maximum depth of a tree"},                                                  \
     {.name = "learning_rate", .type = FC_PARAM_DOUBLE, .def = 0.05, .min = 0, .max = 1,  \
+     FC_SEARCH(0.01, 0.3, 1),                                                            \
      .min_open = 1, .doc = "shrinkage of each tree's contribution (XGBoost eta)"},       \
     {.name = "subsample", .type = FC_PARAM_DOUBLE, .def = 0.8, .min = 0, .max = 1,       \
+     FC_SEARCH(0.5, 1, 0),                                                               \
      .min_open = 1, .doc = "fraction of rows sampled for each tree"},                    \
     {.name = "colsample_bytree", .type = FC_PARAM_DOUBLE, .def = 0.8, .min = 0,          \
+     FC_SEARCH(0.5, 1, 0),                                                               \
      .max = 1, .min_open = 1, .doc = "fraction of features sampled for each tree"},      \
     {.name = "min_child_weight", .type = FC_PARAM_DOUBLE, .def = (mcw), .min = 0,        \
+     FC_SEARCH(1, 100, 1),                                                               \
      .max = INFINITY,                                                                    \
      .doc = "minimum sum of hessian (row weight) in a leaf; with unit hessians "         \
             "(xgboost_quantile, squared error) the rows in a leaf"},                     \
     {.name = "reg_lambda", .type = FC_PARAM_DOUBLE, .def = 1, .min = 0, .max = INFINITY, \
+     FC_SEARCH(0.001, 10, 1),                                                            \
      .doc = "L2 regularisation of leaf weights (XGBoost lambda)"},                       \
     {.name = "reg_alpha", .type = FC_PARAM_DOUBLE, .def = 0, .min = 0, .max = INFINITY,  \
      .doc = "L1 regularisation of leaf weights (XGBoost alpha)"},                        \
@@ -47,7 +53,7 @@ struct cJSON;
      .choices = fc_xgb_tree_methods, .doc = "tree construction algorithm"},              \
     {.name = "nthread", .type = FC_PARAM_INT, .def = 0, .min = 0, .max = 4096,           \
      .doc = "XGBoost threads in the combined strategy (0 = all cores); in the "          \
-            "individual strategy each model uses one"},                                   \
+            "individual strategy each model uses one"},                                  \
     {.name = "seed", .type = FC_PARAM_INT, .def = -1, .min = -1, .max = 2147483647,      \
      .doc = "random seed for row / column sampling; -1 = the run's seed"},               \
     {.name = "early_stopping_rounds", .type = FC_PARAM_INT, .def = 50, .min = 0,         \

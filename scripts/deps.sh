@@ -14,15 +14,15 @@ set -eu
 # MLP call) and OpenBLAS, which takes over libblas.so.3 from the reference
 # BLAS (about 8x slower) by its higher alternatives priority; `forecast
 # --version` shows which one is active
-RUN="libcjson1 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libarchive13 liblinear4 libgsl27 libgslcblas0 liblbfgsb0 libtorch1.13 libopenblas0-pthread"
+RUN="libcjson1 libsqlite3-0 libcsv3 libssl3 libxgboost0 zlib1g libxxhash0 libarchive13 liblinear4 libgsl27 libgslcblas0 liblbfgsb0 libtorch1.13 libopenblas0-pthread"
 # build: compilers and headers (libtorch-dev's closure is most of it)
-BUILD="build-essential pkg-config libcjson-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libarchive-dev liblinear-dev libgsl-dev libtorch-dev"
+BUILD="build-essential pkg-config libcjson-dev libsqlite3-dev libcsv-dev libssl-dev libxgboost-dev zlib1g-dev libxxhash-dev libarchive-dev liblinear-dev libgsl-dev libtorch-dev"
 # test: the Check framework; the peers of the cross-checks in make check
 # (tests/peers/) and of bench/, which also regenerate the golden fixtures and
 # the sample data. (chromium, which renders report.html in tests/cli.sh, is
 # optional: .ci/run installs it, the test is skipped without it.)
 FUZZ="clang libclang-rt-14-dev"
-TEST="check python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch python3-statsmodels"
+TEST="check sqlite3 python3-numpy python3-scipy python3-sklearn python3-pandas python3-xgboost python3-torch python3-statsmodels python3-optuna"
 
 list=0
 if [ "${1:-}" = "--list" ]; then

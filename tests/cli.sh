@@ -5,43 +5,10 @@
 #   tests/cli.sh ./forecast
 set -u
 
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T=$(mktemp -d /tmp/forecast-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-PASS=0
-FAIL=0
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
-
-# expect_fail DESCRIPTION SUBSTRING cmd...   (exit 2, message has SUBSTRING,
-# nothing under $T/out)
-expect_fail() {
-    desc=$1; want=$2; shift 2
-    rm -rf "$T/out"
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-    if [ $rc -ne 2 ]; then
-        bad "$desc: exit $rc, expected 2"; cat "$T/stderr" >&2; return
-    fi
-    if ! grep -qF -- "$want" "$T/stderr"; then
-        bad "$desc: message lacks '$want':"; cat "$T/stderr" >&2; return
-    fi
-    if [ "$(grep -c 'forecast: error' "$T/stderr")" -ne 1 ]; then
-        bad "$desc: expected exactly one error line"; cat "$T/stderr" >&2; return
-    fi
-    if [ -e "$T/out" ]; then
-        bad "$desc: wrote $T/out"; return
-    fi
-    ok
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---- a checkout-like directory: config/ and data/ as in the repository ----
-W=$T/work
-mkdir -p "$W"
-cp -r "$ROOT/config" "$ROOT/data" "$W/"
-cd "$W" || exit 1
+checkout
 
 # ---- version, list, describe, help ----
 "$BIN" --version >"$T/v" && grep -q "^forecast [0-9]" "$T/v" && grep -q "cJSON" "$T/v" \

@@ -86,6 +86,7 @@ int main(void)
     srunner_add_suite(sr, suite_mlp());
     srunner_add_suite(sr, suite_train());
     srunner_add_suite(sr, suite_args());
+    srunner_add_suite(sr, suite_tune());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -29,6 +29,7 @@ Suite *suite_categorical(void);
 Suite *suite_baselines(void);
 Suite *suite_ets(void);
 Suite *suite_csv(void);
+Suite *suite_tune(void);
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |b|). */
 #define ck_assert_close(a, b, tol)                                                     \

@@ -17,7 +17,7 @@ const struct fc_cmd *const fc_commands[] = {
     &fc_cmd_compare, &fc_cmd_describe, &fc_cmd_evaluate, &fc_cmd_help, &fc_cmd_inspect,
     &fc_cmd_list_models,
     &fc_cmd_merge,   &fc_cmd_predict,  &fc_cmd_release,  &fc_cmd_releases, &fc_cmd_train,
-    &fc_cmd_verify,  NULL,
+    &fc_cmd_tune,    &fc_cmd_verify,  NULL,
 };
 
 const struct fc_cmd *fc_cmd_find(const char *name)

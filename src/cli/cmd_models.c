@@ -13,6 +13,7 @@
 #include "forecast/core/config.h"
 #include "forecast/core/registry.h"
 #include "forecast/core/util.h"
+#include "forecast/tune/space.h"
 
 static const char *outputs(const struct fc_model_ops *m)
 {
@@ -175,6 +176,9 @@ static int describe_json(const struct fc_model_ops *m)
         range_text(ps, range, sizeof range);
         cJSON_AddStringToObject(p, "range", range);
         cJSON_AddStringToObject(p, "doc", ps->doc);
+        cJSON *search = fc_space_default_json(ps);
+        if (search) /* tune's default range, in tune.space syntax */
+            cJSON_AddItemToObject(p, "search", search);
         cJSON_AddItemToArray(params, p);
     }
     char *defaults = fc_config_model_defaults_json(m);
@@ -185,6 +189,28 @@ static int describe_json(const struct fc_model_ops *m)
     free(s);
     cJSON_Delete(o);
     return FC_EXIT_OK;
+}
+
+/* tune's default ranges, in tune.space syntax */
+static void search_ranges(const struct fc_model_ops *m)
+{
+    int any = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        cJSON *j = fc_space_default_json(&m->params[i]);
+        if (!j)
+            continue;
+        if (!any)
+            printf("\ndefault search ranges of forecast tune (tune.space in the config "
+                   "overrides or adds,\nkeyed models.%s.<name>; null leaves one out):\n\n",
+                   m->name);
+        any = 1;
+        char *t = cJSON_PrintUnformatted(j);
+        printf("  %-22s %s\n", m->params[i].name, t);
+        free(t);
+        cJSON_Delete(j);
+    }
+    if (!any)
+        printf("\nno default search ranges: forecast tune needs tune.space for %s\n", m->name);
 }
 
 static int cmd_describe(int argc, char **argv)
@@ -275,6 +301,7 @@ static int cmd_describe(int argc, char **argv)
         }
         printf("\n");
     }
+    search_ranges(m);
     return FC_EXIT_OK;
 }
 

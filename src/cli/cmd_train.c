@@ -44,9 +44,8 @@ static const struct fc_opt train_opts[] = {
     {"verbose", NULL, "print more progress"},
 };
 
-/* Maps the first-class flags onto config paths. */
-static int build_overrides(const struct fc_args *a, const char **config,
-                           struct fc_override **out, size_t *n_out)
+int fc_train_overrides(const char *cmd, const struct fc_args *a, const char **config,
+                       struct fc_override **out, size_t *n_out)
 {
     static const struct {
         const char *flag, *path;
@@ -68,7 +67,7 @@ static int build_overrides(const struct fc_args *a, const char **config,
     for (size_t i = 0; i < a->n; i++) {
         const struct fc_arg *it = &a->items[i];
         if (!it->opt) {
-            fc_error("train: unexpected argument '%s' (options start with --)", it->value);
+            fc_error("%s: unexpected argument '%s' (options start with --)", cmd, it->value);
             goto fail;
         }
         const char *name = it->opt->name;
@@ -252,7 +251,7 @@ static int cmd_train(int argc, char **argv)
             shard = a.items[i].value;
     }
     rc = FC_EXIT_USAGE;
-    if (build_overrides(&a, &R.config_file, &R.ov, &R.n_ov) == 0 &&
+    if (fc_train_overrides("train", &a, &R.config_file, &R.ov, &R.n_ov) == 0 &&
         (!shard || parse_shard(shard, &R.shard_k, &R.shard_n) == 0) &&
         fc_train_run_inputs(&R) == 0) {
         rc = fc_train_run_open(&R, argc, argv);

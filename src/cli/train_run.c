@@ -302,7 +302,7 @@ static int load_data(struct fc_train_run *R)
     if (ds->n_dropped)
         fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
                 ds->n_dropped);
-    if (prepare_windows(R))
+    if ((R->place && R->place(R)) || prepare_windows(R))
         return -1;
     for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
@@ -315,6 +315,12 @@ static int load_data(struct fc_train_run *R)
  * run directory the first of them made, with the same config). */
 static int choose_run_dir(struct fc_train_run *R)
 {
+    if (R->own_dir) { /* e.g. a tuning study resumed */
+        const char *slash = strrchr(R->own_dir, '/');
+        R->id = xstrdup(slash && slash[1] ? slash + 1 : R->own_dir);
+        R->run_dir = xstrdup(R->own_dir);
+        return 0;
+    }
     if (R->resume_dir) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(R->old_run, "id");
         R->id = xstrdup(cJSON_IsString(id) ? id->valuestring : "resumed");
@@ -476,9 +482,7 @@ static void record_model(struct fc_train_run *R, size_t k, cJSON *models)
     cJSON_AddItemToArray(models, mo);
 }
 
-/* One model on one window: plan (the command's planner), run, collect into
- * res. 0, 1 (a shard's part: nothing collected) or -1 after fc_error. */
-static int train_window(struct fc_train_run *R, const struct fc_config *one,
+int fc_train_run_window(struct fc_train_run *R, const struct fc_config *one,
                         const struct fc_train_window *W, const char *dir, const char *reuse,
                         const struct fc_train_planner *pl, struct fc_train_result *res)
 {
@@ -523,7 +527,7 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
     one.model = R->cfg.models[k];
     R->model_dirs[k] = fc_run_model_dir(R->run_dir, one.model.ops->name, one.strategy);
     if (R->n_win == 1)
-        return train_window(R, &one, R->W, R->model_dirs[k], NULL, pl, &R->res[k]);
+        return fc_train_run_window(R, &one, R->W, R->model_dirs[k], NULL, pl, &R->res[k]);
     struct fc_train_result *wr = xcalloc(R->n_win, sizeof *wr);
     char **names = xcalloc(R->n_win, sizeof *names);
     int32_t *cutoffs = xcalloc(R->n_win, sizeof *cutoffs);
@@ -533,7 +537,7 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
         char *dir = fc_xasprintf("%s/%s", R->model_dirs[k], W->name);
         char *first = fc_xasprintf("%s/%s", R->model_dirs[k], R->win[0].name);
         fc_info(2, "%s: window %s", one.model.ops->name, W->name);
-        rc = train_window(R, &one, W, dir, w && !R->cfg.split.refit ? first : NULL, pl, &wr[w]);
+        rc = fc_train_run_window(R, &one, W, dir, w && !R->cfg.split.refit ? first : NULL, pl, &wr[w]);
         free(dir);
         free(first);
         names[w] = W->name;

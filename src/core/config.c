@@ -1155,7 +1155,7 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
                                        "strategy",  "quantiles", "seed", "jobs",
                                        "output",    "models", "format_version", "report",
                                        "features",  "target_transform", "nonnegative",
-                                       "horizon",   "multi_step"};
+                                       "horizon",   "multi_step", "tune"};
     if (check_keys(v, root, "", keys, sizeof keys / sizeof keys[0]))
         return -1;
     if (validate_data(v, root, &c->data) || validate_split(v, root, &c->split) ||
@@ -1193,6 +1193,18 @@ static int validate(const struct vctx *v, cJSON *root, struct fc_config *c)
     if (check_keys(v, rep, "report", rkeys, 1) ||
         get_string_list(v, rep, "report", "plot_series", 0, &c->plot_skus, &c->n_plot_skus))
         return -1;
+
+    /* tune: its search space; what the paths in it mean is forecast
+     * tune's to check (src/tune/space.c) */
+    static const char *const tkeys[] = {"space"};
+    const cJSON *tune = cJSON_GetObjectItemCaseSensitive(root, "tune");
+    if (tune && !cJSON_IsObject(tune))
+        return bad(v, "tune", "an object ({\"space\": {...}})", tune);
+    const cJSON *space = cJSON_GetObjectItemCaseSensitive(tune, "space");
+    if (check_keys(v, tune, "tune", tkeys, 1))
+        return -1;
+    if (space && !cJSON_IsObject(space))
+        return bad(v, "tune.space", "an object mapping config paths to search ranges", space);
 
     static const char *const okeys[] = {"dir", "name"};
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "output");

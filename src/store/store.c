@@ -457,3 +457,23 @@ fail:
     cJSON_Delete(m);
     return NULL;
 }
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
+    if (rc != 0 && errno != ENOENT) {
+        fc_error("%s: cannot remove: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int fc_remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? 0 : fc_error("%s: %s", path, strerror(errno));
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}

@@ -16,8 +16,15 @@ fcpeer.py), and compares
   - for the additive models, whose intervals have a closed form, the 0.1 /
     0.9 quantiles against the peer's 80% prediction interval
     (get_prediction().summary_frame(alpha=0.2)), same tolerance.
-Prints the worst differences; PASS when --min-share (default 1.0) of the
-series are within all tolerances.
+The likelihood is multimodal and statsmodels' L-BFGS-B may stop at another
+local optimum depending on the last bits of its arithmetic (its BLAS, the
+CPU): a series that misses is fitted again by statsmodels from its start
+times 1 + 1e-12, then from its start with our smoothing parameters in place
+of its own; the last counts only when statsmodels' own likelihood there is
+higher than where its own start led it (our optimum is the better one in
+its terms). Prints the worst differences and how many series needed each
+retry; PASS when --min-share (default 1.0) of the series are within all
+tolerances.
 
 Exit status: 0 pass, 1 fail, 77 when statsmodels / pandas cannot be imported.
 """
@@ -63,14 +70,22 @@ def period(days, freq):
 
 def compare(a, st, y, m, model, ds, sp, tf, got, keys, trows, rows, train, clip, levels,
             perturbed):
-    """one series against statsmodels' fit from its start (perturbed: the
-    start times 1 + 1e-12, where statsmodels' own optimum moves)"""
+    """one series against statsmodels' fit from its start (perturbed 1: the
+    start times 1 + 1e-12, where statsmodels' own optimum moves; 2: its start
+    with our smoothing parameters in place of its own)"""
     worst = {"param": 0.0, "point": 0.0, "interval": 0.0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mod = ETSModel(pd.Series(y), **kwargs(st["model"], m))
-        start = np.asarray(mod.start_params) * (1 + 1e-12) if perturbed else None
+        start = np.asarray(mod.start_params) * (1 + 1e-12) if perturbed == 1 else None
+        if perturbed == 2:
+            start = np.asarray(mod.start_params).copy()
+            for ours, theirs in (("alpha", "smoothing_level"), ("beta", "smoothing_trend"),
+                                 ("gamma", "smoothing_seasonal"), ("phi", "damping_trend")):
+                if theirs in mod.param_names:
+                    start[mod.param_names.index(theirs)] = st[ours]
         res = mod.fit(start_params=start, disp=False)
+    worst["llf"] = float(res.llf)
     names = list(res.model.param_names)
     ok = True
     diffs = []
@@ -166,7 +181,7 @@ def main():
     levels = list(cfg["quantiles"])
     m = int(model["season"])
     worst = {"param": 0.0, "point": 0.0, "interval": 0.0}
-    n_ok = n_all = n_perturbed = n_same_pick = 0
+    n_ok = n_all = n_perturbed = n_ours = n_same_pick = 0
     for i in sp.used:
         key = ds.keys[i]
         if key not in model["series"]:
@@ -175,14 +190,21 @@ def main():
         rows = np.arange(ds.start[i], ds.start[i] + ds.length[i])
         y = ds.y[rows[train[rows]]].astype(np.float64)
         trows = rows[test[rows]]
-        for attempt in (0, 1):
+        for attempt in (0, 1, 2):
             ok, diffs, w = compare(a, st, y, m, model, ds, sp, tf, got, keys, trows, rows, train,
                                    clip, levels, attempt)
+            if attempt == 0:
+                own_llf = w["llf"]
+            if attempt == 2:
+                # statsmodels from our smoothing parameters: our optimum only
+                # counts when its own likelihood there beats its own fit's
+                ok &= w["llf"] >= own_llf + 1e-9 * abs(own_llf)
             if ok:
                 break
         for k in worst:
             worst[k] = max(worst[k], w[k])
         n_perturbed += ok and attempt == 1
+        n_ours += ok and attempt == 2
         if a.selection and cfg["models"]["ets"]["model"] == "auto":
             pick = select(y, m)
             n_same_pick += pick == st["model"]
@@ -197,11 +219,12 @@ def main():
     share = n_ok / n_all if n_all else 0.0
     passed = n_all > 0 and share >= a.min_share
     print("ets_check %s: %s — %d of %d series within %g (need %.0f%%; %d of them of "
-          "statsmodels' fit from its start times 1 + 1e-12, where its own optimum moves); "
-          "worst relative differences: parameters %.3g, points %.3g, 80%% intervals %.3g; "
-          "statsmodels ETSModel" % (a.run, "PASS" if passed else "FAIL", n_ok, n_all, a.tol,
-                                    100 * a.min_share, n_perturbed, worst["param"],
-                                    worst["point"], worst["interval"]))
+          "statsmodels' fit from its start times 1 + 1e-12, where its own optimum moves; %d "
+          "of its fit from our smoothing parameters, a higher likelihood than from its own "
+          "start); worst relative differences: parameters %.3g, points %.3g, 80%% intervals "
+          "%.3g; statsmodels ETSModel" % (a.run, "PASS" if passed else "FAIL", n_ok, n_all,
+                                          a.tol, 100 * a.min_share, n_perturbed, n_ours,
+                                          worst["param"], worst["point"], worst["interval"]))
     if a.selection:
         print("ets_check %s: selection by AICc: %d of %d series choose the model statsmodels' "
               "AICc does" % (a.run, n_same_pick, n_all))

@@ -32,7 +32,16 @@ int fc_cmd_parse(const struct fc_cmd *c, int argc, char **argv, struct fc_args *
 /* Prints forecast's and the linked libraries' versions. */
 void fc_print_version(void);
 
+struct fc_override;
+/* The config overrides of train's first-class flags (--model, --data,
+ * --strategy, --split-date, --quantiles, --sku, --seed, --jobs, --set, ...)
+ * among a command's parsed options, and --config into *config; options
+ * that are not config values are left to the command. 0, or -1 after
+ * fc_error. */
+int fc_train_overrides(const char *cmd, const struct fc_args *a, const char **config,
+                       struct fc_override **out, size_t *n_out);
+
 extern const struct fc_cmd fc_cmd_compare, fc_cmd_describe, fc_cmd_evaluate, fc_cmd_inspect, fc_cmd_help, fc_cmd_list_models,
-    fc_cmd_merge, fc_cmd_predict, fc_cmd_release, fc_cmd_releases, fc_cmd_train, fc_cmd_verify;
+    fc_cmd_merge, fc_cmd_predict, fc_cmd_release, fc_cmd_releases, fc_cmd_train, fc_cmd_tune, fc_cmd_verify;
 
 #endif

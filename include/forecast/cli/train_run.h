@@ -57,6 +57,12 @@ struct fc_train_run {
     const char *resume_dir;  /* --resume DIR, or the run to merge */
     int shard_k, shard_n;    /* shard_n 0: not sharded (train --shard K/N) */
     int merge;
+    const char *own_dir;     /* the directory is the command's own and exists (tune
+                              * --resume): no run directory is chosen */
+    /* called once the data is loaded, before the windows are placed: a
+     * command's own split (tune's folds); -1 after fc_error (bad input) */
+    int (*place)(struct fc_train_run *R);
+    void *place_arg;
     /* built by the stages */
     struct fc_config cfg;
     int have_cfg;
@@ -90,6 +96,13 @@ void fc_train_run_free(struct fc_train_run *R);
 int fc_train_run_inputs(struct fc_train_run *R);
 /* Returns an exit status: FC_EXIT_OK when the run directory is ready. */
 int fc_train_run_open(struct fc_train_run *R, int argc, char **argv);
+/* One model (one->model) on one window: plan (the command's planner), run,
+ * collect into res, in dir. reuse: the directory of the models to reuse
+ * (split.refit false), else NULL. 0, 1 (a shard's part: nothing collected)
+ * or -1 after fc_error. */
+int fc_train_run_window(struct fc_train_run *R, const struct fc_config *one,
+                        const struct fc_train_window *W, const char *dir, const char *reuse,
+                        const struct fc_train_planner *pl, struct fc_train_result *res);
 /* Returns an exit status. */
 int fc_train_run_models(struct fc_train_run *R, const struct fc_train_planner *pl);
 

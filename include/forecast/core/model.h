@@ -24,6 +24,17 @@ enum fc_param_type {
                       * (an interned string), default def_str */
 };
 
+/* The range `forecast tune` searches by default (tune.space overrides or
+ * adds): on 0 = not searched. INT / DOUBLE: [lo, hi], log: sampled on a log
+ * scale; BOOL / ENUM: every choice. */
+struct fc_param_search {
+    int on;
+    double lo, hi;
+    int log;
+};
+#define FC_SEARCH(lo, hi, log) .search = {1, (lo), (hi), (log)}
+#define FC_SEARCH_CHOICES .search = {1, 0, 0, 0}
+
 struct fc_param_spec {
     const char *name;
     enum fc_param_type type;
@@ -33,6 +44,7 @@ struct fc_param_spec {
     int min_open, max_open;  /* 1 when the bound is exclusive */
     const char *const *choices; /* ENUM: NULL-terminated */
     const char *doc;         /* one sentence: what it means */
+    struct fc_param_search search; /* tune's default range */
 };
 
 struct fc_param_value {

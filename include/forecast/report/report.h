@@ -61,6 +61,15 @@ struct fc_html_entry {
 int fc_report_html_compare(const char *path, const struct fc_html_entry *e, size_t n,
                            const char *metric, const char *note);
 
+/* ---- a tuning study's report.md and report.html in dir (report_tune.c):
+ * its settings (meta: the study's JSON), the best trial, the optimisation
+ * history, the objective against each parameter and the parameters'
+ * importance ---- */
+struct fc_space;
+struct fc_trial;
+int fc_report_tune(const char *dir, const struct cJSON *meta, const struct fc_space *sp,
+                   const struct fc_trial *t, size_t n);
+
 /* ---- MODEL_CARD.md of a release (model_card.c) ---- */
 struct fc_card_model {
     const char *model, *strategy;

@@ -16,6 +16,9 @@ struct cJSON;
 
 /* mkdir -p; 0 or -1 after fc_error. */
 int fc_mkdir_p(const char *path);
+/* Removes path and everything under it (rm -rf; symbolic links are removed,
+ * not followed). 0, or -1 after fc_error. */
+int fc_remove_tree(const char *path);
 /* Writes data to path through a temporary file in the same directory,
  * fsyncs and renames: readers see the old file or the new one, never half. */
 int fc_write_atomic(const char *path, const void *data, size_t len);
