@@ -166,6 +166,7 @@ check-asan: deps
 	# signal 11"; unforked, the leak check covers every test at the end)
 	cd tests && $(ASAN_ENV) CK_FORK=no CK_INCLUDE_TAGS=libtorch ../build-asan/run_tests
 	$(ASAN_ENV) OPENBLAS_NUM_THREADS=1 tests/cli.sh ./build-asan/forecast
+	$(ASAN_ENV) OPENBLAS_NUM_THREADS=1 tests/tune.sh ./build-asan/forecast
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" CXXFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" FUZZ_ENV="$(ASAN_ENV)" check-fuzz
 

@@ -395,6 +395,68 @@ START_TEST(test_study_counts_and_requeues)
 }
 END_TEST
 
+static void sql(const char *db, const char *fmt, long a, long b)
+{
+    char *q = fc_xasprintf(fmt, a, b);
+    char *cmd = fc_xasprintf("sqlite3 '%s' \"%s\"", db, q);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(q);
+}
+
+START_TEST(test_study_zombies_hosts_and_second_deaths)
+{
+    char *dir = test_tmpdir();
+    char *db = fc_xasprintf("%s/study.db", dir);
+    struct fc_space sp;
+    branin_space(&sp);
+    struct fc_study st;
+    cJSON *meta = cJSON_CreateObject();
+    ck_assert_int_eq(fc_study_create(&st, db, meta, sp.n), 0);
+    long num;
+    double x[2];
+    /* trial 0's process exited but is not reaped (a zombie): dead */
+    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    pid_t z = fork();
+    if (z == 0)
+        _exit(0);
+    usleep(200000); /* it exits; nobody waits for it yet */
+    sql(db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 0);
+    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(num, 1); /* trial 0 queued again as trial 1 */
+    waitpid(z, NULL, 0);
+    /* the retry dies too: failed, counted, not queued a third time */
+    sql(db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 1);
+    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(num, 2); /* a new point */
+    /* trial 2 runs on another host: nothing here can tell, it stays and
+     * counts (with trial 1, two of two) */
+    sql(db, "UPDATE trials SET host = 'elsewhere', pid = %ld WHERE number = %ld", (long)z, 2);
+    ck_assert_int_eq(fc_study_ask(&st, &sp, 2, sample_random, &sp, &num, x), 0);
+    /* until --abandon-running: queued again as trial 3 */
+    ck_assert_int_eq(fc_study_abandon_running(&st), 0);
+    ck_assert_int_eq(fc_study_ask(&st, &sp, 2, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(num, 3);
+    struct fc_trial *t;
+    size_t n;
+    ck_assert_int_eq(fc_study_trials(&st, &t, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(t[0].state == FC_TRIAL_FAILED && t[0].abandoned);
+    ck_assert(t[1].state == FC_TRIAL_FAILED && !t[1].abandoned && t[1].retry_of == 0);
+    ck_assert_ptr_nonnull(strstr(t[1].error, "not retried again"));
+    ck_assert(t[2].state == FC_TRIAL_FAILED && t[2].abandoned);
+    ck_assert_ptr_nonnull(strstr(t[2].error, "--abandon-running"));
+    ck_assert(t[3].state == FC_TRIAL_RUNNING && t[3].retry_of == 2);
+    fc_trials_free(t, n);
+    fc_study_close(&st);
+    cJSON_Delete(meta);
+    free(db);
+    test_rmtree(dir);
+    free(dir);
+    fc_space_free(&sp);
+}
+END_TEST
+
 START_TEST(test_study_two_processes_distinct_numbers)
 {
     char *dir = test_tmpdir();
@@ -460,6 +522,7 @@ Suite *suite_tune(void)
     tcase_add_test(t, test_grid_covers_every_point_once);
     tcase_add_test(t, test_median_pruner_by_hand);
     tcase_add_test(t, test_study_counts_and_requeues);
+    tcase_add_test(t, test_study_zombies_hosts_and_second_deaths);
     tcase_add_test(t, test_study_two_processes_distinct_numbers);
     suite_add_tcase(s, t);
     return s;

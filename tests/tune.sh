@@ -155,6 +155,24 @@ assert s["ANN"]["state"] == "complete" and s["MNN"]["state"] == "failed", rows
 assert "multiplicative models need positive values" in s["MNN"]["error"], rows
 PY
 
+# ---- a higher-better metric is maximised, and shown in its own sign ----
+"$BIN" tune --model xgboost_standard --trials 4 --folds 2 $SMALL --metric r2 --no-prune --name r2 \
+    --out "$T/runs" >/dev/null 2>"$T/stderr" && $PY - "$T/runs/r2" "$T/stderr" <<'PY' && ok \
+    || { bad "--metric r2: maximised, positive in trials.csv, report.md and the progress line"; cat "$T/stderr" >&2; }
+import csv, json, re, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/trials.csv")))
+assert len(rows) == 4 and all(r["state"] == "complete" for r in rows), rows
+r2 = [float(r["r2"]) for r in rows]
+assert all(0 < v < 1 for v in r2), r2
+best = max(rows, key=lambda r: float(r["r2"]))
+p = json.load(open(sys.argv[1] + "/best.json"))["models"]["xgboost_standard"]
+assert int(p["max_depth"]) == int(best["models.xgboost_standard.max_depth"]), (p, best)
+assert abs(p["learning_rate"] - float(best["models.xgboost_standard.learning_rate"])) < 1e-12
+assert "higher is better" in open(sys.argv[1] + "/report.md").read()
+shown = [float(v) for v in re.findall(r"complete: ([-0-9.e]+)", open(sys.argv[2]).read())]
+assert sorted(shown) == sorted(r2) or all(abs(a - b) < 1e-5 for a, b in zip(sorted(shown), sorted(r2))), (shown, r2)
+PY
+
 # ---- bad input: exit 2, one message, nothing written ----
 O="--out $T/out --trials 2"
 sp() { echo "tune.space={\"models.xgboost_standard.$1\": $2}"; }
@@ -192,6 +210,9 @@ expect_fail "quantile metric, point model" "--metric wspl: scores quantiles, and
 expect_fail "resume with a config flag" "--resume $S: the study's own settings are used; --model cannot be given" \
     "$BIN" tune --resume "$S" --model statquant
 expect_fail "resume nothing" "study.db: no study here" "$BIN" tune --resume "$T/out"
+expect_fail "resume with an argument" "tune: unexpected argument 'extra'" "$BIN" tune --resume "$S" extra
+expect_fail "abandon-running without resume" "--abandon-running: it applies to a study continued with --resume" \
+    "$BIN" tune --model xgboost_standard $O --abandon-running
 mkdir -p "$T/exists/s1"
 "$BIN" tune --model xgboost_standard --trials 2 --out "$T/exists" --name s1 >/dev/null 2>"$T/stderr"
 [ $? -eq 2 ] && grep -q "already exists" "$T/stderr" && [ -z "$(ls "$T/exists/s1")" ] && ok \

@@ -60,6 +60,8 @@ static const struct fc_opt tune_opts[] = {
     {"out", "DIR", "directory that holds runs (output.dir, default runs)"},
     {"name", "NAME", "study directory name (default: timestamp + short hash)"},
     {"resume", "DIR", "continue the study in DIR (after a crash, or with more --trials)"},
+    {"abandon-running", NULL, "with --resume: queue again the trials the study says are running, "
+                              "whatever host runs them (their processes are gone)"},
     {"no-cache", NULL, "neither read nor write the binary cache of the data"},
     {"quiet", NULL, "print only errors"},
     {"verbose", NULL, "print each trial's training too"},
@@ -77,6 +79,7 @@ struct tune {
     const char *metric_name;
     const struct fc_metric_info *metric;
     int prune;
+    int abandon_running;
     uint64_t seed;
     int fold_periods;           /* each fold's test length, in periods */
     int threads;                /* per trial: cores / jobs */
@@ -140,6 +143,8 @@ static int tune_options(struct tune *T, const struct fc_args *a)
             T->prune = 0;
         } else if (strcmp(o->name, "resume") == 0) {
             T->R.own_dir = v;
+        } else if (strcmp(o->name, "abandon-running") == 0) {
+            T->abandon_running = 1;
         } else if (strcmp(o->name, "quiet") == 0) {
             fc_verbosity = 0;
         } else if (strcmp(o->name, "verbose") == 0) {
@@ -260,7 +265,8 @@ static int place_folds(struct fc_train_run *R)
         struct fc_split_spec c = *s;
         c.freq = fc_derive_freq(R->ds, R->cfg.data.freq);
         int rc = fc_split_windows(R->ds, &c, dates);
-        test = dates[0];
+        if (rc == 0)
+            test = dates[0];
         free(dates);
         if (rc)
             return -1;
@@ -393,15 +399,19 @@ static cJSON *make_meta(const struct tune *T)
 static int resume_settings(struct tune *T, const struct fc_args *a, struct fc_study *st)
 {
     static const char *const allowed[] = {"resume", "trials", "jobs", "timeout", "quiet",
-                                          "verbose", "no-cache", NULL};
+                                          "verbose", "abandon-running", NULL};
     for (size_t i = 0; i < a->n; i++) {
         const struct fc_opt *o = a->items[i].opt;
+        if (!o)
+            return fc_error("tune: unexpected argument '%s' (options start with --)",
+                            a->items[i].value);
         size_t k;
         for (k = 0; o && allowed[k] && strcmp(allowed[k], o->name) != 0; k++)
             ;
         if (o && !allowed[k])
             return fc_error("--resume %s: the study's own settings are used; --%s cannot be "
-                            "given (only --trials, --jobs, --timeout, --quiet, --verbose)",
+                            "given (only --trials, --jobs, --timeout, --abandon-running, --quiet, "
+                            "--verbose)",
                             T->R.own_dir, o->name);
     }
     char *path = fc_xasprintf("%s/study.db", T->R.own_dir);
@@ -451,9 +461,12 @@ static int create_study(struct tune *T, struct fc_study *st)
     char *cfg = fc_xasprintf("%s/config.json", R->run_dir);
     char *db = fc_xasprintf("%s/study.db", R->run_dir);
     T->meta = make_meta(T);
+    /* study.db last: a directory without it is a start that did not finish */
     int rc = fc_write_json(cfg, R->cfg.json) || fc_study_create(st, db, T->meta, T->space.n);
     free(cfg);
     free(db);
+    if (rc)
+        fc_remove_tree(R->run_dir); /* ours, and holding nothing yet */
     return rc ? FC_EXIT_FAILURE : 0;
 }
 
@@ -498,6 +511,7 @@ static int run_one(struct tune *T, const char *db)
         .prune_startup = 5,
         .deadline = T->timeout > 0 ? T->R.t_start + T->timeout : 0,
         .workers = T->jobs,
+        .sign = T->metric->higher_better ? -1 : 1,
         .fold = eval_fold,
         .fold_arg = T,
     };
@@ -536,12 +550,20 @@ static int run_trials(struct tune *T)
             break;
         }
     }
-    for (int j = 0; j < T->jobs; j++) {
+    /* reaped as they end: a dead worker must not linger as a zombie, which
+     * the others' study would take for a live process holding its trial */
+    for (int left = 0; left < T->jobs; left++) {
         int status;
-        if (pids[j] > 0 && waitpid(pids[j], &status, 0) == pids[j] &&
-            !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && rc == 0)
-            rc = fc_error("tune: worker process %d of %d failed (%s %d)", j + 1, T->jobs,
-                          WIFEXITED(status) ? "exit status" : "signal",
+        pid_t p = waitpid(-1, &status, 0);
+        if (p < 0)
+            break;
+        int j;
+        for (j = 0; j < T->jobs && pids[j] != p; j++)
+            ;
+        if (j < T->jobs && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && rc == 0)
+            rc = fc_error("tune: worker process %d of %d failed (%s %d); its trial is queued "
+                          "again by the others or by --resume",
+                          j + 1, T->jobs, WIFEXITED(status) ? "exit status" : "signal",
                           WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
     free(pids);
@@ -550,6 +572,18 @@ static int run_trials(struct tune *T)
 }
 
 /* ---- outputs ---- */
+
+/* the shortest text that reads back as v */
+static void put_exact(FILE *f, double v)
+{
+    char buf[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
 
 static int write_trials_csv(const struct tune *T, const struct fc_trial *t, size_t n)
 {
@@ -570,11 +604,11 @@ static int write_trials_csv(const struct tune *T, const struct fc_trial *t, size
     for (size_t i = 0; i < n; i++) {
         fprintf(a.f, "%ld,%s,", t[i].number, fc_trial_state_names[t[i].state]);
         if (isfinite(t[i].objective))
-            fprintf(a.f, "%.10g", sign * t[i].objective);
+            put_exact(a.f, sign * t[i].objective);
         for (long k = 0; k < T->n_folds; k++) {
             fputc(',', a.f);
             if ((size_t)k < t[i].n_folds && isfinite(t[i].folds[k]))
-                fprintf(a.f, "%.10g", sign * t[i].folds[k]);
+                put_exact(a.f, sign * t[i].folds[k]);
         }
         fputc(',', a.f);
         if (isfinite(t[i].duration))
@@ -676,6 +710,9 @@ static int prepare(struct tune *T, const struct fc_args *a, struct fc_study *st)
     if (T->R.own_dir) {
         if (resume_settings(T, a, st))
             return FC_EXIT_USAGE;
+    } else if (T->abandon_running) {
+        fc_error("--abandon-running: it applies to a study continued with --resume DIR");
+        return FC_EXIT_USAGE;
     } else if (config_overrides(T, a)) {
         return FC_EXIT_USAGE;
     }
@@ -695,7 +732,10 @@ static int prepare(struct tune *T, const struct fc_args *a, struct fc_study *st)
             return FC_EXIT_USAGE;
         cJSON_ReplaceItemInObjectCaseSensitive(T->meta, "trials",
                                                cJSON_CreateNumber((double)T->n_trials));
-        return fc_study_set_meta(st, T->meta) ? FC_EXIT_FAILURE : FC_EXIT_OK;
+        return fc_study_set_meta(st, T->meta) ||
+                       (T->abandon_running && fc_study_abandon_running(st))
+                   ? FC_EXIT_FAILURE
+                   : FC_EXIT_OK;
     }
     return create_study(T, st);
 }

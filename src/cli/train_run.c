@@ -279,8 +279,8 @@ static int prepare_windows(struct fc_train_run *R)
         fc_format_date(dates[0], a);
         fc_format_date(dates[R->n_win - 1], b);
         fc_info(1, "backtest: %zu windows of %d %s periods, %d apart, starting %s ... %s",
-                R->n_win, R->cfg.horizon, fc_freq_name(R->cfg.data.freq), R->cfg.split.step, a,
-                b);
+                R->n_win, R->cfg.split.horizon ? R->cfg.split.horizon : R->cfg.horizon,
+                fc_freq_name(R->cfg.data.freq), R->cfg.split.step, a, b);
     }
     free(dates);
     R->W = &R->win[R->n_win - 1];

@@ -210,9 +210,9 @@ static int unknown_path(const struct where *w, const char *key,
             pn[np++] = ops[i]->params[k].name;
         const char *near = fc_suggest(dot + 1, pn, np);
         for (size_t k = 0; near && k < n; k++)
-            if (strcmp(paths[k] + strlen(paths[k]) - strlen(near), near) == 0 &&
+            if (strlen(paths[k]) == (size_t)(dot - key + 1) + strlen(near) &&
                 strncmp(paths[k], key, (size_t)(dot - key + 1)) == 0 &&
-                strlen(paths[k]) == (size_t)(dot - key + 1) + strlen(near))
+                strcmp(paths[k] + (dot - key + 1), near) == 0)
                 s = paths[k];
     }
     int rc = s ? bad_dim(w, key, "unknown path; did you mean \"%s\"? (a parameter of %s: "

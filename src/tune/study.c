@@ -111,7 +111,10 @@ int fc_study_open(struct fc_study *st, const char *path, cJSON **meta)
 {
     *meta = NULL;
     if (access(path, F_OK) != 0)
-        return fc_error("%s: no study here (%s)", path, strerror(errno));
+        return fc_error("%s: no study here (%s)%s", path, strerror(errno),
+                        errno == ENOENT ? "; a directory with config.json but no study.db is a "
+                                          "start that was interrupted: remove it and start again"
+                                        : "");
     if (connect(st, path, SQLITE_OPEN_READWRITE))
         return -1;
     sqlite3_stmt *s = NULL;
@@ -195,9 +198,12 @@ static char *params_json(const struct fc_space *sp, const double *x)
 
 /* ---- this process, and whether another one still lives ---- */
 
-/* the start time of process pid (clock ticks after boot), 0 when unknown */
-static long long proc_start(long pid)
+/* the start time of process pid (clock ticks after boot), 0 when unknown;
+ * *zombie: it has exited and waits for its parent to reap it */
+static long long proc_stat(long pid, int *zombie)
 {
+    if (zombie)
+        *zombie = 0;
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
@@ -212,12 +218,20 @@ static long long proc_start(long pid)
     long long v = 0;
     /* fields after the name: state is field 3, starttime field 22 */
     int field = 2;
-    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
-        if (++field == 22) {
+    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+        if (++field == 3 && zombie)
+            *zombie = tok[0] == 'Z' || tok[0] == 'X';
+        if (field == 22) {
             v = atoll(tok);
             break;
         }
+    }
     return v;
+}
+
+static long long proc_start(long pid)
+{
+    return proc_stat(pid, NULL);
 }
 
 static void host_name(char *buf, size_t n)
@@ -233,8 +247,9 @@ static int process_dead(long pid, long long pstart)
         return 1;
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 1;
-    long long now = proc_start(pid);
-    return now && pstart && now != pstart; /* the pid was reused */
+    int zombie;
+    long long now = proc_stat(pid, &zombie);
+    return zombie || (now && pstart && now != pstart); /* exited, or the pid was reused */
 }
 
 /* ---- ask ---- */
@@ -246,17 +261,19 @@ static int step_done(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* running trials of dead processes on this host: abandoned, queued again */
-static int reap(struct fc_study *st, const char *host)
+/* running trials of dead processes on this host (every running trial when
+ * all): abandoned and queued again, a retry only once (a point whose
+ * process dies twice fails) */
+static int reap(struct fc_study *st, const char *host, int all)
 {
     sqlite3_stmt *q = NULL, *up = NULL, *ins = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT number, pid, pstart, x, params FROM trials WHERE state = "
-                           "'running' AND host = ?",
+                           "SELECT number, pid, pstart, x, params, retry_of, host FROM trials "
+                           "WHERE state = 'running' AND (host = ? OR ?)",
                            -1, &q, NULL) ||
         sqlite3_prepare_v2(st->db,
-                           "UPDATE trials SET state = 'failed', abandoned = 1, error = ?, "
+                           "UPDATE trials SET state = 'failed', abandoned = ?, error = ?, "
                            "finished = ? WHERE number = ?",
                            -1, &up, NULL) ||
         sqlite3_prepare_v2(st->db,
@@ -267,38 +284,55 @@ static int reap(struct fc_study *st, const char *host)
         goto done;
     }
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 2, all);
     struct dead {
         long number;
         long pid;
-        char *x, *params;
+        int retried; /* it is a retry itself */
+        char *x, *params, *host;
     } *dead = NULL;
     size_t n = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         long pid = (long)sqlite3_column_int64(q, 1);
-        if (!process_dead(pid, sqlite3_column_int64(q, 2)))
+        const char *h = (const char *)sqlite3_column_text(q, 6);
+        if (!all && !process_dead(pid, sqlite3_column_int64(q, 2)))
             continue;
         dead = xrealloc(dead, (n + 1) * sizeof *dead);
         dead[n].number = (long)sqlite3_column_int64(q, 0);
         dead[n].pid = pid;
+        dead[n].retried = sqlite3_column_type(q, 5) != SQLITE_NULL;
         dead[n].x = xstrdup((const char *)sqlite3_column_text(q, 3));
         dead[n].params = xstrdup((const char *)sqlite3_column_text(q, 4));
+        dead[n].host = xstrdup(h ? h : "?");
         n++;
     }
+    if (step != SQLITE_DONE)
+        rc = db_error(st, "cannot read the running trials");
     for (size_t i = 0; i < n; i++) {
-        char *why = fc_xasprintf("abandoned: the process running it (pid %ld on %s) died; "
-                                 "queued again",
-                                 dead[i].pid, host);
-        sqlite3_bind_text(up, 1, why, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(up, 2, fc_now());
-        sqlite3_bind_int64(up, 3, dead[i].number);
+        char *why = dead[i].retried
+                        ? fc_xasprintf("the process running it (pid %ld on %s) died, as the "
+                                       "one running its first attempt did; not retried again",
+                                       dead[i].pid, dead[i].host)
+                    : all ? fc_xasprintf("abandoned by --abandon-running (it ran in pid %ld on "
+                                         "%s); queued again",
+                                         dead[i].pid, dead[i].host)
+                          : fc_xasprintf("abandoned: the process running it (pid %ld on %s) "
+                                         "died; queued again",
+                                         dead[i].pid, dead[i].host);
+        sqlite3_bind_int(up, 1, !dead[i].retried);
+        sqlite3_bind_text(up, 2, why, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(up, 3, fc_now());
+        sqlite3_bind_int64(up, 4, dead[i].number);
         sqlite3_bind_text(ins, 1, dead[i].x, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ins, 2, dead[i].params, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(ins, 3, dead[i].number);
-        if (rc == 0 && (step_done(up) || step_done(ins)))
+        if (rc == 0 && (step_done(up) || (!dead[i].retried && step_done(ins))))
             rc = db_error(st, "cannot queue an abandoned trial again");
         free(why);
         free(dead[i].x);
         free(dead[i].params);
+        free(dead[i].host);
     }
     free(dead);
 done:
@@ -327,15 +361,18 @@ static int take(struct fc_study *st, long number, const char *host)
     return rc;
 }
 
-static long scalar(struct fc_study *st, const char *sql)
+/* the one integer a query returns; 0, or -1 after fc_error */
+static int scalar(struct fc_study *st, const char *sql, long *v)
 {
     sqlite3_stmt *s = NULL;
-    long v = -1;
+    int rc = 0;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW)
-        v = (long)sqlite3_column_int64(s, 0);
+        *v = (long)sqlite3_column_int64(s, 0);
+    else
+        rc = db_error(st, "cannot read the trials");
     sqlite3_finalize(s);
-    return v;
+    return rc;
 }
 
 /* a new trial from the sampler: 1 taken, 0 nothing left, -1 error */
@@ -393,10 +430,13 @@ int fc_study_ask(struct fc_study *st, const struct fc_space *sp, long n_trials,
     host_name(host, sizeof host);
     if (exec(st, "BEGIN IMMEDIATE"))
         return -1;
-    int rc = reap(st, host) ? -1 : 0;
-    long queued = rc == 0 ? scalar(st, "SELECT COALESCE(MIN(number), -1) FROM trials WHERE "
-                                       "state = 'waiting'")
-                          : -1;
+    long queued = -1;
+    int rc = reap(st, host, 0) || scalar(st,
+                                         "SELECT COALESCE(MIN(number), -1) FROM trials WHERE "
+                                         "state = 'waiting'",
+                                         &queued)
+                 ? -1
+                 : 0;
     if (rc == 0 && queued >= 0) {
         sqlite3_stmt *s = NULL;
         char *xs = NULL;
@@ -418,15 +458,29 @@ int fc_study_ask(struct fc_study *st, const struct fc_space *sp, long n_trials,
         free(v);
         free(xs);
     } else if (rc == 0) {
-        long counted = scalar(st, "SELECT COUNT(*) FROM trials WHERE abandoned = 0");
-        if (counted < 0)
-            rc = db_error(st, "cannot count the trials");
+        long counted = 0;
+        if (scalar(st, "SELECT COUNT(*) FROM trials WHERE abandoned = 0", &counted))
+            rc = -1;
         else if (counted < n_trials)
             rc = new_trial(st, sp, sample, arg, host, number, x);
     }
     if (rc >= 0 && exec(st, "COMMIT"))
         rc = -1;
     if (rc < 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int fc_study_abandon_running(struct fc_study *st)
+{
+    char host[256];
+    host_name(host, sizeof host);
+    if (exec(st, "BEGIN IMMEDIATE"))
+        return -1;
+    int rc = reap(st, host, 1);
+    if (rc == 0 && exec(st, "COMMIT"))
+        rc = -1;
+    if (rc)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }

@@ -92,7 +92,7 @@ static void progress(const struct fc_tuner *t, long number, const char *what)
                  spent / (double)done * (double)left / (t->workers > 0 ? t->workers : 1));
     char b[96] = "no complete trial yet";
     if (best)
-        snprintf(b, sizeof b, "best %.6g (trial %ld)", best->objective, best->number);
+        snprintf(b, sizeof b, "best %.6g (trial %ld)", t->sign * best->objective, best->number);
     fc_info(1, "trial %ld %s; %zu / %ld done, %s%s", number, what, done, t->n_trials, b, eta);
     fc_trials_free(all, n);
 }
@@ -138,10 +138,10 @@ static int run_trial(const struct fc_tuner *t, long number, const double *x)
     if (rc == 0) {
         char what[512];
         if (state == FC_TRIAL_COMPLETE)
-            snprintf(what, sizeof what, "complete: %.6g", objective);
+            snprintf(what, sizeof what, "complete: %.6g", t->sign * objective);
         else if (state == FC_TRIAL_PRUNED)
             snprintf(what, sizeof what, "pruned after fold %zu (mean %.6g)", k,
-                     mean_of(folds, k));
+                     t->sign * mean_of(folds, k));
         else
             snprintf(what, sizeof what, "failed: %s", error);
         progress(t, number, what);

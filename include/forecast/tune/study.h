@@ -8,7 +8,10 @@
  *
  * Trials counted toward the study's N: every trial except those abandoned
  * by a process that died while running them; an abandoned trial is marked
- * failed and queued again (a new number, the same point, retry_of).
+ * failed and queued again (a new number, the same point, retry_of), once: a
+ * retry whose process dies too fails and counts. A process is known dead
+ * on its own host only (pid gone, a zombie, or the pid reused);
+ * fc_study_abandon_running abandons the running trials of every host.
  */
 #ifndef FORECAST_TUNE_STUDY_H
 #define FORECAST_TUNE_STUDY_H
@@ -74,6 +77,10 @@ int fc_study_set_meta(struct fc_study *st, const struct cJSON *meta);
  * nothing left), -1 after fc_error. */
 int fc_study_ask(struct fc_study *st, const struct fc_space *sp, long n_trials,
                  fc_study_sample_fn *sample, void *arg, long *number, double *x);
+/* Abandons every running trial, whatever host runs it (tune --resume
+ * --abandon-running: the processes of another host, e.g. a container
+ * that is gone, cannot be checked). */
+int fc_study_abandon_running(struct fc_study *st);
 /* A fold value of a running trial (the pruner's intermediate values). */
 int fc_study_report(struct fc_study *st, long number, const double *folds, size_t n_folds);
 /* Finishes a trial: state, fold values, objective, error (NULL: none). */

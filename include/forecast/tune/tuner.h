@@ -30,6 +30,8 @@ struct fc_tuner {
     size_t prune_startup;   /* complete trials before pruning starts (5) */
     double deadline;        /* fc_now() after which no trial starts; 0: none */
     int workers;            /* processes on the study, for the ETA */
+    double sign;            /* the metric's value = sign * the objective (-1: higher is
+                             * better, the study minimises its negation); for messages */
     fc_tune_fold_fn *fold;
     void *fold_arg;
 };
