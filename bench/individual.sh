@@ -183,7 +183,7 @@ EOF
     say_last
 }
 
-echo "benchmark: $REPEATS repeat(s), $SERIES series x $DAYS days, $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
+echo "benchmark: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $REPEATS repeat(s), $SERIES series x $DAYS days, $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
 for K in $(seq 1 "$REPEATS"); do
     run_forecast "$K" 1
     run_forecast "$K" 2

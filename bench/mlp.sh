@@ -48,7 +48,7 @@ ms() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["step_ms"])' "$1
 # set libtorch's intra-op threads to 1
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
-echo "benchmark: $REPEATS repeat(s), $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
+echo "benchmark: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $REPEATS repeat(s), $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
 for B in 256 4096; do
     S=$([ "$B" -eq 256 ] && echo 500 || echo 60)
     for K in $(seq 1 "$REPEATS"); do

@@ -59,7 +59,7 @@ json_get() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$1" "$2"; }
 
-echo "benchmark: $REPEATS repeat(s), $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
+echo "benchmark: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $REPEATS repeat(s), $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg); results in $DIR" >&2
 for K in $(seq 1 "$REPEATS"); do
     t0=$(now)
     "$FORECAST" train --config "$CONFIG" --data "$DATA" --out "$DIR" --name "r$K" --quiet --no-cache >/dev/null

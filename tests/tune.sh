@@ -118,6 +118,7 @@ for r in dead:  # queued again with the same point
     x = db.execute("select x from trials where number in (?, ?)", (r[0], retry[0][0])).fetchall()
     assert x[0] == x[1], x
 PY
+[ ! -e "$T/runs/k/trials" ] && ok || bad "the killed trial's scratch models are removed at the end"
 
 # ---- two processes on one study: distinct trial numbers ----
 "$BIN" tune --model xgboost_standard --trials 1 --folds 2 $SMALL --name c --out "$T/runs" --quiet >/dev/null

@@ -336,6 +336,11 @@ static int eval_fold(void *arg, long number, const double *x, size_t k, double *
     one.jobs = T->threads;
     char *top = fc_xasprintf("%s/trials/%ld", T->dir, number);
     char *dir = fc_xasprintf("%s/%s", top, R->win[k].name);
+    /* trials/ may be removed by another process's end (rmdir, when empty)
+     * between the steps of mkdir -p: once dir exists it cannot be */
+    struct stat sb;
+    for (int attempt = 0; attempt < 5 && stat(dir, &sb) != 0; attempt++)
+        fc_mkdir_p(dir);
     struct fc_train_result res;
     memset(&res, 0, sizeof res);
     int saved = fc_verbosity;
@@ -681,11 +686,19 @@ static int write_outputs(struct tune *T)
                     T->metric->higher_better ? -best->objective : best->objective, T->dir);
         printf("%s\n", T->dir);
     }
-    if (rc == 0 && counts[0] + counts[1] == 0) { /* no trial runs: their models' scratch */
-        char *scratch = fc_xasprintf("%s/trials", T->dir);
-        rc = fc_remove_tree(scratch);
-        free(scratch);
+    /* the scratch models of trials whose process died (their own process
+     * removes a trial's after its folds), then trials/ when it is empty:
+     * never more, another process may be starting a trial in it */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (t[i].state != FC_TRIAL_FAILED || !t[i].error || !strstr(t[i].error, "died"))
+            continue;
+        char *one = fc_xasprintf("%s/trials/%ld", T->dir, t[i].number);
+        rc = fc_remove_tree(one);
+        free(one);
     }
+    char *scratch = fc_xasprintf("%s/trials", T->dir);
+    rmdir(scratch);
+    free(scratch);
     int none = !best && counts[2] + counts[3] + counts[4] > 0;
     if (rc == 0 && none) {
         const char *why = "?";
