@@ -326,48 +326,78 @@ static int sample_random(void *arg, long number, const struct fc_trial_obs *obs,
     return 0;
 }
 
+static void sql(const char *db, const char *fmt, long a, long b)
+{
+    char *q = fc_xasprintf(fmt, a, b);
+    char *cmd = fc_xasprintf("sqlite3 '%s' \"%s\"", db, q);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(q);
+}
+
+/* a new study over the Branin space in a scratch directory */
+struct study_fix {
+    char *dir, *db;
+    struct fc_space sp;
+    struct fc_study st;
+    cJSON *meta;
+};
+
+static void fix_open(struct study_fix *f, const char *meta)
+{
+    f->dir = test_tmpdir();
+    f->db = fc_xasprintf("%s/study.db", f->dir);
+    branin_space(&f->sp);
+    f->meta = cJSON_Parse(meta);
+    ck_assert_int_eq(fc_study_create(&f->st, f->db, f->meta, f->sp.n), 0);
+}
+
+static void fix_free(struct study_fix *f)
+{
+    fc_study_close(&f->st);
+    cJSON_Delete(f->meta);
+    test_rmtree(f->dir);
+    free(f->db);
+    free(f->dir);
+    fc_space_free(&f->sp);
+}
+
 START_TEST(test_study_counts_and_requeues)
 {
-    char *dir = test_tmpdir();
-    char *db = fc_xasprintf("%s/study.db", dir);
-    struct fc_space sp;
-    branin_space(&sp);
-    struct fc_study st;
-    cJSON *meta = cJSON_Parse("{\"model\": \"m\"}");
-    ck_assert_int_eq(fc_study_create(&st, db, meta, sp.n), 0);
-    ck_assert_int_eq(fc_study_create(&st, db, meta, sp.n) == 0, 0); /* exists */
+    struct study_fix f;
+    fix_open(&f, "{\"model\": \"m\"}");
+    struct fc_study other;
+    ck_assert_int_eq(fc_study_create(&other, f.db, f.meta, f.sp.n), -1); /* exists */
     long num;
     double x[2];
     for (long i = 0; i < 3; i++) {
-        ck_assert_int_eq(fc_study_ask(&st, &sp, 4, sample_random, &sp, &num, x), 1);
+        ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 4, sample_random, &f.sp, &num, x), 1);
         ck_assert_int_eq(num, i);
         double folds[2] = {branin(x), branin(x) + 1};
-        ck_assert_int_eq(fc_study_tell(&st, num, i == 2 ? FC_TRIAL_PRUNED : FC_TRIAL_COMPLETE,
+        ck_assert_int_eq(fc_study_tell(&f.st, num, i == 2 ? FC_TRIAL_PRUNED : FC_TRIAL_COMPLETE,
                                        folds, i == 2 ? 1 : 2, i == 2 ? NAN : folds[0] + 0.5,
                                        NULL),
                          0);
     }
     /* trial 3 left running by a process that is gone */
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 4, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 4, sample_random, &f.sp, &num, x), 1);
     ck_assert_int_eq(num, 3);
     pid_t child = fork();
     if (child == 0)
         _exit(0);
     waitpid(child, NULL, 0);
-    char *sql = fc_xasprintf("UPDATE trials SET pid = %d WHERE number = 3", (int)child);
-    char *cmd = fc_xasprintf("sqlite3 '%s' '%s'", db, sql);
-    ck_assert_int_eq(system(cmd), 0);
+    sql(f.db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)child, 3);
     /* the next ask abandons it and hands out its point again as trial 4 */
     double y[2];
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 4, sample_random, &sp, &num, y), 1);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 4, sample_random, &f.sp, &num, y), 1);
     ck_assert_int_eq(num, 4);
     ck_assert(x[0] == y[0] && x[1] == y[1]);
-    ck_assert_int_eq(fc_study_tell(&st, num, FC_TRIAL_FAILED, NULL, 0, NAN, "boom"), 0);
+    ck_assert_int_eq(fc_study_tell(&f.st, num, FC_TRIAL_FAILED, NULL, 0, NAN, "boom"), 0);
     /* four counted: done */
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 4, sample_random, &sp, &num, y), 0);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 4, sample_random, &f.sp, &num, y), 0);
     struct fc_trial *t;
     size_t n;
-    ck_assert_int_eq(fc_study_trials(&st, &t, &n), 0);
+    ck_assert_int_eq(fc_study_trials(&f.st, &t, &n), 0);
     ck_assert_uint_eq(n, 5);
     ck_assert_int_eq(t[3].state, FC_TRIAL_FAILED);
     ck_assert_int_eq(t[3].abandoned, 1);
@@ -378,68 +408,47 @@ START_TEST(test_study_counts_and_requeues)
     ck_assert_uint_eq(t[2].n_folds, 1);
     ck_assert_close(t[0].objective, branin(t[0].x) + 0.5, 1e-12);
     fc_trials_free(t, n);
-    fc_study_close(&st);
+    fc_study_close(&f.st);
     /* reopened: its settings */
     cJSON *m2;
-    ck_assert_int_eq(fc_study_open(&st, db, &m2), 0);
-    ck_assert(cJSON_Compare(meta, m2, 1));
+    ck_assert_int_eq(fc_study_open(&f.st, f.db, &m2), 0);
+    ck_assert(cJSON_Compare(f.meta, m2, 1));
     cJSON_Delete(m2);
-    fc_study_close(&st);
-    cJSON_Delete(meta);
-    free(sql);
-    free(cmd);
-    free(db);
-    test_rmtree(dir);
-    free(dir);
-    fc_space_free(&sp);
+    fix_free(&f);
 }
 END_TEST
 
-static void sql(const char *db, const char *fmt, long a, long b)
-{
-    char *q = fc_xasprintf(fmt, a, b);
-    char *cmd = fc_xasprintf("sqlite3 '%s' \"%s\"", db, q);
-    ck_assert_int_eq(system(cmd), 0);
-    free(cmd);
-    free(q);
-}
-
 START_TEST(test_study_zombies_hosts_and_second_deaths)
 {
-    char *dir = test_tmpdir();
-    char *db = fc_xasprintf("%s/study.db", dir);
-    struct fc_space sp;
-    branin_space(&sp);
-    struct fc_study st;
-    cJSON *meta = cJSON_CreateObject();
-    ck_assert_int_eq(fc_study_create(&st, db, meta, sp.n), 0);
+    struct study_fix f;
+    fix_open(&f, "{}");
     long num;
     double x[2];
     /* trial 0's process exited but is not reaped (a zombie): dead */
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 3, sample_random, &f.sp, &num, x), 1);
     pid_t z = fork();
     if (z == 0)
         _exit(0);
     usleep(200000); /* it exits; nobody waits for it yet */
-    sql(db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 0);
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    sql(f.db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 0);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 3, sample_random, &f.sp, &num, x), 1);
     ck_assert_int_eq(num, 1); /* trial 0 queued again as trial 1 */
     waitpid(z, NULL, 0);
     /* the retry dies too: failed, counted, not queued a third time */
-    sql(db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 1);
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 3, sample_random, &sp, &num, x), 1);
+    sql(f.db, "UPDATE trials SET pid = %ld WHERE number = %ld", (long)z, 1);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 3, sample_random, &f.sp, &num, x), 1);
     ck_assert_int_eq(num, 2); /* a new point */
     /* trial 2 runs on another host: nothing here can tell, it stays and
      * counts (with trial 1, two of two) */
-    sql(db, "UPDATE trials SET host = 'elsewhere', pid = %ld WHERE number = %ld", (long)z, 2);
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 2, sample_random, &sp, &num, x), 0);
+    sql(f.db, "UPDATE trials SET host = 'elsewhere', pid = %ld WHERE number = %ld", (long)z, 2);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 2, sample_random, &f.sp, &num, x), 0);
     /* until --abandon-running: queued again as trial 3 */
-    ck_assert_int_eq(fc_study_abandon_running(&st), 0);
-    ck_assert_int_eq(fc_study_ask(&st, &sp, 2, sample_random, &sp, &num, x), 1);
+    ck_assert_int_eq(fc_study_abandon_running(&f.st), 0);
+    ck_assert_int_eq(fc_study_ask(&f.st, &f.sp, 2, sample_random, &f.sp, &num, x), 1);
     ck_assert_int_eq(num, 3);
     struct fc_trial *t;
     size_t n;
-    ck_assert_int_eq(fc_study_trials(&st, &t, &n), 0);
+    ck_assert_int_eq(fc_study_trials(&f.st, &t, &n), 0);
     ck_assert_uint_eq(n, 4);
     ck_assert(t[0].state == FC_TRIAL_FAILED && t[0].abandoned);
     ck_assert(t[1].state == FC_TRIAL_FAILED && !t[1].abandoned && t[1].retry_of == 0);
@@ -448,26 +457,15 @@ START_TEST(test_study_zombies_hosts_and_second_deaths)
     ck_assert_ptr_nonnull(strstr(t[2].error, "--abandon-running"));
     ck_assert(t[3].state == FC_TRIAL_RUNNING && t[3].retry_of == 2);
     fc_trials_free(t, n);
-    fc_study_close(&st);
-    cJSON_Delete(meta);
-    free(db);
-    test_rmtree(dir);
-    free(dir);
-    fc_space_free(&sp);
+    fix_free(&f);
 }
 END_TEST
 
 START_TEST(test_study_two_processes_distinct_numbers)
 {
-    char *dir = test_tmpdir();
-    char *db = fc_xasprintf("%s/study.db", dir);
-    struct fc_space sp;
-    branin_space(&sp);
-    struct fc_study st;
-    cJSON *meta = cJSON_CreateObject();
-    ck_assert_int_eq(fc_study_create(&st, db, meta, sp.n), 0);
-    fc_study_close(&st);
-    cJSON_Delete(meta);
+    struct study_fix f;
+    fix_open(&f, "{}");
+    fc_study_close(&f.st);
     /* two processes ask and tell 40 trials between them */
     pid_t kids[2];
     for (int k = 0; k < 2; k++) {
@@ -475,11 +473,11 @@ START_TEST(test_study_two_processes_distinct_numbers)
         if (kids[k] == 0) {
             struct fc_study s2;
             cJSON *m = NULL;
-            int bad = fc_study_open(&s2, db, &m);
+            int bad = fc_study_open(&s2, f.db, &m);
             long num;
             double x[2];
             int got = 0;
-            while (!bad && (got = fc_study_ask(&s2, &sp, 40, sample_random, &sp, &num, x)) == 1)
+            while (!bad && (got = fc_study_ask(&s2, &f.sp, 40, sample_random, &f.sp, &num, x)) == 1)
                 bad = fc_study_tell(&s2, num, FC_TRIAL_COMPLETE, x, 1, branin(x), NULL);
             _exit(bad || got < 0);
         }
@@ -490,22 +488,18 @@ START_TEST(test_study_two_processes_distinct_numbers)
         ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     cJSON *m;
-    ck_assert_int_eq(fc_study_open(&st, db, &m), 0);
+    ck_assert_int_eq(fc_study_open(&f.st, f.db, &m), 0);
     struct fc_trial *t;
     size_t n;
-    ck_assert_int_eq(fc_study_trials(&st, &t, &n), 0);
+    ck_assert_int_eq(fc_study_trials(&f.st, &t, &n), 0);
     ck_assert_uint_eq(n, 40);
     for (size_t i = 0; i < n; i++) { /* numbers 0..39, each once, all complete */
         ck_assert_int_eq(t[i].number, (long)i);
         ck_assert_int_eq(t[i].state, FC_TRIAL_COMPLETE);
     }
     fc_trials_free(t, n);
-    fc_study_close(&st);
     cJSON_Delete(m);
-    free(db);
-    test_rmtree(dir);
-    free(dir);
-    fc_space_free(&sp);
+    fix_free(&f);
 }
 END_TEST
 

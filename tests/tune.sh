@@ -83,6 +83,38 @@ assert run["status"] == "completed"
 PY
 grep -q "^Trial [0-9]*: wrmsse" "$S/report.md" && grep -q "## Parameter importance" "$S/report.md" \
     && grep -q "<svg" "$S/report.html" && ok || bad "report.md / report.html"
+# parameter importance: eta^2 by hand from trials.csv (groups: each integer
+# value when at most 10, else quintiles of the sorted values), normalised
+"$BIN" tune --model xgboost_standard --trials 12 --folds 2 --no-prune $SMALL --name imp --out "$T/runs" \
+    --quiet >/dev/null
+for d in "$S" "$T/runs/imp"; do  # 9 complete trials (n/a), 12 complete
+$PY - "$d" <<'PY' && ok || bad "$d: report.md's parameter importance equals eta^2 computed from trials.csv"
+import csv, re, sys
+d = sys.argv[1]
+rows = [r for r in csv.DictReader(open(d + "/trials.csv")) if r["state"] == "complete"]
+table = dict(re.findall(r"^\| (models\.[^ ]+) \| ([^|]+) \|$", open(d + "/report.md").read(), re.M))
+params = [k for k in rows[0] if k.startswith("models.")]
+if len(rows) < 10:
+    assert all(table[p].startswith("n/a") for p in params), table
+    sys.exit(0)
+y = [float(r["wrmsse"]) for r in rows]
+mean = sum(y) / len(y)
+total = sum((v - mean) ** 2 for v in y)
+eta = {}
+for p in params:
+    xs = [float(r[p]) for r in rows]
+    pairs = sorted(zip(xs, y), key=lambda t: t[0])
+    ints = p.endswith("max_depth") and len(set(xs)) <= 10
+    key = (lambda i: pairs[i][0]) if ints else (lambda i: i * 5 // len(pairs))
+    groups = {}
+    for i, (_, v) in enumerate(pairs):
+        groups.setdefault(key(i), []).append(v)
+    eta[p] = sum(len(g) * (sum(g) / len(g) - mean) ** 2 for g in groups.values()) / total
+s = sum(eta.values())
+for p in params:
+    assert abs(float(table[p]) - eta[p] / s) <= 0.0015, (p, table[p], eta[p] / s)
+PY
+done
 
 # ---- the same seed gives the same trials ----
 "$BIN" tune --model xgboost_standard --trials 12 --folds 2 $SMALL --name s2 --out "$T/runs" --quiet \

@@ -85,7 +85,6 @@ struct tune {
     int threads;                /* per trial: cores / jobs */
     int verbosity;
     char *dir;                  /* the study directory */
-    int created;                /* this invocation made it */
     cJSON *meta;                /* the study's settings */
     /* the trial whose parameters are resolved */
     long params_of;
@@ -462,7 +461,6 @@ static int create_study(struct tune *T, struct fc_study *st)
         fc_error("%s: cannot create the study directory: %s", R->run_dir, strerror(errno));
         return errno == EEXIST ? FC_EXIT_USAGE : FC_EXIT_FAILURE;
     }
-    T->created = 1;
     char *cfg = fc_xasprintf("%s/config.json", R->run_dir);
     char *db = fc_xasprintf("%s/study.db", R->run_dir);
     T->meta = make_meta(T);
@@ -578,15 +576,10 @@ static int run_trials(struct tune *T)
 
 /* ---- outputs ---- */
 
-/* the shortest text that reads back as v */
 static void put_exact(FILE *f, double v)
 {
     char buf[40];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    fc_format_exact(v, buf, sizeof buf);
     fputs(buf, f);
 }
 

@@ -299,6 +299,15 @@ void fc_buf_put_double(struct fc_buf *b, double v)
     fc_buf_printf(b, "%.17g", v);
 }
 
+void fc_format_exact(double v, char *buf, size_t n)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+}
+
 void fc_buf_put_key_part(struct fc_buf *b, const char *part, int first)
 {
     if (!first)

@@ -118,6 +118,16 @@ static void html_head(struct fc_buf *b, const char *title)
     fc_buf_puts(b, "</h1>\n");
 }
 
+void fc_report_html_head(struct fc_buf *b, const char *title)
+{
+    html_head(b, title);
+}
+
+void fc_report_html_esc(struct fc_buf *b, const char *s)
+{
+    esc(b, s);
+}
+
 /* ---- charts ---- */
 
 /* Horizontal bars: one per label, value printed at the end. */
@@ -849,21 +859,14 @@ static void series_chart(struct fc_buf *b, const struct fc_config *cfg,
 
 /* One model's section: the tables report.md has (report_model.c), its
  * training curve and its feature importance. */
-static void model_section(struct fc_buf *b, const struct fc_config *cfg,
-                          const struct fc_dataset *ds, const struct fc_train_result *res,
-                          size_t k)
+void fc_report_blocks_html(struct fc_buf *b, const struct fc_report_blocks *blocks, int level)
 {
-    fc_buf_puts(b, "<h2>");
-    esc(b, cfg->models[k].ops->name);
-    fc_buf_printf(b, " (%s)</h2>\n", fc_strategy_name(cfg->strategy));
-    struct fc_report_blocks blocks;
-    fc_report_model_blocks(&res[k], ds, &blocks);
-    for (size_t i = 0; i < blocks.n; i++) {
-        const struct fc_report_block *t = &blocks.b[i];
+    for (size_t i = 0; i < blocks->n; i++) {
+        const struct fc_report_block *t = &blocks->b[i];
         if (t->heading) {
-            fc_buf_puts(b, "<h3>");
+            fc_buf_printf(b, "<h%d>", level);
             esc(b, t->heading);
-            fc_buf_puts(b, "</h3>\n");
+            fc_buf_printf(b, "</h%d>\n", level);
         }
         if (t->text) {
             fc_buf_puts(b, "<p>");
@@ -884,6 +887,18 @@ static void model_section(struct fc_buf *b, const struct fc_config *cfg,
         }
         fc_buf_puts(b, "</table>\n");
     }
+}
+
+static void model_section(struct fc_buf *b, const struct fc_config *cfg,
+                          const struct fc_dataset *ds, const struct fc_train_result *res,
+                          size_t k)
+{
+    fc_buf_puts(b, "<h2>");
+    esc(b, cfg->models[k].ops->name);
+    fc_buf_printf(b, " (%s)</h2>\n", fc_strategy_name(cfg->strategy));
+    struct fc_report_blocks blocks;
+    fc_report_model_blocks(&res[k], ds, &blocks);
+    fc_report_blocks_html(b, &blocks, 3);
     fc_report_blocks_free(&blocks);
     const struct fc_fit_record *rec = &res[k].record;
     /* the training curve, where the model has one (the combined strategy) */

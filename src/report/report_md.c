@@ -29,16 +29,12 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static void model_section(struct fc_buf *b, const char *name, const char *strategy,
-                          const struct fc_train_result *res, const struct fc_dataset *ds)
+void fc_report_blocks_md(struct fc_buf *b, const struct fc_report_blocks *blocks, int level)
 {
-    fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
-    struct fc_report_blocks blocks;
-    fc_report_model_blocks(res, ds, &blocks);
-    for (size_t i = 0; i < blocks.n; i++) {
-        const struct fc_report_block *k = &blocks.b[i];
+    for (size_t i = 0; i < blocks->n; i++) {
+        const struct fc_report_block *k = &blocks->b[i];
         if (k->heading)
-            fc_buf_printf(b, "### %s\n\n", k->heading);
+            fc_buf_printf(b, "%.*s %s\n\n", level, "######", k->heading);
         if (k->text)
             fc_buf_printf(b, "%s\n\n", k->text);
         for (size_t r = 0; k->n_cols && r <= k->n_rows; r++) {
@@ -56,6 +52,15 @@ static void model_section(struct fc_buf *b, const char *name, const char *strate
         if (k->n_cols)
             fc_buf_putc(b, '\n');
     }
+}
+
+static void model_section(struct fc_buf *b, const char *name, const char *strategy,
+                          const struct fc_train_result *res, const struct fc_dataset *ds)
+{
+    fc_buf_printf(b, "## %s (%s)\n\n", name, strategy);
+    struct fc_report_blocks blocks;
+    fc_report_model_blocks(res, ds, &blocks);
+    fc_report_blocks_md(b, &blocks, 3);
     fc_report_blocks_free(&blocks);
 }
 

@@ -33,39 +33,63 @@ static char *sig4(double v)
     return fabs(v) >= 1e4 && fabs(v) < 1e15 ? fmt("%.0f", v) : fmt("%.4g", v);
 }
 
-/* A table of n_cols columns headed by the given names; rows are added with
- * row(). */
-static struct fc_report_block *table(struct fc_report_blocks *out, const char *heading,
-                                     size_t n_cols, ...)
+struct fc_report_block *fc_report_table_of(struct fc_report_blocks *out, const char *heading,
+                                           size_t n_cols, const char *const *names)
 {
     struct fc_report_block *k = add(out);
     k->heading = heading ? xstrdup(heading) : NULL;
     k->n_cols = n_cols;
     k->cells = xmalloc(n_cols * sizeof *k->cells);
-    va_list ap;
-    va_start(ap, n_cols);
     for (size_t c = 0; c < n_cols; c++)
-        k->cells[c] = xstrdup(va_arg(ap, const char *));
-    va_end(ap);
+        k->cells[c] = xstrdup(names[c]);
     return k;
 }
 
-/* Appends a row of k->n_cols cells, each already allocated (taken over). */
-static void row(struct fc_report_block *k, ...)
+void fc_report_row_of(struct fc_report_block *k, char **cells)
 {
     k->cells = xrealloc(k->cells, (k->n_rows + 2) * k->n_cols * sizeof *k->cells);
-    va_list ap;
-    va_start(ap, k);
-    for (size_t c = 0; c < k->n_cols; c++)
-        k->cells[(k->n_rows + 1) * k->n_cols + c] = va_arg(ap, char *);
-    va_end(ap);
+    memcpy(k->cells + (k->n_rows + 1) * k->n_cols, cells, k->n_cols * sizeof *cells);
     k->n_rows++;
 }
 
-static void text(struct fc_report_blocks *out, char *t)
+struct fc_report_block *fc_report_table(struct fc_report_blocks *out, const char *heading,
+                                        size_t n_cols, ...)
 {
-    add(out)->text = t;
+    const char **names = xmalloc((n_cols ? n_cols : 1) * sizeof *names);
+    va_list ap;
+    va_start(ap, n_cols);
+    for (size_t c = 0; c < n_cols; c++)
+        names[c] = va_arg(ap, const char *);
+    va_end(ap);
+    struct fc_report_block *k = fc_report_table_of(out, heading, n_cols, names);
+    free(names);
+    return k;
 }
+
+void fc_report_row(struct fc_report_block *k, ...)
+{
+    char **cells = xmalloc((k->n_cols ? k->n_cols : 1) * sizeof *cells);
+    va_list ap;
+    va_start(ap, k);
+    for (size_t c = 0; c < k->n_cols; c++)
+        cells[c] = va_arg(ap, char *);
+    va_end(ap);
+    fc_report_row_of(k, cells);
+    free(cells);
+}
+
+struct fc_report_block *fc_report_text(struct fc_report_blocks *out, const char *heading,
+                                       char *t)
+{
+    struct fc_report_block *k = add(out);
+    k->heading = heading ? xstrdup(heading) : NULL;
+    k->text = t;
+    return k;
+}
+
+#define table fc_report_table
+#define row fc_report_row
+#define text(out, t) fc_report_text(out, NULL, t)
 
 static int cmp_rmsse(const void *a, const void *b, void *arg)
 {

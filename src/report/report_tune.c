@@ -1,14 +1,14 @@
 /*
  * report_tune.c — a tuning study's report.md and report.html: settings,
  * best trial, optimisation history, the objective against each parameter,
- * and parameter importance.
+ * and parameter importance, as blocks (report.h) both reports render.
  *
  * Importance is the correlation ratio eta^2 of each parameter over the
  * complete trials: the share of the objective's variance between the
  * groups of the parameter's values (each choice, each integer when it takes
  * at most 10 values, else quintiles of the values), normalised to sum to 1
- * over the parameters. It is marginal (one parameter at a time, no
- * interactions), unlike Optuna's fANOVA.
+ * over the parameters, from 10 complete trials on. It is marginal (one
+ * parameter at a time, no interactions), unlike Optuna's fANOVA.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -64,7 +64,7 @@ static double eta2(const struct study_view *v, size_t d)
         if (v->t[i].state == FC_TRIAL_COMPLETE && isfinite(v->t[i].objective))
             p[m++] = (struct iv){v->t[i].x[d], v->t[i].objective};
     double r = NAN;
-    if (m >= 3) {
+    if (m >= 10) { /* fewer: a group of one or two each, eta^2 near 1 for anything */
         qsort(p, m, sizeof *p, cmp_iv);
         size_t distinct = 1;
         for (size_t i = 1; i < m; i++)
@@ -75,15 +75,12 @@ static double eta2(const struct study_view *v, size_t d)
             mean += p[i].y / (double)m;
         for (size_t i = 0; i < m; i++)
             total += (p[i].y - mean) * (p[i].y - mean);
-        /* groups: runs of equal values, or five rank bins */
+        /* groups: runs of equal values, or of equal quintile (rank i -> 5 i / m) */
         size_t b = 0;
         while (b < m) {
             size_t e = b + 1;
-            if (by_value)
-                while (e < m && p[e].x == p[b].x)
-                    e++;
-            else
-                e = ((b * 5 / m) + 1) * m / 5 > b + 1 ? ((b * 5 / m) + 1) * m / 5 : b + 1;
+            while (e < m && (by_value ? p[e].x == p[b].x : e * 5 / m == b * 5 / m))
+                e++;
             double gm = 0;
             for (size_t i = b; i < e; i++)
                 gm += p[i].y / (double)(e - b);
@@ -107,128 +104,121 @@ static void importance(struct study_view *v)
         v->importance[d] /= sum;
 }
 
-/* ---- report.md ---- */
+/* ---- the content, as blocks both reports render ---- */
 
-static void md_settings(struct fc_buf *b, const struct study_view *v)
+static void settings(struct fc_report_blocks *out, const struct study_view *v)
 {
     const cJSON *m = v->meta;
-    fc_buf_printf(b, "# Tuning study: %s (%s)\n\n", meta_str(m, "model"), meta_str(m, "strategy"));
-    fc_buf_printf(b, "- objective: mean %s over %.0f folds of %.0f %s periods (cutoffs",
-                  v->metric, meta_num(m, "folds"), meta_num(m, "fold_periods"),
-                  meta_str(m, "freq"));
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "fold_cutoffs"))
-        fc_buf_printf(b, " %s", cJSON_IsString(c) ? c->valuestring : "?");
-    fc_buf_printf(b, "), %s is better\n", v->sign < 0 ? "higher" : "lower");
-    fc_buf_printf(b, "- sampler: %s, seed %.0f, median pruning %s; %.0f trials asked\n",
-                  meta_str(m, "sampler"), meta_num(m, "seed"),
-                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "prune")) ? "on" : "off",
-                  meta_num(m, "trials"));
+    struct fc_buf c;
+    fc_buf_init(&c);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "fold_cutoffs"))
+        fc_buf_printf(&c, "%s%s", c.len ? " " : "", cJSON_IsString(it) ? it->valuestring : "?");
     size_t counts[5] = {0};
     for (size_t i = 0; i < v->n; i++)
         counts[v->t[i].state] += !v->t[i].abandoned;
-    fc_buf_printf(b, "- trials: %zu complete, %zu pruned, %zu failed, %zu running or queued\n\n",
-                  counts[FC_TRIAL_COMPLETE], counts[FC_TRIAL_PRUNED], counts[FC_TRIAL_FAILED],
-                  counts[FC_TRIAL_RUNNING] + counts[FC_TRIAL_WAITING]);
+    int prune = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "prune"));
+    struct fc_report_block *k = fc_report_table(out, NULL, 2, "setting", "value");
+    fc_report_row(k, xstrdup("objective"),
+                  fc_xasprintf("mean %s over %.0f folds of %.0f %s periods (cutoffs %s), %s is "
+                               "better",
+                               v->metric, meta_num(m, "folds"), meta_num(m, "fold_periods"),
+                               meta_str(m, "freq"), c.s ? c.s : "",
+                               v->sign < 0 ? "higher" : "lower"));
+    fc_report_row(k, xstrdup("sampler"),
+                  fc_xasprintf("%s, seed %.0f, median pruning %s", meta_str(m, "sampler"),
+                               meta_num(m, "seed"), prune ? "on" : "off"));
+    fc_report_row(k, xstrdup("trials"),
+                  fc_xasprintf("%.0f asked: %zu complete, %zu pruned, %zu failed, %zu running "
+                               "or queued",
+                               meta_num(m, "trials"), counts[FC_TRIAL_COMPLETE],
+                               counts[FC_TRIAL_PRUNED], counts[FC_TRIAL_FAILED],
+                               counts[FC_TRIAL_RUNNING] + counts[FC_TRIAL_WAITING]));
+    fc_buf_free(&c);
 }
 
-static void md_best(struct fc_buf *b, const struct study_view *v)
+static void best_trial(struct fc_report_blocks *out, const struct study_view *v)
 {
     const struct fc_trial *best = fc_trials_best(v->t, v->n);
-    fc_buf_puts(b, "## Best trial\n\n");
     if (!best) {
-        fc_buf_puts(b, "No trial completed.\n\n");
+        fc_report_text(out, "Best trial", xstrdup("No trial completed."));
         return;
     }
-    fc_buf_printf(b, "Trial %ld: %s %.6g (folds:", best->number, v->metric,
+    struct fc_buf t;
+    fc_buf_init(&t);
+    fc_buf_printf(&t, "Trial %ld: %s %.6g (folds:", best->number, v->metric,
                   v->sign * best->objective);
     for (size_t k = 0; k < best->n_folds; k++)
-        fc_buf_printf(b, " %.6g", v->sign * best->folds[k]);
-    fc_buf_puts(b, "). `forecast train --config best.json` retrains it on the whole training "
-                   "part and scores the test period.\n\n| parameter | value | searched |\n"
-                   "|---|---|---|\n");
+        fc_buf_printf(&t, " %.6g", v->sign * best->folds[k]);
+    fc_buf_puts(&t, "). forecast train --config best.json retrains it on the whole training "
+                    "part and scores the test period.");
+    fc_report_text(out, "Best trial", t.s);
+    struct fc_report_block *k = fc_report_table(out, NULL, 3, "parameter", "value", "searched");
     cJSON *space = fc_space_to_json(v->sp);
     for (size_t d = 0; d < v->sp->n; d++) {
         char val[256];
         fc_space_format(&v->sp->dims[d], best->x[d], 0, val, sizeof val);
-        char *range = cJSON_PrintUnformatted(
-            cJSON_GetObjectItemCaseSensitive(space, v->sp->dims[d].path));
-        fc_buf_printf(b, "| %s | %s | `%s` |\n", v->sp->dims[d].path, val, range);
-        free(range);
+        fc_report_row(k, xstrdup(v->sp->dims[d].path), xstrdup(val),
+                      cJSON_PrintUnformatted(
+                          cJSON_GetObjectItemCaseSensitive(space, v->sp->dims[d].path)));
     }
     cJSON_Delete(space);
-    fc_buf_puts(b, "\n");
 }
 
-static void md_importance(struct fc_buf *b, const struct study_view *v)
+static void importance_table(struct fc_report_blocks *out, const struct study_view *v)
 {
-    fc_buf_puts(b, "## Parameter importance\n\nThe share of the objective's variance over the "
-                   "complete trials that each parameter's value explains on its own "
-                   "(correlation ratio eta^2 over its choices, its integers when at most 10, "
-                   "else quintiles; normalised to sum to 1; marginal, interactions are not "
-                   "counted).\n\n| parameter | importance |\n|---|---|\n");
-    for (size_t d = 0; d < v->sp->n; d++) {
-        if (isfinite(v->importance[d]))
-            fc_buf_printf(b, "| %s | %.3f |\n", v->sp->dims[d].path, v->importance[d]);
-        else
-            fc_buf_printf(b, "| %s | n/a (fewer than 3 complete trials) |\n",
-                          v->sp->dims[d].path);
-    }
-    fc_buf_puts(b, "\n");
+    fc_report_text(out, "Parameter importance",
+                   xstrdup("The share of the objective's variance over the complete trials "
+                           "that each parameter's value explains on its own (correlation ratio "
+                           "eta^2 over its choices, its integers when at most 10, else "
+                           "quintiles; normalised to sum to 1; marginal, interactions are not "
+                           "counted)."));
+    struct fc_report_block *k = fc_report_table(out, NULL, 2, "parameter", "importance");
+    for (size_t d = 0; d < v->sp->n; d++)
+        fc_report_row(k, xstrdup(v->sp->dims[d].path),
+                      isfinite(v->importance[d])
+                          ? fc_xasprintf("%.3f", v->importance[d])
+                          : xstrdup("n/a (fewer than 10 complete trials)"));
 }
 
-static void md_history(struct fc_buf *b, const struct study_view *v)
+static char *num6(double v)
 {
-    fc_buf_printf(b, "## Trials\n\n| trial | state | %s | best so far | seconds |", v->metric);
+    return isfinite(v) ? fc_xasprintf("%.6g", v) : xstrdup("");
+}
+
+static void history(struct fc_report_blocks *out, const struct study_view *v)
+{
+    size_t nc = 5 + v->sp->n;
+    const char **names = xmalloc(nc * sizeof *names);
+    const char *fixed[] = {"trial", "state", v->metric, "best so far", "seconds"};
+    memcpy(names, fixed, sizeof fixed);
     for (size_t d = 0; d < v->sp->n; d++)
-        fc_buf_printf(b, " %s |", strrchr(v->sp->dims[d].path, '.') + 1);
-    fc_buf_puts(b, "\n|---|---|---|---|---|");
-    for (size_t d = 0; d < v->sp->n; d++)
-        fc_buf_puts(b, "---|");
-    fc_buf_puts(b, "\n");
+        names[5 + d] = strrchr(v->sp->dims[d].path, '.') + 1;
+    struct fc_report_block *k = fc_report_table_of(out, "Trials", nc, names);
+    free(names);
+    char **cells = xmalloc(nc * sizeof *cells);
     double best = INFINITY;
     for (size_t i = 0; i < v->n; i++) {
         const struct fc_trial *t = &v->t[i];
         if (t->state == FC_TRIAL_COMPLETE && t->objective < best)
             best = t->objective;
-        fc_buf_printf(b, "| %ld | %s%s | ", t->number, fc_trial_state_names[t->state],
-                      t->abandoned ? " (abandoned)" : "");
-        if (isfinite(t->objective))
-            fc_buf_printf(b, "%.6g", v->sign * t->objective);
-        fc_buf_puts(b, " | ");
-        if (isfinite(best))
-            fc_buf_printf(b, "%.6g", v->sign * best);
-        fc_buf_puts(b, " | ");
-        if (isfinite(t->duration))
-            fc_buf_printf(b, "%.1f", t->duration);
-        fc_buf_puts(b, " |");
+        cells[0] = fc_xasprintf("%ld", t->number);
+        cells[1] = fc_xasprintf("%s%s", fc_trial_state_names[t->state],
+                                t->abandoned ? " (abandoned)" : "");
+        cells[2] = num6(v->sign * t->objective);
+        cells[3] = num6(v->sign * best);
+        cells[4] = isfinite(t->duration) ? fc_xasprintf("%.1f", t->duration) : xstrdup("");
         for (size_t d = 0; d < v->sp->n; d++) {
             char val[256];
             fc_space_format(&v->sp->dims[d], t->x[d], 0, val, sizeof val);
-            fc_buf_printf(b, " %s |", val);
+            cells[5 + d] = xstrdup(val);
         }
-        fc_buf_puts(b, "\n");
+        fc_report_row_of(k, cells);
     }
-    fc_buf_puts(b, "\n");
+    free(cells);
 }
 
-/* ---- report.html: the same, with charts ---- */
-
-static void html_esc(struct fc_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<')
-            fc_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            fc_buf_puts(b, "&gt;");
-        else if (*s == '&')
-            fc_buf_puts(b, "&amp;");
-        else if (*s == '"')
-            fc_buf_puts(b, "&quot;");
-        else
-            fc_buf_putc(b, *s);
-    }
-}
+/* ---- report.html's charts ---- */
 
 /* a scatter of (x, y) points with an optional step line (best so far);
  * log_x: x on a log scale; labels: names of integer x positions (choices) */
@@ -267,9 +257,9 @@ static void svg_scatter(struct fc_buf *b, const struct scatter *s)
     fc_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                      "role=\"img\"><title>",
                   W, H);
-    html_esc(b, s->title);
+    fc_report_html_esc(b, s->title);
     fc_buf_printf(b, "</title><text x=\"%d\" y=\"16\" font-size=\"13\">", L);
-    html_esc(b, s->title);
+    fc_report_html_esc(b, s->title);
     fc_buf_printf(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
                      "fill=\"none\" stroke=\"#999\"/>",
                   L, T, pw, ph);
@@ -284,7 +274,7 @@ static void svg_scatter(struct fc_buf *b, const struct scatter *s)
             fc_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
                              "text-anchor=\"middle\">",
                           L + ((double)k - x0) / (x1 - x0) * pw, H - B + 14);
-            html_esc(b, s->labels[k]);
+            fc_report_html_esc(b, s->labels[k]);
             fc_buf_puts(b, "</text>");
         }
     } else {
@@ -298,11 +288,11 @@ static void svg_scatter(struct fc_buf *b, const struct scatter *s)
     }
     fc_buf_printf(b, "<text x=\"%.0f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
                   L + pw / 2, H - 8);
-    html_esc(b, s->xlabel);
+    fc_report_html_esc(b, s->xlabel);
     fc_buf_printf(b, "</text><text x=\"12\" y=\"%.0f\" font-size=\"11\" "
                      "transform=\"rotate(-90 12 %.0f)\" text-anchor=\"middle\">",
                   T + ph / 2, T + ph / 2);
-    html_esc(b, s->ylabel);
+    fc_report_html_esc(b, s->ylabel);
     fc_buf_puts(b, "</text>");
     for (size_t i = 0; i < s->n; i++)
         if (isfinite(s->y[i]))
@@ -320,61 +310,6 @@ static void svg_scatter(struct fc_buf *b, const struct scatter *s)
     fc_buf_puts(b, "</svg>\n");
 }
 
-/* markdown tables of the md report as HTML: a minimal converter of the
- * lines this file writes (headings, bullets, tables, paragraphs) */
-static void md_to_html(struct fc_buf *b, const char *md)
-{
-    int in_table = 0, in_list = 0;
-    const char *p = md;
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char *line = fc_xasprintf("%.*s", (int)len, p);
-        p += len + (e != NULL);
-        int table = line[0] == '|', list = strncmp(line, "- ", 2) == 0;
-        if (in_table && !table)
-            fc_buf_puts(b, "</table>\n");
-        if (in_list && !list)
-            fc_buf_puts(b, "</ul>\n");
-        if (table && strncmp(line, "|---", 4) == 0) {
-            free(line);
-            continue;
-        }
-        if (table) {
-            fc_buf_puts(b, in_table ? "<tr>" : "<table><tr>");
-            char *save = NULL;
-            for (char *c = strtok_r(line + 1, "|", &save); c; c = strtok_r(NULL, "|", &save)) {
-                fc_buf_puts(b, in_table ? "<td>" : "<th>");
-                while (*c == ' ')
-                    c++;
-                html_esc(b, c);
-                fc_buf_puts(b, in_table ? "</td>" : "</th>");
-            }
-            fc_buf_puts(b, "</tr>\n");
-        } else if (list) {
-            fc_buf_puts(b, in_list ? "<li>" : "<ul><li>");
-            html_esc(b, line + 2);
-            fc_buf_puts(b, "</li>\n");
-        } else if (strncmp(line, "## ", 3) == 0 || strncmp(line, "# ", 2) == 0) {
-            int h = line[1] == '#' ? 2 : 1;
-            fc_buf_printf(b, "<h%d>", h);
-            html_esc(b, line + h + 1);
-            fc_buf_printf(b, "</h%d>\n", h);
-        } else if (*line) {
-            fc_buf_puts(b, "<p>");
-            html_esc(b, line);
-            fc_buf_puts(b, "</p>\n");
-        }
-        in_table = table;
-        in_list = list;
-        free(line);
-    }
-    if (in_table)
-        fc_buf_puts(b, "</table>\n");
-    if (in_list)
-        fc_buf_puts(b, "</ul>\n");
-}
-
 static void html_charts(struct fc_buf *b, const struct study_view *v)
 {
     size_t n = v->n;
@@ -384,9 +319,7 @@ static void html_charts(struct fc_buf *b, const struct study_view *v)
     double best = INFINITY;
     for (size_t i = 0; i < n; i++) {
         const struct fc_trial *t = &v->t[i];
-        double m = 0;
-        for (size_t k = 0; k < t->n_folds; k++)
-            m += t->folds[k] / (double)t->n_folds;
+        double m = fc_folds_mean(t->folds, t->n_folds);
         x[i] = (double)t->number;
         y[i] = t->state == FC_TRIAL_COMPLETE ? v->sign * t->objective
                : t->state == FC_TRIAL_PRUNED && t->n_folds ? v->sign * m
@@ -434,35 +367,34 @@ int fc_report_tune(const char *dir, const cJSON *meta, const struct fc_space *sp
     v.sign = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "higher_better")) ? -1 : 1;
     v.importance = xcalloc(sp->n ? sp->n : 1, sizeof *v.importance);
     importance(&v);
+    struct fc_report_blocks head = {0}, trials = {0};
+    settings(&head, &v);
+    best_trial(&head, &v);
+    importance_table(&head, &v);
+    history(&trials, &v);
+    char *title = fc_xasprintf("Tuning study: %s (%s)", meta_str(meta, "model"),
+                               meta_str(meta, "strategy"));
     struct fc_buf md, html;
     fc_buf_init(&md);
     fc_buf_init(&html);
-    md_settings(&md, &v);
-    md_best(&md, &v);
-    md_importance(&md, &v);
-    md_history(&md, &v);
-    fc_buf_puts(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                       "<title>tuning study</title><style>body{font-family:sans-serif;"
-                       "max-width:1000px;margin:2em auto}table{border-collapse:collapse}"
-                       "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}"
-                       "</style></head><body>\n");
-    /* the settings, best trial and importance as in report.md; then charts;
-     * then the trials */
-    const char *trials = strstr(md.s, "## Trials");
-    char *head = fc_xasprintf("%.*s", (int)(trials ? (size_t)(trials - md.s) : md.len),
-                              md.s);
-    md_to_html(&html, head);
-    free(head);
+    fc_buf_printf(&md, "# %s\n\n", title);
+    fc_report_blocks_md(&md, &head, 2);
+    fc_report_blocks_md(&md, &trials, 2);
+    /* the same blocks, with the charts before the trials */
+    fc_report_html_head(&html, title);
+    fc_report_blocks_html(&html, &head, 2);
     html_charts(&html, &v);
-    if (trials)
-        md_to_html(&html, trials);
+    fc_report_blocks_html(&html, &trials, 2);
     fc_buf_puts(&html, "</body></html>\n");
     char *pm = fc_xasprintf("%s/report.md", dir), *ph = fc_xasprintf("%s/report.html", dir);
     int rc = fc_write_atomic(pm, md.s, md.len) || fc_write_atomic(ph, html.s, html.len);
     free(pm);
     free(ph);
+    free(title);
     fc_buf_free(&md);
     fc_buf_free(&html);
+    fc_report_blocks_free(&head);
+    fc_report_blocks_free(&trials);
     free(v.importance);
     return rc ? -1 : 0;
 }

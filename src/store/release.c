@@ -6,7 +6,7 @@
  * temporary directory where the manifests are verified and the models
  * loaded.
  */
-#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "forecast/store/release.h"
 
 #include <archive.h>
@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -643,14 +642,6 @@ static int check_sums(const char *archive, const char *top, const struct rfiles 
     return rc;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int extract(const char *archive, const char *top, const struct rfiles *fs,
                    struct fc_release *r)
 {
@@ -795,8 +786,12 @@ int fc_release_open(const char *archive, struct fc_release *r)
 
 void fc_release_close(struct fc_release *r)
 {
-    if (r->tmp)
-        nftw(r->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (r->tmp) { /* best effort: the error being reported, if any, stays */
+        char keep[sizeof fc_last_error];
+        memcpy(keep, fc_last_error, sizeof keep);
+        fc_remove_tree(r->tmp);
+        memcpy(fc_last_error, keep, sizeof keep);
+    }
     free(r->archive);
     free(r->tmp);
     free(r->top);

@@ -167,61 +167,65 @@ static void expected_value(const struct fc_param_spec *s, char *buf, size_t n)
 }
 
 /* the parameter a path names, among the model and its members */
-static const struct fc_param_spec *find_param(const char *key,
-                                              const struct fc_model_ops *const *ops, size_t n_ops)
+/* the model of a path "models.<model>.<param>" among ops (NULL: none), and
+ * where its parameter name starts */
+static const struct fc_model_ops *path_model(const char *key,
+                                             const struct fc_model_ops *const *ops,
+                                             size_t n_ops, const char **param)
 {
-    if (strncmp(key, "models.", 7) != 0)
-        return NULL;
-    const char *m = key + 7, *dot = strchr(m, '.');
-    if (!dot)
-        return NULL;
-    for (size_t i = 0; i < n_ops; i++) {
-        if (strlen(ops[i]->name) != (size_t)(dot - m) ||
-            strncmp(ops[i]->name, m, (size_t)(dot - m)) != 0)
-            continue;
-        for (size_t k = 0; k < ops[i]->n_params; k++)
-            if (strcmp(ops[i]->params[k].name, dot + 1) == 0)
-                return &ops[i]->params[k];
-    }
+    const char *m = key + 7, *dot = strncmp(key, "models.", 7) == 0 ? strchr(m, '.') : NULL;
+    for (size_t i = 0; dot && i < n_ops; i++)
+        if (strlen(ops[i]->name) == (size_t)(dot - m) &&
+            strncmp(ops[i]->name, m, (size_t)(dot - m)) == 0) {
+            *param = dot + 1;
+            return ops[i];
+        }
     return NULL;
 }
 
+/* the parameter a path names, among the model and its members */
+static const struct fc_param_spec *find_param(const char *key,
+                                              const struct fc_model_ops *const *ops, size_t n_ops)
+{
+    const char *name;
+    const struct fc_model_ops *m = path_model(key, ops, n_ops, &name);
+    for (size_t k = 0; m && k < m->n_params; k++)
+        if (strcmp(m->params[k].name, name) == 0)
+            return &m->params[k];
+    return NULL;
+}
+
+/* an unknown path: the nearest parameter of its model, else the nearest path */
 static int unknown_path(const struct where *w, const char *key,
                         const struct fc_model_ops *const *ops, size_t n_ops)
 {
-    const char *names[512];
-    char *paths[512];
-    size_t n = 0;
-    for (size_t i = 0; i < n_ops; i++)
-        for (size_t k = 0; k < ops[i]->n_params && n < 512; k++, n++) {
-            paths[n] = fc_xasprintf("models.%s.%s", ops[i]->name, ops[i]->params[k].name);
-            names[n] = paths[n];
-        }
-    const char *s = fc_suggest(key, names, n);
-    /* models.<model>.<typo>: the nearest of that model's parameters */
-    const char *dot = strncmp(key, "models.", 7) == 0 ? strchr(key + 7, '.') : NULL;
-    for (size_t i = 0; i < n_ops && dot && !s; i++) {
-        if (strlen(ops[i]->name) != (size_t)(dot - key - 7) ||
-            strncmp(ops[i]->name, key + 7, (size_t)(dot - key - 7)) != 0)
-            continue;
-        const char *pn[256];
-        size_t np = 0;
-        for (size_t k = 0; k < ops[i]->n_params && np < 256; k++)
-            pn[np++] = ops[i]->params[k].name;
-        const char *near = fc_suggest(dot + 1, pn, np);
-        for (size_t k = 0; near && k < n; k++)
-            if (strlen(paths[k]) == (size_t)(dot - key + 1) + strlen(near) &&
-                strncmp(paths[k], key, (size_t)(dot - key + 1)) == 0 &&
-                strcmp(paths[k] + (dot - key + 1), near) == 0)
-                s = paths[k];
+    const char *names[512], *name;
+    char *paths[512], *near = NULL;
+    size_t n = 0, n_paths = 0;
+    const struct fc_model_ops *m = path_model(key, ops, n_ops, &name);
+    if (m) {
+        for (size_t k = 0; k < m->n_params && n < 512; k++)
+            names[n++] = m->params[k].name;
+        const char *s = fc_suggest(name, names, n);
+        near = s ? fc_xasprintf("models.%s.%s", m->name, s) : NULL;
+    } else {
+        for (size_t i = 0; i < n_ops; i++)
+            for (size_t k = 0; k < ops[i]->n_params && n_paths < 512; k++, n_paths++) {
+                paths[n_paths] =
+                    fc_xasprintf("models.%s.%s", ops[i]->name, ops[i]->params[k].name);
+                names[n_paths] = paths[n_paths];
+            }
+        const char *s = fc_suggest(key, names, n_paths);
+        near = s ? xstrdup(s) : NULL;
     }
-    int rc = s ? bad_dim(w, key, "unknown path; did you mean \"%s\"? (a parameter of %s: "
-                                 "models.%s.<name>, forecast describe %s lists them)",
-                         s, ops[0]->name, ops[0]->name, ops[0]->name)
-               : bad_dim(w, key, "unknown path; expected models.%s.<name>, a parameter of %s "
-                                 "(forecast describe %s lists them)",
-                         ops[0]->name, ops[0]->name, ops[0]->name);
-    for (size_t i = 0; i < n; i++)
+    int rc = near ? bad_dim(w, key, "unknown path; did you mean \"%s\"? (a parameter of %s: "
+                                    "models.%s.<name>, forecast describe %s lists them)",
+                            near, ops[0]->name, ops[0]->name, ops[0]->name)
+                  : bad_dim(w, key, "unknown path; expected models.%s.<name>, a parameter of %s "
+                                    "(forecast describe %s lists them)",
+                            ops[0]->name, ops[0]->name, ops[0]->name);
+    free(near);
+    for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     return rc;
 }
@@ -428,12 +432,8 @@ void fc_space_format(const struct fc_dim *d, double x, int exact, char *buf, siz
         snprintf(buf, n, "%.0f", x);
     } else if (!exact) {
         snprintf(buf, n, "%.6g", x);
-    } else { /* the shortest text that reads back as x */
-        for (int digits = 15; digits <= 17; digits++) {
-            snprintf(buf, n, "%.*g", digits, x);
-            if (strtod(buf, NULL) == x)
-                break;
-        }
+    } else {
+        fc_format_exact(x, buf, n);
     }
 }
 

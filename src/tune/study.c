@@ -392,11 +392,8 @@ static int new_trial(struct fc_study *st, const struct fc_space *sp, fc_study_sa
         if (t[i].state == FC_TRIAL_COMPLETE) {
             obs[n_obs++] = (struct fc_trial_obs){t[i].x, t[i].objective, 0, (int)t[i].n_folds};
         } else if (t[i].state == FC_TRIAL_PRUNED) { /* its mean at its last fold */
-            double m = 0;
-            for (size_t k = 0; k < t[i].n_folds; k++)
-                m += t[i].folds[k] / (double)t[i].n_folds;
-            obs[n_obs++] = (struct fc_trial_obs){t[i].x, t[i].n_folds ? m : NAN, 1,
-                                                 (int)t[i].n_folds};
+            obs[n_obs++] = (struct fc_trial_obs){t[i].x, fc_folds_mean(t[i].folds, t[i].n_folds),
+                                                 1, (int)t[i].n_folds};
         }
     }
     long next = n ? t[n - 1].number + 1 : 0;
@@ -521,6 +518,14 @@ int fc_study_tell(struct fc_study *st, long number, enum fc_trial_state state,
     sqlite3_finalize(s);
     free(fs);
     return rc;
+}
+
+double fc_folds_mean(const double *folds, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += folds[i];
+    return n ? s / (double)n : NAN;
 }
 
 int fc_study_trials(struct fc_study *st, struct fc_trial **out, size_t *n_out)

@@ -17,21 +17,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double mean_of(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return n ? s / (double)n : NAN;
-}
-
 int fc_median_prune(const struct fc_trial *t, size_t n, size_t k, double mean, size_t startup)
 {
     double *v = xmalloc((n ? n : 1) * sizeof *v);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (t[i].state == FC_TRIAL_COMPLETE && t[i].n_folds > k)
-            v[m++] = mean_of(t[i].folds, k + 1);
+            v[m++] = fc_folds_mean(t[i].folds, k + 1);
     int prune = 0;
     if (m >= startup && m > 0) {
         qsort(v, m, sizeof *v, cmp_double);
@@ -125,7 +117,7 @@ static int run_trial(const struct fc_tuner *t, long number, const double *x)
             free(folds);
             return -1;
         }
-        int stop = fc_median_prune(all, n, k, mean_of(folds, k + 1), t->prune_startup);
+        int stop = fc_median_prune(all, n, k, fc_folds_mean(folds, k + 1), t->prune_startup);
         fc_trials_free(all, n);
         if (stop) {
             state = FC_TRIAL_PRUNED;
@@ -133,7 +125,7 @@ static int run_trial(const struct fc_tuner *t, long number, const double *x)
             break;
         }
     }
-    double objective = state == FC_TRIAL_COMPLETE ? mean_of(folds, t->n_folds) : NAN;
+    double objective = state == FC_TRIAL_COMPLETE ? fc_folds_mean(folds, t->n_folds) : NAN;
     int rc = fc_study_tell(t->study, number, state, folds, k, objective, error);
     if (rc == 0) {
         char what[512];
@@ -141,7 +133,7 @@ static int run_trial(const struct fc_tuner *t, long number, const double *x)
             snprintf(what, sizeof what, "complete: %.6g", t->sign * objective);
         else if (state == FC_TRIAL_PRUNED)
             snprintf(what, sizeof what, "pruned after fold %zu (mean %.6g)", k,
-                     t->sign * mean_of(folds, k));
+                     t->sign * fc_folds_mean(folds, k));
         else
             snprintf(what, sizeof what, "failed: %s", error);
         progress(t, number, what);

@@ -104,6 +104,8 @@ void fc_buf_printf(struct fc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append a double as %.17g, or an empty string for NaN. */
 void fc_buf_put_double(struct fc_buf *b, double v);
+/* v as the shortest %g text (15 to 17 digits) that reads back as v. */
+void fc_format_exact(double v, char *buf, size_t n);
 /* Append a CSV field, quoted when it contains , " or newline. */
 void fc_buf_put_csv_field(struct fc_buf *b, const char *s);
 /* Appends one id value to a series key: values are joined by ':', and a

@@ -41,6 +41,26 @@ struct fc_report_blocks {
 void fc_report_model_blocks(const struct fc_train_result *res, const struct fc_dataset *ds,
                             struct fc_report_blocks *out);
 void fc_report_blocks_free(struct fc_report_blocks *out);
+/* Building blocks: a table of n_cols columns headed by the given names
+ * (copied), whose rows fc_report_row appends (n_cols cells, each allocated,
+ * taken over); a paragraph (t taken over) under an optional heading. */
+struct fc_report_block *fc_report_table(struct fc_report_blocks *out, const char *heading,
+                                        size_t n_cols, ...);
+void fc_report_row(struct fc_report_block *k, ...);
+/* The same with the names and cells in arrays (cells taken over, not the array). */
+struct fc_report_block *fc_report_table_of(struct fc_report_blocks *out, const char *heading,
+                                           size_t n_cols, const char *const *names);
+void fc_report_row_of(struct fc_report_block *k, char **cells);
+struct fc_report_block *fc_report_text(struct fc_report_blocks *out, const char *heading,
+                                       char *t);
+/* Blocks as Markdown (report_md.c) and as HTML (report_html.c), headings at
+ * level (## for 2). */
+struct fc_buf;
+void fc_report_blocks_md(struct fc_buf *b, const struct fc_report_blocks *k, int level);
+void fc_report_blocks_html(struct fc_buf *b, const struct fc_report_blocks *k, int level);
+/* report.html's head (its style, the title as <h1>) and text escaped for HTML. */
+void fc_report_html_head(struct fc_buf *b, const char *title);
+void fc_report_html_esc(struct fc_buf *b, const char *s);
 
 /* ---- report.html: the same content as report.md plus charts (inline SVG
  * written by report_html.c; one self-contained file, readable offline) ---- */

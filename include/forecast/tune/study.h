@@ -86,6 +86,9 @@ int fc_study_report(struct fc_study *st, long number, const double *folds, size_
 /* Finishes a trial: state, fold values, objective, error (NULL: none). */
 int fc_study_tell(struct fc_study *st, long number, enum fc_trial_state state,
                   const double *folds, size_t n_folds, double objective, const char *error);
+/* The mean of a trial's first n fold values (NAN for none): a complete
+ * trial's objective, a pruned one's value where it stopped. */
+double fc_folds_mean(const double *folds, size_t n);
 /* Every trial, in number order. */
 int fc_study_trials(struct fc_study *st, struct fc_trial **out, size_t *n);
 void fc_trials_free(struct fc_trial *t, size_t n);
