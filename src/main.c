@@ -9,6 +9,10 @@
 #include "forecast/cli/cli.h"
 #include "forecast/core/util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static void print_main_usage(FILE *out)
 {
     fprintf(out, "usage: forecast [--version] [--help] <command> [<args>]\n\n"
@@ -50,5 +54,12 @@ int main(int argc, char **argv)
      * command is printed here (a command may have reported causes first) */
     if (rc == FC_EXIT_FAILURE || rc == FC_EXIT_USAGE)
         fc_error_report();
+#if defined(__SANITIZE_ADDRESS__)
+    /* the leak check now, while the library thread pools (libtorch's) wait
+     * idle, rather than at exit, when they are torn down: there
+     * LeakSanitizer's tracer crashed on threads being destroyed (Makefile) */
+    fflush(NULL);
+    __lsan_do_leak_check();
+#endif
     return rc;
 }

@@ -248,6 +248,59 @@ static void same_dataset(const struct fc_dataset *a, const struct fc_dataset *b)
     ck_assert_int_eq(fc_dataset_find_series(b, a->series_key[0]), 0);
 }
 
+/* fc_dataset_keep_series: the kept series' rows of every column, in order,
+ * from the parsed data and from the cache (whose mapping it lets go) */
+static void check_kept(struct fc_dataset *ds)
+{
+    ck_assert_uint_eq(ds->n_series, 2);
+    ck_assert_uint_eq(ds->n_rows, 3);
+    ck_assert_str_eq(ds->series_key[0], "A:1");
+    ck_assert_str_eq(ds->series_key[1], "C:3");
+    ck_assert_str_eq(ds->series_parts[1][1], "3");
+    ck_assert_int_eq(fc_dataset_find_series(ds, "C:3"), 1);
+    ck_assert_int_eq(fc_dataset_find_series(ds, "B:2"), -1);
+    ck_assert_uint_eq(ds->series_start[1], 2);
+    ck_assert_uint_eq(ds->series_len[1], 1);
+    /* A:1 on 2015-01-01 and -02 (sales 1, 2), C:3 on 2015-01-01 (sales 5) */
+    ck_assert(ds->target[0] == 1 && ds->target[1] == 2 && ds->target[2] == 5);
+    ck_assert_int_eq(ds->date[0], 16436);
+    ck_assert_int_eq(ds->date[1], 16437);
+    ck_assert_int_eq(ds->date[2], 16436);
+    ck_assert(ds->features[0][0] == 1.5f && ds->features[0][2] == 3.5f);
+    ck_assert(ds->features[1][1] == 1 && isnan(ds->features[2][2]));
+    ck_assert(ds->series[0] == 0 && ds->series[1] == 0 && ds->series[2] == 1);
+    ck_assert_str_eq(ds->feature_names[1], "promo");
+    ck_assert_uint_eq(strlen(ds->sha256), 64);
+}
+
+START_TEST(test_keep_series)
+{
+    char *p = test_write(dir, "k.csv",
+                         HEADER "2015-01-02,A,1,x,2,1.5,1,0\n"
+                                "2015-01-01,B,2,x,9,9,9,9\n"
+                                "2015-01-01,C,3,x,5,3.5,0,NA\n"
+                                "2015-01-01,A,1,x,1,1.5,0,0\n"
+                                "2015-01-02,B,2,x,9,9,9,9\n");
+    struct fc_data_spec s = spec_for(p);
+    s.cache = 1;
+    unsigned char keep[3] = {1, 0, 1};
+    struct fc_dataset *ds = fc_dataset_open(&s, 1);
+    ck_assert_ptr_nonnull(ds);
+    ck_assert_str_eq(ds->series_key[1], "B:2");
+    fc_dataset_cache_store(&s, 1, ds);
+    ds = fc_dataset_keep_series(ds, keep);
+    check_kept(ds);
+    fc_dataset_free(ds);
+    ds = fc_dataset_open(&s, 1);
+    ck_assert(ds->from_cache);
+    ds = fc_dataset_keep_series(ds, keep);
+    ck_assert_ptr_null(ds->map);
+    check_kept(ds);
+    fc_dataset_free(ds);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_binary_cache)
 {
     const char *text = HEADER "2015-01-02,FOODS_3_090,CA_3,a,3,1.5,0,NA\n"
@@ -540,6 +593,7 @@ Suite *suite_dataset(void)
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_predict_without_target);
     tcase_add_test(tc, test_binary_cache);
+    tcase_add_test(tc, test_keep_series);
     tcase_add_test(tc, test_cache_train_and_predict);
     tcase_add_test(tc, test_gzip_input);
     suite_add_tcase(s, tc);

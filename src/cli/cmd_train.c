@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forecast/cli/cli.h"
+#include "forecast/cli/train_distributed.h"
 #include "forecast/cli/train_run.h"
 #include "forecast/core/util.h"
 
@@ -37,6 +38,9 @@ static const struct fc_opt train_opts[] = {
     {"resume", "DIR", "continue the interrupted run DIR, keeping its verified outputs"},
     {"shard", "K/N", "train shard K of N of the series (K from SLURM_ARRAY_TASK_ID or "
                      "JOB_COMPLETION_INDEX when only N is given)"},
+    {"distributed", NULL, "train the combined XGBoost model with other workers through "
+                          "XGBoost's collective, each loading the series its rank owns (see "
+                          "scripts/distributed-local.sh)"},
     {"plot-sku", "KEY", "plot this series in report.html (repeatable; default: the best, the "
                         "worst and the largest)"},
     {"no-cache", NULL, "neither read nor write the binary cache of the data"},
@@ -77,7 +81,8 @@ int fc_train_overrides(const char *cmd, const struct fc_args *a, const char **co
             if (fc_override_parse_set(it->value, &ov[n]))
                 goto fail;
             n++;
-        } else if (strcmp(name, "resume") == 0 || strcmp(name, "shard") == 0) {
+        } else if (strcmp(name, "resume") == 0 || strcmp(name, "shard") == 0 ||
+                   strcmp(name, "distributed") == 0) {
             continue; /* handled by the caller */
         } else if (strcmp(name, "quiet") == 0) {
             fc_verbosity = 0;
@@ -242,6 +247,7 @@ static int cmd_train(int argc, char **argv)
     struct fc_train_run R;
     fc_train_run_init(&R);
     const char *shard = NULL;
+    int distributed = 0;
     for (size_t i = 0; i < a.n; i++) {
         if (!a.items[i].opt)
             continue;
@@ -249,15 +255,32 @@ static int cmd_train(int argc, char **argv)
             R.resume_dir = a.items[i].value;
         else if (strcmp(a.items[i].opt->name, "shard") == 0)
             shard = a.items[i].value;
+        else if (strcmp(a.items[i].opt->name, "distributed") == 0)
+            distributed = 1;
     }
     rc = FC_EXIT_USAGE;
-    if (fc_train_overrides("train", &a, &R.config_file, &R.ov, &R.n_ov) == 0 &&
-        (!shard || parse_shard(shard, &R.shard_k, &R.shard_n) == 0) &&
-        fc_train_run_inputs(&R) == 0) {
-        rc = fc_train_run_open(&R, argc, argv);
-        if (rc == FC_EXIT_OK)
-            rc = fc_train_run_models(&R, &train_planner);
+    /* a distributed worker joins the others first: from there on, whatever
+     * fails on one worker fails on all */
+    if (distributed && (shard || R.resume_dir)) {
+        fc_error("--distributed cannot go with %s", shard ? "--shard" : "--resume");
+        goto out;
     }
+    if (distributed && fc_train_dist_start(&R))
+        goto out;
+    int ok = fc_train_overrides("train", &a, &R.config_file, &R.ov, &R.n_ov) == 0 &&
+             (!shard || parse_shard(shard, &R.shard_k, &R.shard_n) == 0) &&
+             fc_train_run_inputs(&R) == 0;
+    if (distributed && fc_train_dist_agree(&R, ok))
+        ok = 0;
+    if (ok) {
+        rc = fc_train_run_open(&R, argc, argv);
+        if (distributed && fc_train_dist_opened(&R, rc == FC_EXIT_OK))
+            rc = rc == FC_EXIT_OK ? FC_EXIT_FAILURE : rc;
+        else if (rc == FC_EXIT_OK)
+            rc = fc_train_run_models(&R, distributed ? &fc_train_dist_planner : &train_planner);
+    }
+    rc = fc_train_dist_end(&R, rc);
+out:
     fc_train_run_free(&R);
     fc_args_free(&a);
     return rc;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "forecast/cli/train_distributed.h"
 #include "forecast/core/hash.h"
 #include "forecast/data/cache.h"
 #include "forecast/data/derive.h"
@@ -47,6 +48,8 @@ static void window_free(struct fc_train_window *W)
 
 void fc_train_run_free(struct fc_train_run *R)
 {
+    if (R->scratch && R->run_dir) /* a distributed worker's own temporary run */
+        fc_remove_tree(R->run_dir);
     for (size_t k = 0; k < R->n_res; k++) {
         fc_train_result_free(&R->res[k]);
         free(R->model_dirs[k]);
@@ -92,6 +95,10 @@ static int config_from_run(struct fc_train_run *R)
         return -1;
     R->path = fc_run_file(dir);
     R->config_file = R->path;
+    if (cJSON_GetObjectItemCaseSensitive(R->old_run, "distributed"))
+        return fc_error("%s %s: a distributed run is not resumed; train it again with "
+                        "--distributed",
+                        why, dir);
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(R->old_run, "shards");
     if (cJSON_IsNumber(sh) && !R->shard_n && !R->merge)
         return fc_error("--resume %s: a sharded run; resume one shard with --resume DIR "
@@ -304,7 +311,8 @@ static int load_data(struct fc_train_run *R)
                 ds->n_dropped);
     if ((R->place && R->place(R)) || prepare_windows(R))
         return -1;
-    for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
+    ds = R->ds; /* the place hook may have kept some series only */
+    for (size_t i = 0; i < R->cfg.n_plot_skus && !R->dist; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
             return fc_error("report.plot_series: series \"%s\" is not in %s",
                             R->cfg.plot_skus[i], ds->path);
@@ -319,6 +327,19 @@ static int choose_run_dir(struct fc_train_run *R)
         const char *slash = strrchr(R->own_dir, '/');
         R->id = xstrdup(slash && slash[1] ? slash + 1 : R->own_dir);
         R->run_dir = xstrdup(R->own_dir);
+        return 0;
+    }
+    if (R->scratch) { /* a distributed worker other than rank 0 */
+        const char *tmp = getenv("TMPDIR");
+        R->id = xstrdup("worker");
+        R->run_dir = fc_xasprintf("%s/forecast-worker-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(R->run_dir)) {
+            int e = errno;
+            free(R->run_dir);
+            R->run_dir = NULL;
+            return fc_error("--distributed: cannot make a temporary directory: %s",
+                            strerror(e));
+        }
         return 0;
     }
     if (R->resume_dir) {
@@ -407,7 +428,12 @@ static int write_categories(struct fc_train_run *R)
 
 int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
 {
-    fc_dataset_cache_store(&R->cfg.data, 1, R->ds);
+    if (R->scratch) { /* nothing of the run is written here */
+        R->run = fc_run_new(R->id, &R->cfg, R->ds, &R->W->sp, argc, argv);
+        return FC_EXIT_OK;
+    }
+    if (!R->dist) /* a distributed worker holds its share of the data only */
+        fc_dataset_cache_store(&R->cfg.data, 1, R->ds);
     if (fc_mkdir_p(R->cfg.out_dir) && !R->resume_dir)
         return FC_EXIT_FAILURE;
     if (mkdir(R->run_dir, 0777) != 0 && errno != EEXIST) {
@@ -433,6 +459,8 @@ int fc_train_run_open(struct fc_train_run *R, int argc, char **argv)
         fc_run_set(R->run, "created", created->valuestring);
     if (R->W->sp.n_test == 0)
         cJSON_AddBoolToObject(R->run, "production", 1);
+    if (R->dist)
+        fc_train_dist_record(R, R->run);
     if (R->cfg.split.windows) {
         cJSON *wa = cJSON_AddArrayToObject(R->run, "windows");
         for (size_t w = 0; w < R->n_win; w++) {
@@ -556,6 +584,8 @@ static int train_model(struct fc_train_run *R, size_t k, const struct fc_train_p
 
 static int report_failure(struct fc_train_run *R)
 {
+    if (R->scratch) /* rank 0 marks the run */
+        return FC_EXIT_FAILURE;
     fc_run_set(R->run, "status", "failed");
     cJSON_AddStringToObject(R->run, "error", fc_last_error);
     fc_error_report(); /* the cause, then what became of the run */
@@ -574,20 +604,24 @@ static int report_failure(struct fc_train_run *R)
 static int finish(struct fc_train_run *R)
 {
     fc_run_set(R->run, "status", R->failed ? "partial" : "completed");
+    const struct fc_dataset *ds = R->all_ds ? R->all_ds : R->ds;
+    const struct fc_split *sp = R->all_sp ? R->all_sp : &R->W->sp;
+    if (R->all_sp)
+        fc_run_set_split(R->run, ds, sp);
     char *md = fc_xasprintf("%s/report.md", R->run_dir);
     char *html = fc_xasprintf("%s/report.html", R->run_dir);
-    int bad = fc_report_write(md, R->run, &R->cfg, R->ds, &R->W->sp, R->res, R->n_res) ||
-              fc_report_html_run(html, R->run, &R->cfg, R->ds, &R->W->sp, R->res, R->n_res,
+    int bad = fc_report_write(md, R->run, &R->cfg, ds, sp, R->res, R->n_res) ||
+              fc_report_html_run(html, R->run, &R->cfg, ds, sp, R->res, R->n_res,
                                  R->cfg.plot_skus, R->cfg.n_plot_skus) ||
               fc_write_json(R->path, R->run);
     free(md);
     free(html);
     if (bad)
         return FC_EXIT_FAILURE;
-    for (size_t k = 0; k < R->n_res && R->W->sp.n_test == 0; k++)
+    for (size_t k = 0; k < R->n_res && sp->n_test == 0; k++)
         fc_info(1, "%s (%s): fitted on every row (a production run: nothing scored)",
                 R->cfg.models[k].ops->name, fc_strategy_name(R->cfg.strategy));
-    for (size_t k = 0; k < R->n_res && R->W->sp.n_test; k++) {
+    for (size_t k = 0; k < R->n_res && sp->n_test; k++) {
         const struct fc_metrics *m = R->res[k].metrics;
         fc_info(1, "%s (%s): %zu series, WRMSSE %.4f, RMSE %.4f%s", R->cfg.models[k].ops->name,
                 fc_strategy_name(R->cfg.strategy),
@@ -625,6 +659,10 @@ int fc_train_run_models(struct fc_train_run *R, const struct fc_train_planner *p
             R->pred_s += R->res[k].predict_seconds;
         }
         record_model(R, k, models);
+    }
+    if (rc == 1 && R->dist) {
+        fc_info(1, "this worker's part is done; rank 0 writes the run");
+        return FC_EXIT_OK;
     }
     if (rc == 1) {
         fc_info(1, "shard %d/%d of %s done (%zu series failed); when every shard is done: "

@@ -1042,3 +1042,110 @@ long fc_dataset_find_series(const struct fc_dataset *ds, const char *key)
 {
     return fc_strmap_get(&ds->key_index, key);
 }
+
+/* one column's kept rows (runs of rows, series by series) */
+static void *keep_rows(const void *col, size_t width, const struct fc_dataset *ds,
+                       const unsigned char *keep, size_t n_rows)
+{
+    if (!col)
+        return NULL;
+    char *out = xmalloc((n_rows ? n_rows : 1) * width), *w = out;
+    for (size_t s = 0; s < ds->n_series; s++)
+        if (keep[s]) {
+            memcpy(w, (const char *)col + ds->series_start[s] * width,
+                   ds->series_len[s] * width);
+            w += ds->series_len[s] * width;
+        }
+    return out;
+}
+
+/* A column copied: let the whole one go at once (freed, or its mapped pages
+ * dropped), so that the copy needs about one column more than what is
+ * kept. Returns NULL, for the caller's pointer when it was freed, else col. */
+static void *let_go(const struct fc_dataset *ds, void *col, size_t width)
+{
+    const char *c = col, *lo = ds->map_lo;
+    if (!c)
+        return NULL;
+    if (lo && c >= lo && c <= lo + ds->map_span) {
+        fc_release_pages(c, ds->n_rows * width);
+        return col;
+    }
+    free(col);
+    return NULL;
+}
+
+#define KEEP(field, width)                                                      \
+    do {                                                                        \
+        nd->field = keep_rows(ds->field, (width), ds, keep, n_rows);            \
+        ds->field = let_go(ds, ds->field, (width));                             \
+    } while (0)
+
+struct fc_dataset *fc_dataset_keep_series(struct fc_dataset *ds, const unsigned char *keep)
+{
+    struct fc_dataset *nd = dataset_new(ds->path);
+    size_t n_rows = 0, n_series = 0;
+    for (size_t s = 0; s < ds->n_series; s++)
+        if (keep[s]) {
+            n_rows += ds->series_len[s];
+            n_series++;
+        }
+    nd->n_rows = n_rows;
+    nd->n_features = ds->n_features;
+    nd->n_derived = ds->n_derived;
+    nd->has_target = ds->has_target;
+    nd->n_dropped = ds->n_dropped;
+    nd->file_size = ds->file_size;
+    memcpy(nd->sha256, ds->sha256, sizeof nd->sha256);
+    nd->target_file_size = ds->target_file_size;
+    memcpy(nd->target_sha256, ds->target_sha256, sizeof nd->target_sha256);
+    nd->from_cache = ds->from_cache;
+    nd->feature_names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(char *));
+    nd->features = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(float *));
+    for (size_t j = 0; j < ds->n_features; j++) {
+        nd->feature_names[j] = xstrdup(ds->feature_names[j]);
+        KEEP(features[j], sizeof(float));
+    }
+    if (ds->categories) {
+        nd->categories = xmalloc(ds->n_features * sizeof *nd->categories);
+        memcpy(nd->categories, ds->categories, ds->n_features * sizeof *nd->categories);
+    }
+    nd->n_text = ds->n_text;
+    nd->text_names = xcalloc(ds->n_text ? ds->n_text : 1, sizeof(char *));
+    nd->text = xcalloc(ds->n_text ? ds->n_text : 1, sizeof(float *));
+    for (size_t k = 0; k < ds->n_text; k++) {
+        nd->text_names[k] = xstrdup(ds->text_names[k]);
+        KEEP(text[k], sizeof(float));
+    }
+    KEEP(target, sizeof(float));
+    KEEP(weight, sizeof(float));
+    KEEP(date, sizeof(int32_t));
+    nd->series = xmalloc((n_rows ? n_rows : 1) * sizeof *nd->series);
+    nd->n_id_cols = ds->n_id_cols;
+    nd->id_col_names = xcalloc(ds->n_id_cols ? ds->n_id_cols : 1, sizeof(char *));
+    for (size_t k = 0; k < ds->n_id_cols; k++)
+        nd->id_col_names[k] = xstrdup(ds->id_col_names[k]);
+    nd->series_key = xcalloc(n_series ? n_series : 1, sizeof(char *));
+    nd->series_parts = xcalloc(n_series ? n_series : 1, sizeof(char **));
+    nd->series_start = xcalloc(n_series ? n_series : 1, sizeof(size_t));
+    nd->series_len = xcalloc(n_series ? n_series : 1, sizeof(size_t));
+    size_t row = 0;
+    for (size_t s = 0; s < ds->n_series; s++) {
+        if (!keep[s])
+            continue;
+        size_t t = nd->n_series++;
+        nd->series_key[t] = xstrdup(ds->series_key[s]);
+        nd->series_parts[t] = xcalloc(ds->n_id_cols ? ds->n_id_cols : 1, sizeof(char *));
+        for (size_t k = 0; k < ds->n_id_cols; k++)
+            nd->series_parts[t][k] = xstrdup(ds->series_parts[s][k]);
+        nd->series_start[t] = row;
+        nd->series_len[t] = ds->series_len[s];
+        for (size_t r = 0; r < ds->series_len[s]; r++)
+            nd->series[row + r] = (uint32_t)t;
+        row += ds->series_len[s];
+        fc_strmap_put(&nd->key_index, nd->series_key[t], (uint32_t)t);
+    }
+    fc_dataset_free(ds);
+    return nd;
+}
+#undef KEEP

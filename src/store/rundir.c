@@ -135,7 +135,14 @@ cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_d
     cJSON *f = cJSON_AddArrayToObject(d, "features");
     for (size_t j = 0; j < ds->n_features; j++)
         cJSON_AddItemToArray(f, cJSON_CreateString(ds->feature_names[j]));
-    cJSON *s = cJSON_AddObjectToObject(run, "split");
+    fc_run_set_split(run, ds, sp);
+    cJSON_AddItemToObject(run, "config", cJSON_Duplicate(cfg->json, 1));
+    return run;
+}
+
+void fc_run_set_split(cJSON *run, const struct fc_dataset *ds, const struct fc_split *sp)
+{
+    cJSON *s = cJSON_CreateObject();
     char day[11];
     if (sp->last_train_date != INT32_MIN) {
         fc_format_date(sp->last_train_date, day);
@@ -148,8 +155,10 @@ cJSON *fc_run_new(const char *id, const struct fc_config *cfg, const struct fc_d
     cJSON *sk = cJSON_AddObjectToObject(s, "skipped");
     for (size_t i = 0; i < sp->n_skipped; i++)
         cJSON_AddStringToObject(sk, ds->series_key[sp->skipped[i].series], sp->skipped[i].reason);
-    cJSON_AddItemToObject(run, "config", cJSON_Duplicate(cfg->json, 1));
-    return run;
+    if (cJSON_GetObjectItemCaseSensitive(run, "split"))
+        cJSON_ReplaceItemInObjectCaseSensitive(run, "split", s);
+    else
+        cJSON_AddItemToObject(run, "split", s);
 }
 
 void fc_run_set(cJSON *o, const char *k, const char *v)

@@ -130,7 +130,10 @@ static int fit_job(const struct fc_plan *P, struct fc_job *j, const struct fc_mo
     if (n_test && predict_rows(P, model, test, n_test, &j->pred)) /* a production run: none */
         goto out;
     j->pred_s = fc_now() - t1;
-    rc = fc_modeldir_finish(j->dir, P->cfg, P->ds, j->series_key, &j->pred);
+    /* a collective job's directory waits for the other workers' predictions */
+    rc = j->kind == FC_JOB_FIT_COLLECTIVE
+             ? 0
+             : fc_modeldir_finish(j->dir, P->cfg, P->ds, j->series_key, &j->pred);
 out:
     if (model)
         ops->free(model);
@@ -167,7 +170,7 @@ int fc_job_run(const struct fc_plan *P, struct fc_job *j)
         snprintf(prefix, sizeof prefix, "[%s] ", j->series_key);
     struct job_ref ref = {P, j};
     struct fc_model_ctx ctx = job_ctx(P, prefix, &ref);
-    int rc = j->kind == FC_JOB_FIT ? fit_job(P, j, &ctx) : load_job(P, j, &ctx);
+    int rc = j->kind == FC_JOB_LOAD ? load_job(P, j, &ctx) : fit_job(P, j, &ctx);
     if (rc == 0) {
         j->state = FC_JOB_DONE;
         return 0;

@@ -140,6 +140,13 @@ void fc_plan_shard(struct fc_plan *P, int k, int n)
     }
 }
 
+void fc_plan_collective(struct fc_plan *P, int threads)
+{
+    FC_ASSERT(P->n_jobs == 1 && !P->jobs[0].series_key); /* the combined strategy */
+    P->jobs[0].kind = FC_JOB_FIT_COLLECTIVE;
+    P->threads = threads > 0 ? threads : n_cores();
+}
+
 size_t fc_plan_resume(struct fc_plan *P)
 {
     size_t found = 0;

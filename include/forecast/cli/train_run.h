@@ -63,6 +63,15 @@ struct fc_train_run {
      * command's own split (tune's folds); -1 after fc_error (bad input) */
     int (*place)(struct fc_train_run *R);
     void *place_arg;
+    /* --distributed: this worker's part (train_distributed.c), NULL otherwise */
+    struct fc_train_dist *dist;
+    /* this process writes no run (a distributed worker other than rank 0):
+     * run_dir is a temporary directory of its own, removed at the end */
+    int scratch;
+    /* rank 0 of a distributed run: every worker's series (gather.h), what
+     * the reports and run.json's split describe; NULL: ds and W->sp */
+    const struct fc_dataset *all_ds;
+    const struct fc_split *all_sp;
     /* built by the stages */
     struct fc_config cfg;
     int have_cfg;

@@ -155,6 +155,8 @@ enum {
     FC_MODEL_NUMBERS_ONLY = 1u << 4, /* no categorical features, no row weights (refused at
                                       * config time) */
     FC_MODEL_ENSEMBLE = 1u << 5, /* combines other models: it cannot be one's member */
+    FC_MODEL_DISTRIBUTED = 1u << 6, /* its fit works on each worker's rows through
+                                      * XGBoost's collective (train --distributed) */
 };
 
 struct fc_model_ops {

@@ -69,6 +69,10 @@ struct fc_dataset *fc_dataset_parse(const struct fc_data_spec *spec, int need_ta
 void fc_dataset_free(struct fc_dataset *ds);
 
 
+/* A dataset of the series with keep[s] set only (every column, rows
+ * copied; a cached dataset's mapping is released). Frees ds. */
+struct fc_dataset *fc_dataset_keep_series(struct fc_dataset *ds, const unsigned char *keep);
+
 /* Series index for "A:B" (id values joined by ':'), or -1. */
 long fc_dataset_find_series(const struct fc_dataset *ds, const char *key);
 /* The first and last dates of ds as YYYY-MM-DD (ds has rows). */

@@ -29,6 +29,8 @@ char *fc_run_make_id(const struct fc_config *cfg, const struct fc_dataset *ds);
 struct cJSON *fc_run_new(const char *id, const struct fc_config *cfg,
                          const struct fc_dataset *ds, const struct fc_split *sp, int argc,
                          char **argv);
+/* run.json's "split" (new or replaced): sp's counts and skipped series. */
+void fc_run_set_split(struct cJSON *run, const struct fc_dataset *ds, const struct fc_split *sp);
 
 /* run_dir/run.json (caller frees). */
 char *fc_run_file(const char *run_dir);

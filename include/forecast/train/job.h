@@ -16,6 +16,8 @@
  *   fc_plan_resume   jobs whose directory verifies are DONE already
  *   fc_plan_merge    every job DONE or FAILED from the shards' outputs:
  *                    nothing left to run
+ *   fc_plan_collective  the combined job of a distributed run's worker
+ *                    (FIT_COLLECTIVE: trained together with the others)
  *
  * The runner knows no modes: fc_job_run runs one job (FIT: fit, save,
  * predict the test rows, finish the directory; LOAD: load, predict) and
@@ -39,6 +41,11 @@ enum fc_job_kind {
     FC_JOB_FIT,  /* fit on the fit rows (validation rows for early stopping), save,
                   * predict the test rows, write predictions.bin and the manifest */
     FC_JOB_LOAD, /* load the saved model and predict the test rows */
+    FC_JOB_FIT_COLLECTIVE, /* a distributed run's model: fit together with the other
+                  * workers through XGBoost's collective, each on its own series'
+                  * rows; save, predict this worker's test rows; its directory is
+                  * finished once the predictions of every worker are gathered
+                  * (train/gather.h) */
 };
 
 enum fc_job_state {
@@ -98,6 +105,9 @@ void fc_plan_reuse(struct fc_plan *P, const char *from);
  * models live under dir (an ensemble may reuse them as members). */
 void fc_plan_earlier(struct fc_plan *P, const struct fc_model_ops *ops, const char *dir);
 void fc_plan_shard(struct fc_plan *P, int k, int n);
+/* The one combined job trains through XGBoost's collective with the other
+ * workers of a distributed run, threads library threads on this worker. */
+void fc_plan_collective(struct fc_plan *P, int threads);
 /* Returns how many jobs it found done. */
 size_t fc_plan_resume(struct fc_plan *P);
 /* -1 after fc_error (bad input) when a shard has not finished or a job's
