@@ -4,6 +4,7 @@
 #include "xgboost_common.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,4 +325,141 @@ cJSON *xgb_read_meta(const char *dir, size_t *n_features)
         *n_features = (size_t)nf->valuedouble;
     free(path);
     return m;
+}
+
+/* ---- quantiles over a distributed run's workers ---- */
+
+/* doubles in their order as unsigned integers, and back */
+static uint64_t order_key(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static double from_key(uint64_t u)
+{
+    u = u >> 63 ? u & ~(UINT64_C(1) << 63) : ~u;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* one order statistic being searched: the smallest key whose count (or
+ * weight) of values at or below it reaches target */
+struct search {
+    size_t group;
+    double target;
+    uint64_t lo, hi;
+};
+
+int xgb_group_quantiles(const struct fc_model_collective *coll, double *v, double *w,
+                        const size_t *start, size_t K, double alpha, double *out)
+{
+    size_t n = start[K];
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
+    double *cum = xmalloc((n ? n : 1) * sizeof *cum); /* weights up to and with i */
+    double *tot = xcalloc(4 * (K ? K : 1), sizeof *tot); /* count, weight, max, -min */
+    struct vw *p = xmalloc((n ? n : 1) * sizeof *p);
+    struct search *s = xmalloc(2 * (K ? K : 1) * sizeof *s);
+    double *c = xmalloc(2 * (K ? K : 1) * sizeof *c);
+    int rc = -1;
+    for (size_t k = 0; k < K; k++) {
+        size_t b = start[k], m = start[k + 1] - b;
+        double wt = 0;
+        for (size_t i = 0; i < m; i++) {
+            p[i] = (struct vw){v[b + i], w ? w[b + i] : 1};
+            wt += p[i].w; /* in the given order, as xgb_weighted_quantile adds them */
+        }
+        qsort(p, m, sizeof *p, cmp_vw);
+        double acc = 0;
+        for (size_t i = 0; i < m; i++) {
+            v[b + i] = p[i].v;
+            if (w)
+                w[b + i] = p[i].w;
+            key[b + i] = order_key(p[i].v);
+            acc += p[i].w;
+            cum[b + i] = acc;
+        }
+        tot[k] = (double)m;
+        tot[K + k] = wt;
+    }
+    if (coll->sum(tot, 2 * K))
+        goto out;
+    for (size_t k = 0; k < K; k++) {
+        size_t b = start[k], m = start[k + 1] - b;
+        tot[2 * K + k] = m ? v[b + m - 1] : -INFINITY;
+        tot[3 * K + k] = m ? -v[b] : -INFINITY;
+    }
+    if (coll->max(tot + 2 * K, 2 * K))
+        goto out;
+    /* the searches: weighted, the first value whose weight reaches alpha of
+     * the total; unweighted, numpy's two order statistics around (N-1) alpha */
+    size_t ns = 0;
+    for (size_t k = 0; k < K; k++) {
+        out[k] = NAN;
+        double N = tot[k];
+        if (N < 1)
+            continue;
+        uint64_t lo = order_key(-tot[3 * K + k]), hi = order_key(tot[2 * K + k]);
+        if (w) {
+            s[ns++] = (struct search){k, alpha * tot[K + k], lo, hi};
+        } else {
+            double r = floor((N - 1) * alpha);
+            s[ns++] = (struct search){k, r + 1, lo, hi};
+            if (r + 1 < N)
+                s[ns++] = (struct search){k, r + 2, lo, hi};
+        }
+    }
+    for (;;) {
+        int open = 0;
+        for (size_t i = 0; i < ns; i++)
+            open |= s[i].lo < s[i].hi;
+        if (!open) /* the same on every worker: the bounds come from sums */
+            break;
+        for (size_t i = 0; i < ns; i++) {
+            size_t b = start[s[i].group], m = start[s[i].group + 1] - b;
+            uint64_t mid = s[i].lo + (s[i].hi - s[i].lo) / 2;
+            size_t lo = 0, hi = m; /* values at or below mid: [0, lo) */
+            while (lo < hi) {
+                size_t h = lo + (hi - lo) / 2;
+                if (key[b + h] <= mid)
+                    lo = h + 1;
+                else
+                    hi = h;
+            }
+            c[i] = lo == 0 ? 0 : w ? cum[b + lo - 1] : (double)lo;
+        }
+        if (coll->sum(c, ns))
+            goto out;
+        for (size_t i = 0; i < ns; i++) {
+            if (s[i].lo >= s[i].hi)
+                continue;
+            uint64_t mid = s[i].lo + (s[i].hi - s[i].lo) / 2;
+            if (c[i] >= s[i].target)
+                s[i].hi = mid;
+            else
+                s[i].lo = mid + 1;
+        }
+    }
+    for (size_t i = 0; i < ns; i++) {
+        size_t k = s[i].group;
+        double x = from_key(s[i].lo);
+        if (w || i + 1 == ns || s[i + 1].group != k) {
+            out[k] = x; /* weighted, or the last order statistic: numpy's top end */
+        } else {
+            double N = tot[k], h = (N - 1) * alpha, r = floor(h);
+            out[k] = x + (h - r) * (from_key(s[i + 1].lo) - x);
+            i++;
+        }
+    }
+    rc = 0;
+out:
+    free(key);
+    free(cum);
+    free(tot);
+    free(p);
+    free(s);
+    free(c);
+    return rc;
 }

@@ -126,4 +126,14 @@ void xgb_version(char *buf, size_t n);
  * NULL). v and w are permuted. */
 double xgb_weighted_quantile(double *v, double *w, size_t n, double alpha);
 
+/* The alpha-quantile of each of K groups of values spread over a
+ * distributed run's workers (coll, model.h): group k is v[start[k] ..
+ * start[k + 1]) on each worker (weights w or NULL), and out[k] is what
+ * xgb_weighted_quantile gives of every worker's values of group k together
+ * (NAN when the group is empty everywhere). Order statistics are found by
+ * bisection over the values' bit patterns, one sum over the workers per
+ * step (at most 64). v and w are permuted. -1 after fc_error. */
+int xgb_group_quantiles(const struct fc_model_collective *coll, double *v, double *w,
+                        const size_t *start, size_t K, double alpha, double *out);
+
 #endif

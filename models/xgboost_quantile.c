@@ -70,6 +70,10 @@ struct xgb_q {
     double *curve;           /* (L, n_estimators, 2): train, validation pinball */
     char **names;
     size_t n_features;
+    /* train --distributed: the workers, each fitting on its own rows (NULL:
+     * one process). Base scores, leaf values and the pinball losses are then
+     * those of every worker's rows (xgb_group_quantiles, sums) */
+    const struct fc_model_collective *coll;
 };
 
 static void *q_create(const struct fc_params *p, const struct fc_model_ctx *ctx)
@@ -92,6 +96,7 @@ static void *q_create(const struct fc_params *p, const struct fc_model_ctx *ctx)
     m->base = xcalloc(m->L ? m->L : 1, sizeof *m->base);
     m->best_iteration = xcalloc(m->L ? m->L : 1, sizeof *m->best_iteration);
     m->rounds = xcalloc(m->L ? m->L : 1, sizeof *m->rounds);
+    m->coll = ctx->coll;
     return m;
 }
 
@@ -113,16 +118,45 @@ static void q_free(void *model)
     free(m);
 }
 
-static double pinball_mean(const float *y, const double *pred, const float *w, size_t n,
-                           double a)
+/* the pinball loss's weighted sum and the weights' into s[0], s[1] */
+static void pinball_sums(const float *y, const double *pred, const float *w, size_t n,
+                         double a, double *s)
 {
-    double s = 0, ws = 0;
+    s[0] = s[1] = 0;
     for (size_t i = 0; i < n; i++) {
         double r = y[i] - pred[i], wi = w ? w[i] : 1;
-        s += wi * (r >= 0 ? a * r : (a - 1) * r);
-        ws += wi;
+        s[0] += wi * (r >= 0 ? a * r : (a - 1) * r);
+        s[1] += wi;
     }
-    return ws > 0 ? s / ws : NAN;
+}
+
+/* The mean pinball loss of the training rows and of the validation rows
+ * (NAN without), over every worker's rows in a distributed run. */
+static int pinball_means(const struct xgb_q *m, double a, const float *y, const double *margin,
+                         const float *w, size_t n, const float *yv, const double *vmargin,
+                         const float *wv, size_t nv, double *train, double *val)
+{
+    double s[4];
+    pinball_sums(y, margin, w, n, a, s);
+    pinball_sums(yv, vmargin, wv, nv, a, s + 2);
+    if (m->coll && m->coll->sum(s, 4))
+        return -1;
+    *train = s[1] > 0 ? s[0] / s[1] : NAN;
+    *val = s[3] > 0 ? s[2] / s[3] : NAN;
+    return 0;
+}
+
+/* The level-a quantile of v (n values, weights w or NULL; permuted), over
+ * every worker's values in a distributed run. */
+static int quantile_all(const struct xgb_q *m, double *v, double *w, size_t n, double a,
+                        double *out)
+{
+    if (!m->coll) {
+        *out = xgb_weighted_quantile(v, w, n, a);
+        return 0;
+    }
+    size_t start[2] = {0, n};
+    return xgb_group_quantiles(m->coll, v, w, start, 1, a, out);
 }
 
 /* Leaf values of the trees grown so far: tree t maps node id -> value. */
@@ -292,10 +326,11 @@ static void level_gradients(const struct xgb_q *m, double a, const float *y, con
 /* leaf_refit: each leaf's value is learning_rate times the level-a quantile
  * of its rows' residuals (rows bucketed by leaf through order; res and rw
  * are scratch). */
-static void refit_leaves(const struct xgb_tree_params *t, double a, const float *y,
-                         const float *w, const double *margin, const float *leaf, size_t n,
-                         int nodes, float *value, size_t *order, double *res, double *rw)
+static int refit_leaves(const struct xgb_q *m, double a, const float *y, const float *w,
+                        const double *margin, const float *leaf, size_t n, int nodes,
+                        float *value, size_t *order, double *res, double *rw)
 {
+    const struct xgb_tree_params *t = &m->tp;
     /* bucket rows by leaf, then each leaf's residual quantile */
     size_t *start = xcalloc((size_t)nodes + 1, sizeof *start);
     for (size_t i = 0; i < n; i++)
@@ -306,6 +341,22 @@ static void refit_leaves(const struct xgb_tree_params *t, double a, const float 
     memcpy(fill, start, (size_t)nodes * sizeof *fill);
     for (size_t i = 0; i < n; i++)
         order[fill[(int)leaf[i]]++] = i;
+    if (m->coll) { /* every leaf at once, over every worker's rows */
+        for (size_t c = 0; c < n; c++) {
+            res[c] = y[order[c]] - margin[order[c]];
+            if (rw)
+                rw[c] = w[order[c]];
+        }
+        double *q = xmalloc((size_t)nodes * sizeof *q);
+        int rc = xgb_group_quantiles(m->coll, res, rw, start, (size_t)nodes, a, q);
+        for (int k = 0; rc == 0 && k < nodes; k++)
+            if (!isnan(q[k]))
+                value[k] = (float)(t->learning_rate * q[k]);
+        free(q);
+        free(start);
+        free(fill);
+        return rc;
+    }
     for (int k = 0; k < nodes; k++) {
         size_t cnt = start[k + 1] - start[k];
         if (!cnt)
@@ -320,6 +371,7 @@ static void refit_leaves(const struct xgb_tree_params *t, double a, const float 
     }
     free(start);
     free(fill);
+    return 0;
 }
 
 /* Early stopping kept fewer rounds than were boosted: the booster cut to
@@ -390,7 +442,8 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         if (rw)
             rw[i] = w[i];
     }
-    m->base[j] = xgb_weighted_quantile(res, rw, n, a);
+    if (quantile_all(m, res, rw, n, a, &m->base[j]))
+        goto out;
     for (size_t i = 0; i < n; i++)
         margin[i] = (off ? off[i] : 0) + (float)m->base[j];
     for (size_t i = 0; i < nv; i++)
@@ -423,12 +476,19 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
         for (size_t i = 0; i < n; i++)
             if ((int)leaf[i] + 1 > nodes)
                 nodes = (int)leaf[i] + 1;
+        if (m->coll) { /* the same node ids on every worker: the same trees */
+            double mx = nodes;
+            if (m->coll->max(&mx, 1))
+                goto out;
+            nodes = (int)mx;
+        }
         float *value = xcalloc((size_t)nodes, sizeof *value);
         lv.value[it] = value;
         lv.n_nodes[it] = nodes;
         lv.n_trees = it + 1;
         if (m->refit) {
-            refit_leaves(t, a, y, w, margin, leaf, n, nodes, value, order, res, rw);
+            if (refit_leaves(m, a, y, w, margin, leaf, n, nodes, value, order, res, rw))
+                goto out;
         } else {
             /* XGBoost's own step: its prediction of this tree minus the base */
             for (size_t i = 0; i < n; i++)
@@ -444,9 +504,9 @@ static int fit_level(struct xgb_q *m, size_t j, DMatrixHandle dtrain, DMatrixHan
                 int k = (int)vleaf[i];
                 vmargin[i] += k < nodes ? value[k] : 0;
             }
-            vl = pinball_mean(yv, vmargin, wv, nv, a);
         }
-        curve[2 * it] = pinball_mean(y, margin, w, n, a);
+        if (pinball_means(m, a, y, margin, w, n, yv, vmargin, wv, nv, &curve[2 * it], &vl))
+            goto out;
         curve[2 * it + 1] = vl;
         m->rounds[j] = it + 1;
         fc_progress_add(m->pg, 1, 0);
@@ -705,7 +765,7 @@ const struct fc_model_ops fc_model_xgboost_quantile = {
         "the metrics.",
     .params = q_params,
     .n_params = sizeof q_params / sizeof q_params[0],
-    .flags = FC_MODEL_QUANTILE,
+    .flags = FC_MODEL_QUANTILE | FC_MODEL_DISTRIBUTED,
     .create = q_create,
     .fit = q_fit,
     .predict = q_predict,

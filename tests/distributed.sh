@@ -74,6 +74,28 @@ assert abs(m2["rmse"] - m1["rmse"]) <= 0.02 * m1["rmse"], (m2["rmse"], m1["rmse"
 assert m2["series"] == 30 and len(json.load(open(
     f"{runs}/two/xgboost_standard/combined/metrics.json"))["series"]) == 30
 PY
+# xgboost_quantile: base scores, refitted leaves and early stopping's
+# pinball loss over every worker's rows (xgb_group_quantiles, tests/xgboost.c)
+XQ="--model xgboost_quantile --no-cache --set models.xgboost_quantile.n_estimators=60"
+"$BIN" train $XQ --out "$T/runs" --name qsingle >/dev/null 2>"$T/stderr" && ok \
+    || { bad "xgboost_quantile, one process"; cat "$T/stderr" >&2; }
+"$LOCAL" 1 $XQ --out "$T/runs" --name qone >/dev/null 2>"$T/stderr" && \
+    cmp -s "$T/runs/qone/xgboost_quantile/combined/predictions.csv" \
+        "$T/runs/qsingle/xgboost_quantile/combined/predictions.csv" && ok \
+    || { bad "xgboost_quantile: one worker's predictions equal a single process's"; cat "$T/stderr" >&2; }
+"$LOCAL" 2 $XQ --out "$T/runs" --name qtwo >/dev/null 2>"$T/stderr" && ok \
+    || { bad "xgboost_quantile, two workers"; cat "$T/stderr" >&2; }
+$PY - "$T/runs" <<'PY' && ok || bad "xgboost_quantile, two workers: WSPL and coverage within 2% / 0.05"
+import json, sys
+runs = sys.argv[1]
+a = json.load(open(runs + "/qsingle/xgboost_quantile/combined/metrics.json"))["overall"]
+b = json.load(open(runs + "/qtwo/xgboost_quantile/combined/metrics.json"))["overall"]
+assert abs(b["wspl"] - a["wspl"]) <= 0.02 * a["wspl"], (b["wspl"], a["wspl"])
+assert a["coverage"].keys() == b["coverage"].keys() == {"0.1", "0.5", "0.9"}
+for k in a["coverage"]:
+    assert abs(a["coverage"][k] - b["coverage"][k]) <= 0.05, (a["coverage"], b["coverage"])
+PY
+
 # the model trained by two workers predicts with forecast predict like any other
 "$BIN" predict --run "$T/runs/two" --data data/sample.csv --out "$T/p2.csv" >/dev/null \
     2>"$T/stderr" && [ -s "$T/p2.csv" ] && ok || { bad "predict with the two workers' model"; cat "$T/stderr" >&2; }
@@ -158,7 +180,11 @@ expect_fail "--distributed --shard" "--distributed cannot go with --shard" \
 for case in "--strategy individual|the individual strategy scales out with --shard" \
     "--model statquant|model statquant cannot train across workers" \
     "--windows 2|split.windows" \
-    "--sku 80558:1|series selection"; do
+    "--sku 80558:1|series selection" \
+    "--model xgboost_standard,random_forest|one model per run" \
+    "--set models.xgboost_standard.tree_method=\"exact\"|tree_method \"exact\" is not distributed" \
+    "--set split.split_date=null|production runs are not distributed" \
+    "--set features.lags=[7,28]|a lag of 7 periods is shorter than the horizon, 28"; do
     args=${case%%|*}
     want=${case#*|}
     tracker 1

@@ -19,6 +19,9 @@
 #include "forecast/core/registry.h"
 #include "forecast/core/util.h"
 #include "test.h"
+#include "xgboost_common.h"
+
+#include <pthread.h>
 
 static char *dir;
 static struct fc_dataset *ds;
@@ -205,6 +208,131 @@ START_TEST(test_quantile_reaches_nominal_coverage)
 }
 END_TEST
 
+/* ---- xgb_group_quantiles: every worker's values together ---- */
+
+/* two "workers" as threads of this process: a sum or max is both threads'
+ * vectors combined, exchanged at a barrier */
+static pthread_barrier_t bar;
+static double *slot[2];
+static _Thread_local int me;
+
+static int reduce(double *v, size_t n, int max)
+{
+    slot[me] = v;
+    pthread_barrier_wait(&bar);
+    double *other = slot[1 - me];
+    double *mine = xmalloc((n ? n : 1) * sizeof *mine);
+    for (size_t i = 0; i < n; i++)
+        mine[i] = max ? (v[i] > other[i] ? v[i] : other[i]) : v[i] + other[i];
+    pthread_barrier_wait(&bar); /* both have read the other's */
+    memcpy(v, mine, n * sizeof *v);
+    free(mine);
+    return 0;
+}
+static int two_sum(double *v, size_t n) { return reduce(v, n, 0); }
+static int two_max(double *v, size_t n) { return reduce(v, n, 1); }
+static int one_sum(double *v, size_t n) { (void)v; (void)n; return 0; }
+static const struct fc_model_collective two = {two_sum, two_max}, one = {one_sum, one_sum};
+
+struct half {
+    int id;
+    double *v, *w; /* this worker's values of the K groups */
+    size_t start[5];
+    double alpha, out[4];
+    int weighted;
+};
+
+static void *half_main(void *arg)
+{
+    struct half *h = arg;
+    me = h->id;
+    xgb_group_quantiles(&two, h->v, h->weighted ? h->w : NULL, h->start, 4, h->alpha, h->out);
+    return NULL;
+}
+
+START_TEST(test_group_quantiles_over_workers)
+{
+    /* 4 groups: 37 values with ties and negatives, 1 value, none, 12; split
+     * between two workers unevenly (group 1 only on worker 1) */
+    uint64_t r = 7;
+    size_t sizes[4] = {37, 1, 0, 12};
+    double all_v[50], all_w[50];
+    int owner[50];
+    for (int i = 0; i < 50; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        all_v[i] = (double)((int)(r >> 33) % 21 - 7) * 0.5; /* ties */
+        all_w[i] = 0.25 + (double)((r >> 20) % 8);
+        owner[i] = (int)((r >> 40) % 3 == 0);
+    }
+    owner[37] = 1;
+    for (int weighted = 0; weighted < 2; weighted++)
+        for (double alpha = 0.05; alpha < 1; alpha += 0.15) {
+            struct half h[2] = {{0}, {0}};
+            for (int t = 0; t < 2; t++) {
+                h[t].id = t;
+                h[t].v = xmalloc(50 * sizeof(double));
+                h[t].w = xmalloc(50 * sizeof(double));
+                h[t].alpha = alpha;
+                h[t].weighted = weighted;
+            }
+            size_t at = 0;
+            for (int k = 0; k < 4; k++) {
+                for (int t = 0; t < 2; t++)
+                    h[t].start[k] = h[t].start[4];
+                for (size_t i = 0; i < sizes[k]; i++, at++) {
+                    struct half *o = &h[owner[at]];
+                    o->v[o->start[4]] = all_v[at];
+                    o->w[o->start[4]++] = all_w[at];
+                }
+            }
+            pthread_barrier_init(&bar, NULL, 2);
+            pthread_t th[2];
+            for (int t = 0; t < 2; t++)
+                pthread_create(&th[t], NULL, half_main, &h[t]);
+            for (int t = 0; t < 2; t++)
+                pthread_join(th[t], NULL);
+            pthread_barrier_destroy(&bar);
+            at = 0;
+            for (int k = 0; k < 4; k++) {
+                double v[50], w[50];
+                for (size_t i = 0; i < sizes[k]; i++) {
+                    v[i] = all_v[at + i];
+                    w[i] = all_w[at + i];
+                }
+                at += sizes[k];
+                if (sizes[k] == 0) {
+                    ck_assert(isnan(h[0].out[k]) && isnan(h[1].out[k]));
+                    continue;
+                }
+                double want = xgb_weighted_quantile(v, weighted ? w : NULL, sizes[k], alpha);
+                /* the weighted sums are added in another order: equal here, as the
+                 * weights are multiples of 0.25 */
+                ck_assert_msg(h[0].out[k] == want && h[1].out[k] == want,
+                              "group %d alpha %g weighted %d: %.17g / %.17g, want %.17g", k,
+                              alpha, weighted, h[0].out[k], h[1].out[k], want);
+            }
+            for (int t = 0; t < 2; t++) {
+                free(h[t].v);
+                free(h[t].w);
+            }
+        }
+    /* one worker: what xgb_weighted_quantile gives, bit for bit */
+    double v[37], w[37], v2[37], w2[37], out;
+    for (int i = 0; i < 37; i++) {
+        v[i] = v2[i] = all_v[i] * 1.1 + 0.3;
+        w[i] = w2[i] = all_w[i] / 3;
+    }
+    size_t st[2] = {0, 37};
+    ck_assert_int_eq(xgb_group_quantiles(&one, v, NULL, st, 1, 0.37, &out), 0);
+    ck_assert(out == xgb_weighted_quantile(v2, NULL, 37, 0.37));
+    for (int i = 0; i < 37; i++) {
+        v[i] = v2[i] = all_v[i] * 1.1 + 0.3;
+    }
+    ck_assert_int_eq(xgb_group_quantiles(&one, v, w, st, 1, 0.8, &out), 0);
+    ck_assert(out == xgb_weighted_quantile(v2, w2, 37, 0.8));
+}
+END_TEST
+
 Suite *suite_xgboost(void)
 {
     Suite *s = suite_create("xgboost");
@@ -214,6 +342,7 @@ Suite *suite_xgboost(void)
     tcase_add_test(tc, test_standard_fits_and_roundtrips);
     tcase_add_test(tc, test_standard_early_stopping);
     tcase_add_test(tc, test_quantile_reaches_nominal_coverage);
+    tcase_add_test(tc, test_group_quantiles_over_workers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,8 @@
 #include "forecast/cli/train_distributed.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,9 @@ struct fc_train_dist {
     char first[11], last[11];
     uint64_t *rows, *series; /* (world) each worker's share */
     struct fc_gathered g;
+    int training;            /* past fc_train_dist_opened: the workers are in the models
+                              * stage, where they meet only inside the planner */
+    int gathered;            /* the planner's gather done: they meet again at the end */
 };
 
 static int dist_place(struct fc_train_run *R);
@@ -69,22 +74,54 @@ int fc_train_dist_start(struct fc_train_run *R)
     free(task);
     R->dist = T;
     R->place = dist_place;
+    if (rc)
+        fc_train_dist_end(R, FC_EXIT_FAILURE);
     return rc ? -1 : 0;
+}
+
+/* the shortest lag of the target the derived features read (INT_MAX: none) */
+static int shortest_lag(const struct fc_config *c)
+{
+    int s = INT_MAX;
+    for (size_t k = 0; k < c->features.n_lags; k++)
+        s = c->features.lags[k] < s ? c->features.lags[k] : s;
+    for (size_t k = 0; k < c->features.n_windows; k++)
+        s = c->features.windows[k].lag < s ? c->features.windows[k].lag : s;
+    return s;
 }
 
 /* What a distributed run cannot do yet: bad input, before anything else. */
 static int refuse(const struct fc_train_run *R)
 {
     const struct fc_config *c = &R->cfg;
+    if (c->n_models > 1)
+        return fc_error("--distributed: one model per run (%zu given); train each with its own "
+                        "run",
+                        c->n_models);
     if (c->strategy != FC_COMBINED)
         return fc_error("--distributed: trains one combined model over every worker's series "
                         "(strategy is \"%s\"; the individual strategy scales out with --shard)",
                         fc_strategy_name(c->strategy));
-    for (size_t k = 0; k < c->n_models; k++)
-        if (!(c->models[k].ops->flags & FC_MODEL_DISTRIBUTED))
-            return fc_error("--distributed: model %s cannot train across workers (those that "
-                            "can: xgboost_standard, random_forest)",
-                            c->models[k].ops->name);
+    const struct fc_model_choice *mc = &c->models[0];
+    if (!(mc->ops->flags & FC_MODEL_DISTRIBUTED))
+        return fc_error("--distributed: model %s cannot train across workers (those that "
+                        "can: xgboost_standard, xgboost_quantile, random_forest)",
+                        mc->ops->name);
+    for (size_t i = 0; i < mc->params.n; i++)
+        if (strcmp(mc->params.specs[i].name, "tree_method") == 0 &&
+            strcmp(mc->params.values[i].str, "exact") == 0)
+            return fc_error("--distributed: models.%s.tree_method \"exact\" is not distributed "
+                            "(XGBoost's distributed training builds histograms: hist or approx)",
+                            mc->ops->name);
+    if (!c->split.has_split_date)
+        return fc_error("--distributed: needs a test period (split.split_date or "
+                        "--split-date); production runs are not distributed");
+    if (c->horizon && c->multi_step == FC_MULTI_RECURSIVE && shortest_lag(c) < c->horizon)
+        return fc_error("--distributed: recursive multi-step forecasts are not distributed "
+                        "(features: a lag of %d periods is shorter than the horizon, %d; the "
+                        "workers would predict different numbers of steps): use lags of at "
+                        "least the horizon",
+                        shortest_lag(c), c->horizon);
     if (c->split.windows)
         return fc_error("--distributed: backtest windows (split.windows) are not distributed; "
                         "train without split.windows");
@@ -144,6 +181,25 @@ static int dist_place(struct fc_train_run *R)
     return 0;
 }
 
+/* nonnegative auto: no training target below 0 over every worker's series,
+ * as one process decides it over all series */
+static int agree_clip(struct fc_train_run *R)
+{
+    if (R->cfg.nonnegative >= 0)
+        return 0;
+    struct fc_train_window *W = R->W;
+    double lowest = INFINITY;
+    for (size_t i = 0; i < W->sp.n_used; i++)
+        for (size_t r = W->sp.used[i].train_begin; r < W->sp.used[i].test_begin; r++)
+            lowest = R->ds->target[r] < lowest ? R->ds->target[r] : lowest;
+    double v = -lowest;
+    if (fc_dist_max_f64(&v, 1))
+        return -1;
+    W->tf.clip = !(-v < 0);
+    W->have_tf = W->tf.kind != FC_TT_NONE || W->tf.clip;
+    return 0;
+}
+
 /* the three things the workers must agree on, as digests */
 static void fingerprints(const struct fc_train_run *R, char out[3][65])
 {
@@ -177,6 +233,13 @@ int fc_train_dist_agree(struct fc_train_run *R, int inputs_ok)
         return fc_error("--distributed: %s could not read its inputs (its own message says "
                         "why); nothing was written",
                         who(T, bad, w, sizeof w));
+    if (agree_clip(R))
+        return -1;
+    /* every lag at least the horizon: the test rows' features are complete at
+     * the origin, and one prediction per worker gives what the step-by-step
+     * one would (bit for bit, recursive.h), without a number of steps that
+     * may differ between workers */
+    R->W->recursive = 0;
     char mine[3][65], zero[3][65];
     fingerprints(R, mine);
     memcpy(zero, mine, sizeof zero);
@@ -187,6 +250,11 @@ int fc_train_dist_agree(struct fc_train_run *R, int inputs_ok)
     rc = fc_dist_broadcast(zero, sizeof zero, 0);
     for (int k = 0; k < 3; k++)
         mask[T->d.rank] |= (uint64_t)(memcmp(zero[k], mine[k], 65) != 0) << k;
+    /* fit rows everywhere, validation and test rows everywhere or nowhere:
+     * else the workers' XGBoost calls would not pair up */
+    const struct fc_split *sp = &R->W->sp;
+    mask[T->d.rank] |= (uint64_t)(sp->n_fit == 0) << 3 | (uint64_t)(sp->n_val > 0) << 4 |
+                       (uint64_t)(sp->n_test > 0) << 5;
     if (rc == 0)
         rc = fc_dist_sum_u64(mask, W) || fc_dist_sum_u64(T->rows, W) ||
              fc_dist_sum_u64(T->series, W) ? -1 : 0;
@@ -195,7 +263,7 @@ int fc_train_dist_agree(struct fc_train_run *R, int inputs_ok)
     static const char *const what[] = {"config (flags, config file, --set)", "data file",
                                        "features or split"};
     for (size_t r = 1; rc == 0 && r < W; r++) {
-        if (!mask[r])
+        if (!(mask[r] & 7))
             continue;
         fc_buf_printf(&b, "%s%s's", b.len ? "; " : "", who(T, (int)r, w, sizeof w));
         for (int k = 0, first = 1; k < 3; k++)
@@ -208,6 +276,25 @@ int fc_train_dist_agree(struct fc_train_run *R, int inputs_ok)
         rc = fc_error("--distributed: the workers disagree with %s: %s differ (every worker "
                       "must run the same command on the same data); nothing was written",
                       who(T, 0, w, sizeof w), b.s);
+    static const char *const rows[] = {"training", "validation", "test"};
+    for (int k = 3; rc == 0 && k < 6; k++) {
+        size_t n = 0;
+        int first = -1;
+        for (size_t r = 0; r < W; r++)
+            if (mask[r] >> k & 1) {
+                n++;
+                first = first < 0 ? (int)r : first;
+            }
+        int lacking = k == 3 ? first : -1;
+        for (size_t r = 0; k > 3 && n && n < W && lacking < 0 && r < W; r++)
+            if (!(mask[r] >> k & 1))
+                lacking = (int)r;
+        if (lacking >= 0)
+            rc = fc_error("--distributed: %s has no %s rows%s (its series: every worker needs "
+                          "some; fewer workers?); nothing was written",
+                          who(T, lacking, w, sizeof w), rows[k - 3],
+                          k == 3 ? "" : " where other workers have");
+    }
     fc_buf_free(&b);
     free(mask);
     return rc;
@@ -225,6 +312,7 @@ int fc_train_dist_opened(struct fc_train_run *R, int ok)
         return fc_error("--distributed: %s could not open the run directory (its own message "
                         "says why)",
                         who(T, bad, w, sizeof w));
+    T->training = 1;
     return 0;
 }
 
@@ -256,7 +344,7 @@ static int plan_dist(struct fc_train_run *R, struct fc_plan *P)
 {
     struct fc_train_dist *T = R->dist;
     char w[64];
-    fc_plan_collective(P, R->cfg.jobs);
+    fc_plan_collective(P, R->cfg.jobs, &fc_dist_model_collective);
     fc_info(1, "training %s (combined, %d workers): this worker fits %zu rows of %zu series "
                "with %d thread%s, validating on %zu",
             P->cfg->model.ops->name, T->d.world, P->n_rows_fit, P->sp->n_used, P->threads,
@@ -277,6 +365,7 @@ static int plan_dist(struct fc_train_run *R, struct fc_plan *P)
     const struct fc_dataset *local = P->ds; /* the feature schema of the manifest */
     if (fc_gather(&T->d, P, T->orig, &T->g))
         return -1;
+    T->gathered = 1;
     if (T->d.rank != 0)
         return 1; /* rank 0 collects */
     R->all_ds = T->g.ds;
@@ -293,6 +382,10 @@ int fc_train_dist_end(struct fc_train_run *R, int rc)
     if (!T)
         return rc;
     int ok = rc == FC_EXIT_OK || rc == FC_EXIT_PARTIAL, bad;
+    /* a worker that failed in the models stage outside the planner's calls
+     * (the others may be inside XGBoost's) leaves without a further call */
+    if (!ok && T->training && !T->gathered)
+        fc_dist_break();
     char keep[sizeof fc_last_error];
     snprintf(keep, sizeof keep, "%s", fc_last_error);
     int all = fc_dist_all_ok(&T->d, ok, &bad);
@@ -300,12 +393,18 @@ int fc_train_dist_end(struct fc_train_run *R, int rc)
     if (!ok) {
         if (keep[0]) /* this worker's own error stays the one reported */
             fc_error("%s", keep);
+        if (fc_dist_is_broken() && rc == FC_EXIT_USAGE)
+            rc = FC_EXIT_FAILURE; /* a lost worker is no bad input */
     } else if (all < 0) {
+        if (T->gathered && T->d.rank == 0)
+            fc_error("--distributed: a worker was lost after every worker's results were "
+                     "gathered: %s is complete, but the workers did not end together",
+                     R->run_dir);
         rc = FC_EXIT_FAILURE;
     } else if (all == 0) {
         fc_error("--distributed: %s failed (its own message says why)%s",
                  who(T, bad, w, sizeof w),
-                 T->d.rank == 0 ? "" : "; rank 0 marks the run failed");
+                 T->d.rank == 0 || !T->training ? "" : "; rank 0 marks the run failed");
         rc = FC_EXIT_FAILURE;
     }
     fc_dist_finalize(&T->d);

@@ -15,7 +15,7 @@
 #include "forecast/core/util.h"
 
 /* xgboost::collective::DataType and Operation (communicator.h, 1.7) */
-enum { XGB_INT64 = 4, XGB_UINT64 = 5 };
+enum { XGB_INT64 = 4, XGB_UINT64 = 5, XGB_DOUBLE = 7 };
 enum { XGB_MAX = 0, XGB_SUM = 2 };
 
 /* the first of the variables that is set: its value, its name in *name */
@@ -111,6 +111,8 @@ static int broken;
 
 void fc_dist_break(void) { broken = 1; }
 
+int fc_dist_is_broken(void) { return broken; }
+
 void fc_dist_finalize(struct fc_dist *d)
 {
     if (d->on && !broken)
@@ -146,6 +148,23 @@ int fc_dist_max_i64(int64_t *v, size_t n)
     return XGCommunicatorAllreduce(v, n, XGB_INT64, XGB_MAX) ? lost("comparing values") : 0;
 }
 
+int fc_dist_sum_f64(double *v, size_t n)
+{
+    CHECK_BROKEN("adding up a model's values");
+    return XGCommunicatorAllreduce(v, n, XGB_DOUBLE, XGB_SUM) ? lost("adding up a model's values")
+                                                               : 0;
+}
+
+int fc_dist_max_f64(double *v, size_t n)
+{
+    CHECK_BROKEN("comparing a model's values");
+    return XGCommunicatorAllreduce(v, n, XGB_DOUBLE, XGB_MAX)
+               ? lost("comparing a model's values")
+               : 0;
+}
+
+const struct fc_model_collective fc_dist_model_collective = {fc_dist_sum_f64, fc_dist_max_f64};
+
 int fc_dist_all_ok(const struct fc_dist *d, int ok, int *first_bad)
 {
     /* the lowest failing rank: the max of (world - rank) over failing workers */
@@ -153,6 +172,11 @@ int fc_dist_all_ok(const struct fc_dist *d, int ok, int *first_bad)
     int64_t v = ok ? 0 : (int64_t)(d->world - d->rank);
     if (XGCommunicatorAllreduce(&v, 1, XGB_INT64, XGB_MAX) != 0)
         return lost("comparing their outcomes");
+    if (v < 0 || v > d->world) { /* not another all_ok: the calls no longer pair */
+        broken = 1;
+        return fc_error("--distributed: the workers' calls no longer pair up (an internal "
+                        "error): stopping");
+    }
     if (first_bad)
         *first_bad = v ? d->world - (int)v : -1;
     return v == 0;

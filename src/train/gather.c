@@ -249,6 +249,7 @@ static int unpack(const struct fc_plan *P, const char *all, const uint64_t *size
         return fc_error("--distributed: a worker's results arrived damaged");
     }
     qsort(used, n_used, sizeof *used, cmp_part);
+    qsort(skipped, n_skipped, sizeof *skipped, cmp_part);
     struct fc_dataset *ds = frame(local, n_used + n_skipped, n_rows, g);
     g->ds = ds;
     struct fc_split *sp = &g->sp;

@@ -83,7 +83,7 @@ static struct fc_model_ctx job_ctx(const struct fc_plan *P, const char *prefix,
     const struct fc_config *cfg = P->cfg;
     struct fc_model_ctx ctx = {cfg->quantiles, cfg->n_quantiles, cfg->seed, P->threads,
                                cfg->strategy == FC_INDIVIDUAL, prefix,
-                               P->n_earlier ? earlier_model : NULL, ref};
+                               P->n_earlier ? earlier_model : NULL, ref, P->coll};
     return ctx;
 }
 

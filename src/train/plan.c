@@ -140,11 +140,12 @@ void fc_plan_shard(struct fc_plan *P, int k, int n)
     }
 }
 
-void fc_plan_collective(struct fc_plan *P, int threads)
+void fc_plan_collective(struct fc_plan *P, int threads, const struct fc_model_collective *coll)
 {
     FC_ASSERT(P->n_jobs == 1 && !P->jobs[0].series_key); /* the combined strategy */
     P->jobs[0].kind = FC_JOB_FIT_COLLECTIVE;
     P->threads = threads > 0 ? threads : n_cores();
+    P->coll = coll;
 }
 
 size_t fc_plan_resume(struct fc_plan *P)

@@ -74,6 +74,17 @@ double fc_params_num(const struct fc_params *p, const char *name);
 const char *fc_params_str(const struct fc_params *p, const char *name);
 
 /* ---- what a model gets ---- */
+
+/* A distributed run's collective (train --distributed, dist/collective.h)
+ * as a model sees it: each worker fits on its own rows, and what a fit
+ * computes from all rows (a quantile, a mean loss) it computes with these.
+ * Every worker makes the same calls in the same order. -1 after fc_error
+ * (the workers lost contact). */
+struct fc_model_collective {
+    int (*sum)(double *v, size_t n); /* in place: the element-wise sum over the workers */
+    int (*max)(double *v, size_t n); /* in place: the element-wise maximum */
+};
+
 struct fc_model_ctx {
     const double *quantiles; /* levels a quantile model predicts, ascending */
     size_t n_quantiles;
@@ -90,6 +101,9 @@ struct fc_model_ctx {
     void *(*trained)(const struct fc_model_ctx *ctx, const struct fc_model_ops *ops,
                      char **dir); /* *dir: where it was loaded from (caller frees) */
     const void *trained_arg;
+    /* NULL: one process holds every row; else a distributed run's workers
+     * (only models flagged FC_MODEL_DISTRIBUTED get one) */
+    const struct fc_model_collective *coll;
 };
 
 /* Rows are indices into ds; fit rows exclude the validation window. */

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forecast/core/model.h"
+
 struct fc_dist {
     int rank, world;  /* from the communicator: the tracker assigns ranks */
     int on;           /* the communicator is initialised */
@@ -37,6 +39,8 @@ void fc_dist_finalize(struct fc_dist *d);
  * no further collective call and leaves, which the others notice as a lost
  * worker. After a failed collective call the same holds by itself. */
 void fc_dist_break(void);
+/* 1 once this worker made its last collective call (above). */
+int fc_dist_is_broken(void);
 
 /* Every worker says whether it is fine. Returns 1 when all are, 0 when some
  * are not (*first_bad: the lowest such rank; NULL allowed), -1 after
@@ -45,6 +49,10 @@ int fc_dist_all_ok(const struct fc_dist *d, int ok, int *first_bad);
 /* In place: the element-wise sum (or max) of v over the workers. */
 int fc_dist_sum_u64(uint64_t *v, size_t n);
 int fc_dist_max_i64(int64_t *v, size_t n);
+int fc_dist_sum_f64(double *v, size_t n);
+int fc_dist_max_f64(double *v, size_t n);
+/* The two above for the models (model.h) */
+extern const struct fc_model_collective fc_dist_model_collective;
 /* buf (n bytes, the same n everywhere) becomes root's. */
 int fc_dist_broadcast(void *buf, size_t n, int root);
 /* Each worker's bytes to rank 0: *out (malloc'd, rank 0 only; NULL

@@ -90,6 +90,8 @@ struct fc_plan {
     const struct fc_model_ops **earlier_ops;
     char **earlier_dirs;
     size_t n_earlier;
+    const struct fc_model_collective *coll; /* a distributed run's (fc_plan_collective),
+                                   * else NULL */
 };
 
 /* ---- planners ---- */
@@ -106,8 +108,9 @@ void fc_plan_reuse(struct fc_plan *P, const char *from);
 void fc_plan_earlier(struct fc_plan *P, const struct fc_model_ops *ops, const char *dir);
 void fc_plan_shard(struct fc_plan *P, int k, int n);
 /* The one combined job trains through XGBoost's collective with the other
- * workers of a distributed run, threads library threads on this worker. */
-void fc_plan_collective(struct fc_plan *P, int threads);
+ * workers of a distributed run, threads library threads on this worker;
+ * its model gets coll (model.h). */
+void fc_plan_collective(struct fc_plan *P, int threads, const struct fc_model_collective *coll);
 /* Returns how many jobs it found done. */
 size_t fc_plan_resume(struct fc_plan *P);
 /* -1 after fc_error (bad input) when a shard has not finished or a job's
