@@ -145,10 +145,6 @@ static int dist_place(struct fc_train_run *R)
     struct fc_dataset *ds = R->ds;
     if (refuse(R))
         return -1;
-    for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
-        if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
-            return fc_error("report.plot_series: series \"%s\" is not in %s",
-                            R->cfg.plot_skus[i], ds->path);
     T->total_rows = ds->n_rows;
     T->total_series = ds->n_series;
     fc_dataset_date_range(ds, T->first, T->last);

@@ -309,13 +309,13 @@ static int load_data(struct fc_train_run *R)
     if (ds->n_dropped)
         fc_info(1, "dropped %zu rows with a missing target (data.missing_target = \"drop\")",
                 ds->n_dropped);
-    if ((R->place && R->place(R)) || prepare_windows(R))
-        return -1;
-    ds = R->ds; /* the place hook may have kept some series only */
-    for (size_t i = 0; i < R->cfg.n_plot_skus && !R->dist; i++)
+    /* on the whole data: a distributed worker's place hook keeps its share */
+    for (size_t i = 0; i < R->cfg.n_plot_skus; i++)
         if (fc_dataset_find_series(ds, R->cfg.plot_skus[i]) < 0)
             return fc_error("report.plot_series: series \"%s\" is not in %s",
                             R->cfg.plot_skus[i], ds->path);
+    if ((R->place && R->place(R)) || prepare_windows(R))
+        return -1;
     return 0;
 }
 

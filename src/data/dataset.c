@@ -1081,31 +1081,47 @@ static void *let_go(const struct fc_dataset *ds, void *col, size_t width)
         ds->field = let_go(ds, ds->field, (width));                             \
     } while (0)
 
+struct fc_dataset *fc_dataset_like(const struct fc_dataset *like, size_t n_series,
+                                   size_t n_rows)
+{
+    struct fc_dataset *nd = dataset_new(like->path);
+    nd->n_rows = n_rows;
+    nd->n_features = like->n_features;
+    nd->n_derived = like->n_derived;
+    nd->n_dropped = like->n_dropped;
+    nd->file_size = like->file_size;
+    memcpy(nd->sha256, like->sha256, sizeof nd->sha256);
+    nd->target_file_size = like->target_file_size;
+    memcpy(nd->target_sha256, like->target_sha256, sizeof nd->target_sha256);
+    nd->feature_names = xcalloc(like->n_features ? like->n_features : 1, sizeof(char *));
+    nd->features = xcalloc(like->n_features ? like->n_features : 1, sizeof(float *));
+    for (size_t j = 0; j < like->n_features; j++)
+        nd->feature_names[j] = xstrdup(like->feature_names[j]);
+    nd->n_id_cols = like->n_id_cols;
+    nd->id_col_names = xcalloc(like->n_id_cols ? like->n_id_cols : 1, sizeof(char *));
+    for (size_t k = 0; k < like->n_id_cols; k++)
+        nd->id_col_names[k] = xstrdup(like->id_col_names[k]);
+    nd->series = xmalloc((n_rows ? n_rows : 1) * sizeof *nd->series);
+    nd->series_key = xcalloc(n_series ? n_series : 1, sizeof(char *));
+    nd->series_parts = xcalloc(n_series ? n_series : 1, sizeof(char **));
+    nd->series_start = xcalloc(n_series ? n_series : 1, sizeof(size_t));
+    nd->series_len = xcalloc(n_series ? n_series : 1, sizeof(size_t));
+    return nd;
+}
+
 struct fc_dataset *fc_dataset_keep_series(struct fc_dataset *ds, const unsigned char *keep)
 {
-    struct fc_dataset *nd = dataset_new(ds->path);
     size_t n_rows = 0, n_series = 0;
     for (size_t s = 0; s < ds->n_series; s++)
         if (keep[s]) {
             n_rows += ds->series_len[s];
             n_series++;
         }
-    nd->n_rows = n_rows;
-    nd->n_features = ds->n_features;
-    nd->n_derived = ds->n_derived;
+    struct fc_dataset *nd = fc_dataset_like(ds, n_series, n_rows);
     nd->has_target = ds->has_target;
-    nd->n_dropped = ds->n_dropped;
-    nd->file_size = ds->file_size;
-    memcpy(nd->sha256, ds->sha256, sizeof nd->sha256);
-    nd->target_file_size = ds->target_file_size;
-    memcpy(nd->target_sha256, ds->target_sha256, sizeof nd->target_sha256);
     nd->from_cache = ds->from_cache;
-    nd->feature_names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(char *));
-    nd->features = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(float *));
-    for (size_t j = 0; j < ds->n_features; j++) {
-        nd->feature_names[j] = xstrdup(ds->feature_names[j]);
+    for (size_t j = 0; j < ds->n_features; j++)
         KEEP(features[j], sizeof(float));
-    }
     if (ds->categories) {
         nd->categories = xmalloc(ds->n_features * sizeof *nd->categories);
         memcpy(nd->categories, ds->categories, ds->n_features * sizeof *nd->categories);
@@ -1120,15 +1136,6 @@ struct fc_dataset *fc_dataset_keep_series(struct fc_dataset *ds, const unsigned 
     KEEP(target, sizeof(float));
     KEEP(weight, sizeof(float));
     KEEP(date, sizeof(int32_t));
-    nd->series = xmalloc((n_rows ? n_rows : 1) * sizeof *nd->series);
-    nd->n_id_cols = ds->n_id_cols;
-    nd->id_col_names = xcalloc(ds->n_id_cols ? ds->n_id_cols : 1, sizeof(char *));
-    for (size_t k = 0; k < ds->n_id_cols; k++)
-        nd->id_col_names[k] = xstrdup(ds->id_col_names[k]);
-    nd->series_key = xcalloc(n_series ? n_series : 1, sizeof(char *));
-    nd->series_parts = xcalloc(n_series ? n_series : 1, sizeof(char **));
-    nd->series_start = xcalloc(n_series ? n_series : 1, sizeof(size_t));
-    nd->series_len = xcalloc(n_series ? n_series : 1, sizeof(size_t));
     size_t row = 0;
     for (size_t s = 0; s < ds->n_series; s++) {
         if (!keep[s])

@@ -134,38 +134,15 @@ static int read_series(struct reader *r, size_t n_id, struct part *s)
 static struct fc_dataset *frame(const struct fc_dataset *local, size_t n_series, size_t n_rows,
                                 struct fc_gathered *g)
 {
-    struct fc_dataset *ds = xcalloc(1, sizeof *ds);
-    ds->path = xstrdup(local->path);
-    fc_strmap_init(&ds->key_index);
-    ds->file_size = local->file_size;
-    memcpy(ds->sha256, local->sha256, sizeof ds->sha256);
-    ds->target_file_size = local->target_file_size;
-    memcpy(ds->target_sha256, local->target_sha256, sizeof ds->target_sha256);
-    ds->n_dropped = local->n_dropped;
+    struct fc_dataset *ds = fc_dataset_like(local, n_series, n_rows);
     ds->has_target = 1;
-    ds->n_rows = n_rows;
-    ds->n_features = local->n_features;
-    ds->n_derived = local->n_derived;
-    ds->feature_names = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(char *));
-    ds->features = xcalloc(ds->n_features ? ds->n_features : 1, sizeof(float *));
     g->missing = xmalloc((n_rows ? n_rows : 1) * sizeof *g->missing);
     for (size_t i = 0; i < n_rows; i++)
         g->missing[i] = NAN;
-    for (size_t j = 0; j < ds->n_features; j++) {
-        ds->feature_names[j] = xstrdup(local->feature_names[j]);
+    for (size_t j = 0; j < ds->n_features; j++)
         ds->features[j] = g->missing;
-    }
-    ds->n_id_cols = local->n_id_cols;
-    ds->id_col_names = xcalloc(ds->n_id_cols ? ds->n_id_cols : 1, sizeof(char *));
-    for (size_t k = 0; k < ds->n_id_cols; k++)
-        ds->id_col_names[k] = xstrdup(local->id_col_names[k]);
     ds->target = xmalloc((n_rows ? n_rows : 1) * sizeof *ds->target);
     ds->date = xmalloc((n_rows ? n_rows : 1) * sizeof *ds->date);
-    ds->series = xmalloc((n_rows ? n_rows : 1) * sizeof *ds->series);
-    ds->series_key = xcalloc(n_series ? n_series : 1, sizeof(char *));
-    ds->series_parts = xcalloc(n_series ? n_series : 1, sizeof(char **));
-    ds->series_start = xcalloc(n_series ? n_series : 1, sizeof(size_t));
-    ds->series_len = xcalloc(n_series ? n_series : 1, sizeof(size_t));
     return ds;
 }
 

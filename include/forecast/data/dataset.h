@@ -69,6 +69,12 @@ struct fc_dataset *fc_dataset_parse(const struct fc_data_spec *spec, int need_ta
 void fc_dataset_free(struct fc_dataset *ds);
 
 
+/* A new dataset shaped like `like`, for n_series series and n_rows rows: the
+ * file's path and fingerprint, the feature names (their columns NULL), the
+ * id columns, the series arrays and the series column allocated, no series
+ * yet. The caller fills the rest. */
+struct fc_dataset *fc_dataset_like(const struct fc_dataset *like, size_t n_series,
+                                   size_t n_rows);
 /* A dataset of the series with keep[s] set only (every column, rows
  * copied; a cached dataset's mapping is released). Frees ds. */
 struct fc_dataset *fc_dataset_keep_series(struct fc_dataset *ds, const unsigned char *keep);
